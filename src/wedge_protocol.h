@@ -1,0 +1,215 @@
+/* wedge_protocol.h - the one contract between the wedge CLI and libwedge.so.
+ *
+ * The CLI creates a shared memory file per job slot, resets it before each run and names it
+ * in the target's environment (WEDGE_SHM).  The shim in every process of the run maps it and
+ * writes its events there, so a crash, an abort or a SIGKILL of the target loses nothing: the
+ * CLI reads the file after the run ended.
+ *
+ * Rules: fixed-size, no pointers (addresses are only data), every multi-writer field is an
+ * atomic, layout checked by _Static_assert.  Bump WEDGE_PROTOCOL_VERSION on any change.
+ */
+#ifndef WEDGE_PROTOCOL_H
+#define WEDGE_PROTOCOL_H
+
+#include <stdint.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define WEDGE_PROTOCOL_VERSION 1u
+#define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
+
+/* Environment protocol (the shim reads these; the CLI sets them). */
+#define WEDGE_ENV_SHM "WEDGE_SHM"       /* path of the shared memory file */
+#define WEDGE_ENV_TOKEN "WEDGE_TOKEN"   /* seed token of this run */
+#define WEDGE_ENV_PROC "WEDGE_PROC"     /* process ordinal, set by the shim across exec */
+#define WEDGE_ENV_LOG "WEDGE_LOG"       /* 1: the shim may print diagnostics to stderr */
+#define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
+#define WEDGE_ENV_WATCH "WEDGE_WATCH"   /* memory watch: candidate list (see memwatch) */
+
+#define WEDGE_MAX_THREADS 256u     /* thread slots, across all processes of one run */
+#define WEDGE_RING_EVENTS 128u     /* per-thread ring, power of two */
+#define WEDGE_MAX_MODULES 96u
+#define WEDGE_MAX_PROCS 64u
+#define WEDGE_STACK_DEPTH 6u
+#define WEDGE_MODULE_PATH 200u
+#define WEDGE_MESSAGE_LEN 512u
+#define WEDGE_MAX_CANDIDATES 64u
+
+/* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
+ * Module index 0xffff / value 0 means unknown. */
+#define WEDGE_SITE(mod, off) ((((uint64_t)(mod) + 1u) << 48) | ((uint64_t)(off) & 0xffffffffffffull))
+#define WEDGE_SITE_MODULE(site) ((int)((site) >> 48) - 1)
+#define WEDGE_SITE_OFFSET(site) ((site) & 0xffffffffffffull)
+
+/* What happened at an interception point (event.kind). */
+enum wedge_event_kind {
+    WEDGE_EV_NONE = 0,
+    WEDGE_EV_THREAD_START,
+    WEDGE_EV_THREAD_EXIT,
+    WEDGE_EV_CREATE,
+    WEDGE_EV_JOIN,
+    WEDGE_EV_DETACH,
+    WEDGE_EV_MUTEX_LOCK,
+    WEDGE_EV_MUTEX_TRYLOCK,
+    WEDGE_EV_MUTEX_UNLOCK,
+    WEDGE_EV_RWLOCK_RDLOCK,
+    WEDGE_EV_RWLOCK_WRLOCK,
+    WEDGE_EV_RWLOCK_UNLOCK,
+    WEDGE_EV_COND_WAIT,
+    WEDGE_EV_COND_SIGNAL,
+    WEDGE_EV_COND_BROADCAST,
+    WEDGE_EV_SEM_WAIT,
+    WEDGE_EV_SEM_POST,
+    WEDGE_EV_BARRIER_WAIT,
+    WEDGE_EV_SPIN_LOCK,
+    WEDGE_EV_SPIN_UNLOCK,
+    WEDGE_EV_ONCE,
+    WEDGE_EV_YIELD,
+    WEDGE_EV_SLEEP,
+    WEDGE_EV_MALLOC,
+    WEDGE_EV_FREE,
+    WEDGE_EV_READ,       /* read/pread/recv */
+    WEDGE_EV_WRITE,      /* write/pwrite/send */
+    WEDGE_EV_FSYNC,
+    WEDGE_EV_FCNTL_LOCK,
+    WEDGE_EV_FORK,
+    WEDGE_EV_EXEC,
+    WEDGE_EV_MEM_READ,   /* trapped plain read of watched memory */
+    WEDGE_EV_MEM_WRITE,  /* trapped plain write of watched memory */
+    WEDGE_EV_LOST_UPDATE,
+    WEDGE_EV_WAKE,       /* serial: a blocked thread became runnable */
+    WEDGE_EV_BLOCKING_CALL, /* serial: gave the token up around a call outside the model */
+    WEDGE_EV_KIND_COUNT
+};
+
+/* What wedge did there (event.action). */
+enum wedge_action {
+    WEDGE_ACT_NONE = 0,
+    WEDGE_ACT_YIELD,     /* sched_yield injected (arg: count) */
+    WEDGE_ACT_SPIN,      /* busy spin injected (arg: iterations) */
+    WEDGE_ACT_SLEEP,     /* sleep injected (arg: microseconds) */
+    WEDGE_ACT_PREEMPT,   /* serial: token handed to another thread (arg: its ordinal) */
+    WEDGE_ACT_WATCHDOG,  /* serial: watchdog took the token away */
+};
+
+struct wedge_event {
+    uint64_t seq;        /* global order within the run, 1-based; 0: empty */
+    uint64_t site;       /* WEDGE_SITE of the call site in the target */
+    uint64_t obj;        /* address of the object (mutex, memory location, ...) */
+    uint64_t aux;        /* kind specific: size, fd, byte count, thread ordinal */
+    uint16_t kind;       /* enum wedge_event_kind */
+    uint8_t action;      /* enum wedge_action */
+    uint8_t nstack;      /* valid entries of stack[] */
+    uint32_t action_arg;
+    uint64_t stack[WEDGE_STACK_DEPTH]; /* sites, innermost first, at injection points */
+    uint64_t reserved;
+};
+_Static_assert(sizeof(struct wedge_event) == 96, "wedge_event layout");
+
+enum wedge_thread_state {
+    WEDGE_TS_FREE = 0,
+    WEDGE_TS_RUNNING,
+    WEDGE_TS_BLOCKED,    /* waiting in a modeled operation, see blocked_* */
+    WEDGE_TS_OUTSIDE,    /* in a call outside the model (serial) */
+    WEDGE_TS_EXITED,
+};
+
+struct wedge_thread_slot {
+    _Atomic uint32_t used;      /* 1 once claimed */
+    uint32_t proc;              /* index into procs[] */
+    uint32_t ordinal;           /* thread ordinal within its process, 0 = main */
+    int32_t tid;                /* kernel thread id */
+    _Atomic uint64_t head;      /* events written so far; ring index = head % RING */
+    _Atomic uint32_t state;     /* enum wedge_thread_state */
+    uint16_t blocked_kind;      /* enum wedge_event_kind of the blocking operation */
+    uint16_t pad0;
+    uint64_t blocked_obj;
+    uint64_t blocked_site;
+    uint64_t pad1[2];
+    struct wedge_event ring[WEDGE_RING_EVENTS];
+};
+_Static_assert(offsetof(struct wedge_thread_slot, ring) == 64, "wedge_thread_slot layout");
+
+struct wedge_module {
+    char path[WEDGE_MODULE_PATH];
+    uint64_t pad[1];
+};
+_Static_assert(sizeof(struct wedge_module) == 208, "wedge_module layout");
+
+struct wedge_proc {
+    int32_t pid;
+    int32_t parent;     /* index of the parent proc, -1 for the first */
+    uint32_t ordinal;   /* process ordinal used in decision streams */
+    uint32_t flags;     /* WEDGE_PROC_* */
+};
+
+#define WEDGE_PROC_EXITED 1u
+#define WEDGE_PROC_EXECED 2u
+
+/* Run flags (header.flags), set by the shim. */
+#define WEDGE_RUN_ATTACHED      0x0001u /* the shim loaded in at least one process */
+#define WEDGE_RUN_NOT_EXACT     0x0002u /* serial: watchdog or outside call broke exactness */
+#define WEDGE_RUN_DEADLOCK      0x0004u /* serial: no runnable thread; message says who waits */
+#define WEDGE_RUN_LOST_UPDATE   0x0008u /* memory: stale-write oracle fired; see lost_update */
+#define WEDGE_RUN_FORKED        0x0010u
+#define WEDGE_RUN_EXECED        0x0020u
+#define WEDGE_RUN_SHIM_ERROR    0x0040u /* message says what went wrong inside the shim */
+#define WEDGE_RUN_RING_FULL     0x0080u /* more threads than slots: some went untraced */
+
+/* A memory candidate: heap object identified by allocation site + order, or global. */
+struct wedge_candidate {
+    uint64_t site;      /* allocation site (heap) or WEDGE_SITE of the global's address */
+    uint32_t order;     /* n-th allocation from that site (heap) */
+    uint32_t kind;      /* 1 heap, 2 global */
+    uint64_t offset;    /* offset of the hot location within the object */
+    uint64_t hits;      /* how many threads/accesses saw it shared */
+};
+
+struct wedge_lost_update {
+    uint64_t addr;
+    uint64_t read_site, other_write_site, overwrite_site; /* A's read, B's write, A's write */
+    uint32_t thread_a, thread_b;                          /* slot indices */
+};
+
+struct wedge_shm_header {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t header_size;
+    uint32_t max_threads;
+    uint32_t ring_events;
+    _Atomic uint32_t flags;        /* WEDGE_RUN_* */
+    _Atomic uint32_t nthreads;     /* thread slots claimed */
+    _Atomic uint32_t nprocs;
+    _Atomic uint32_t nmodules;
+    _Atomic uint64_t seq;          /* global event counter */
+    _Atomic uint64_t injections;   /* delays or preemptions injected */
+    _Atomic uint64_t traps;        /* trapped memory accesses */
+    _Atomic uint64_t steps;        /* serial: scheduling points of the first process */
+    _Atomic uint64_t trace_hash;   /* serial: hash over the decisions of the first process */
+    _Atomic uint32_t module_lock;  /* spin lock for appending to modules[] */
+    _Atomic uint32_t message_lock;
+    char message[WEDGE_MESSAGE_LEN]; /* deadlock description, shim error */
+    struct wedge_lost_update lost_update;
+    /* memory watch: runner -> shim (in) and shim -> runner (out) */
+    uint32_t n_cand_in;
+    _Atomic uint32_t n_cand_out;
+    struct wedge_candidate cand_in[WEDGE_MAX_CANDIDATES];
+    struct wedge_candidate cand_out[WEDGE_MAX_CANDIDATES];
+    struct wedge_proc procs[WEDGE_MAX_PROCS];
+    struct wedge_module modules[WEDGE_MAX_MODULES];
+    uint8_t pad[4096];
+};
+
+/* The file: header, then max_threads slots, each aligned to 64 bytes. */
+#define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)
+#define WEDGE_SHM_SIZE (WEDGE_SHM_HEADER_SIZE + (size_t)WEDGE_MAX_THREADS * sizeof(struct wedge_thread_slot))
+
+static inline struct wedge_thread_slot *wedge_shm_slot(struct wedge_shm_header *h, uint32_t i)
+{
+    return (struct wedge_thread_slot *)((char *)h + WEDGE_SHM_HEADER_SIZE) + i;
+}
+
+const char *wedge_event_kind_name(unsigned kind);
+const char *wedge_action_name(unsigned action);
+
+#endif

@@ -1,0 +1,215 @@
+/* wedge_token.c - seed token parsing and formatting (see wedge_token.h). */
+#include "wedge_token.h"
+#include "wedge_stream.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+const char *wedge_mode_name(enum wedge_mode m)
+{
+    return m == WEDGE_MODE_SERIAL ? "serial" : "noise";
+}
+
+const char *wedge_strategy_name(enum wedge_strategy_id s)
+{
+    return s == WEDGE_STRAT_PCT ? "pct" : "random";
+}
+
+uint64_t wedge_run_seed(uint64_t base, uint64_t index)
+{
+    return wedge_mix(base, index);
+}
+
+/* Parse an unsigned decimal of at most `max`; the whole of [s, end) must be digits. */
+static int parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
+{
+    if (n == 0 || n > 9)
+        return -1;
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+#define PCT_MAX_DEPTH 64u
+#define PCT_MAX_LENGTH 100000000u
+
+/* Token form of a strategy: "random", "pct3", "pct3-1200". */
+static int parse_strategy_field(const char *s, size_t n, struct wedge_token *t, char *err,
+                                size_t errlen)
+{
+    if (n == 6 && memcmp(s, "random", 6) == 0) {
+        t->strategy = WEDGE_STRAT_RANDOM;
+        t->depth = 0;
+        t->length = 0;
+        return 0;
+    }
+    if (n > 3 && memcmp(s, "pct", 3) == 0) {
+        const char *p = s + 3, *end = s + n;
+        const char *dash = memchr(p, '-', (size_t)(end - p));
+        const char *dend = dash ? dash : end;
+        t->strategy = WEDGE_STRAT_PCT;
+        if (parse_u32(p, (size_t)(dend - p), PCT_MAX_DEPTH, &t->depth) || t->depth == 0)
+            return fail(err, errlen, "strategy '%.*s': pct depth must be 1..%u", (int)n, s,
+                        PCT_MAX_DEPTH);
+        t->length = 0;
+        if (dash && parse_u32(dash + 1, (size_t)(end - dash - 1), PCT_MAX_LENGTH, &t->length))
+            return fail(err, errlen, "strategy '%.*s': pct length must be a number up to %u",
+                        (int)n, s, PCT_MAX_LENGTH);
+        return 0;
+    }
+    return fail(err, errlen, "unknown strategy '%.*s' (expected random or pct<D>)", (int)n, s);
+}
+
+int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen)
+{
+    if (!s || !*s)
+        return fail(err, errlen, "empty seed token");
+    size_t len = strlen(s);
+    if (len >= WEDGE_TOKEN_MAX)
+        return fail(err, errlen, "seed token too long (%zu characters)", len);
+
+    const char *f[6];
+    size_t fl[6];
+    int nf = 0;
+    const char *p = s;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        if (nf == 6)
+            return fail(err, errlen, "seed token '%s' has too many fields", s);
+        f[nf] = p;
+        fl[nf] = dot ? (size_t)(dot - p) : strlen(p);
+        nf++;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    if (nf < 4 || nf > 5)
+        return fail(err, errlen,
+                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS].SEED", s);
+
+    memset(t, 0, sizeof *t);
+    if (fl[0] != 2 || f[0][0] != 'w' || f[0][1] != '1')
+        return fail(err, errlen, "seed token '%s': unsupported format version '%.*s' (expected w1)",
+                    s, (int)fl[0], f[0]);
+    t->version = 1;
+
+    if (fl[1] == 5 && memcmp(f[1], "noise", 5) == 0)
+        t->mode = WEDGE_MODE_NOISE;
+    else if (fl[1] == 6 && memcmp(f[1], "serial", 6) == 0)
+        t->mode = WEDGE_MODE_SERIAL;
+    else
+        return fail(err, errlen, "seed token '%s': unknown mode '%.*s' (expected noise or serial)",
+                    s, (int)fl[1], f[1]);
+
+    int rc = parse_strategy_field(f[2], fl[2], t, err, errlen);
+    if (rc)
+        return rc;
+    if (t->mode == WEDGE_MODE_NOISE && t->strategy != WEDGE_STRAT_RANDOM)
+        return fail(err, errlen, "seed token '%s': strategy %s needs serial mode", s,
+                    wedge_strategy_name(t->strategy));
+
+    if (nf == 5) {
+        if (fl[3] == 0)
+            return fail(err, errlen, "seed token '%s': empty options field", s);
+        for (size_t i = 0; i < fl[3]; i++) {
+            char c = f[3][i];
+            if (c == 'm')
+                t->opts |= WEDGE_OPT_MEMORY;
+            else if (c == 'l')
+                t->opts |= WEDGE_OPT_LOST_UPDATE | WEDGE_OPT_MEMORY;
+            else
+                return fail(err, errlen, "seed token '%s': unknown option '%c'", s, c);
+        }
+    }
+
+    const char *hex = f[nf - 1];
+    size_t hl = fl[nf - 1];
+    if (hl != 16)
+        return fail(err, errlen, "seed token '%s': seed must be 16 hex digits, got %zu", s, hl);
+    uint64_t v = 0;
+    for (size_t i = 0; i < 16; i++) {
+        char c = hex[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return fail(err, errlen, "seed token '%s': '%c' is not a hex digit", s, c);
+        v = v << 4 | d;
+    }
+    t->seed = v;
+    return 0;
+}
+
+int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
+{
+    char strat[32], opts[8];
+    if (t->strategy == WEDGE_STRAT_PCT) {
+        if (t->length)
+            snprintf(strat, sizeof strat, "pct%u-%u", t->depth, t->length);
+        else
+            snprintf(strat, sizeof strat, "pct%u", t->depth);
+    } else {
+        snprintf(strat, sizeof strat, "random");
+    }
+    size_t o = 0;
+    if (t->opts & WEDGE_OPT_LOST_UPDATE)
+        opts[o++] = 'l';
+    else if (t->opts & WEDGE_OPT_MEMORY)
+        opts[o++] = 'm';
+    opts[o] = 0;
+    int n = snprintf(buf, len, "w1.%s.%s%s%s.%016" PRIx64, wedge_mode_name(t->mode), strat,
+                     o ? "." : "", opts, t->seed);
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    return n;
+}
+
+int wedge_strategy_parse(const char *s, enum wedge_mode mode, struct wedge_token *t, char *err,
+                         size_t errlen)
+{
+    if (strcmp(s, "random") == 0) {
+        t->strategy = WEDGE_STRAT_RANDOM;
+        t->depth = t->length = 0;
+        return 0;
+    }
+    if (strncmp(s, "pct", 3) == 0 && (s[3] == 0 || s[3] == ':')) {
+        if (mode != WEDGE_MODE_SERIAL)
+            return fail(err, errlen, "--strategy %s needs --mode serial", s);
+        t->strategy = WEDGE_STRAT_PCT;
+        t->length = 0;
+        if (s[3] == 0) {
+            t->depth = 3;
+            return 0;
+        }
+        if (parse_u32(s + 4, strlen(s + 4), PCT_MAX_DEPTH, &t->depth) || t->depth == 0)
+            return fail(err, errlen, "--strategy '%s': pct depth must be 1..%u", s, PCT_MAX_DEPTH);
+        return 0;
+    }
+    return fail(err, errlen, "unknown --strategy '%s' (expected random or pct:D)", s);
+}

@@ -1,0 +1,54 @@
+/* wedge_token.h - seed tokens: everything that shapes one run's schedule, printable.
+ *
+ *   w1.MODE.STRATEGY[.OPTS].SEED
+ *
+ *   MODE      noise | serial
+ *   STRATEGY  random | pct<D>[-<L>]   (D: PCT depth, L: expected run length in steps)
+ *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
+ *   SEED      16 lower-case hex digits
+ *
+ * Examples: w1.noise.random.9f3a61c2e07b55d1, w1.serial.pct3-1200.m.00000000000000a1
+ */
+#ifndef WEDGE_TOKEN_H
+#define WEDGE_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum wedge_mode { WEDGE_MODE_NOISE = 0, WEDGE_MODE_SERIAL = 1 };
+
+enum wedge_strategy_id { WEDGE_STRAT_RANDOM = 0, WEDGE_STRAT_PCT = 1, WEDGE_STRAT_COUNT };
+
+#define WEDGE_OPT_MEMORY 0x1u
+#define WEDGE_OPT_LOST_UPDATE 0x2u
+
+#define WEDGE_TOKEN_MAX 96
+
+struct wedge_token {
+    unsigned version;          /* 1 */
+    enum wedge_mode mode;
+    enum wedge_strategy_id strategy;
+    uint32_t depth;            /* pct: D (>= 1) */
+    uint32_t length;           /* pct: expected steps, 0 = unknown */
+    uint32_t opts;             /* WEDGE_OPT_* */
+    uint64_t seed;
+};
+
+/* Parse a token.  Returns 0, or -EINVAL with a one-line reason in err. */
+int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen);
+
+/* Format into buf (WEDGE_TOKEN_MAX is enough).  Returns the length, or -1 if buf is too small. */
+int wedge_token_format(const struct wedge_token *t, char *buf, size_t len);
+
+/* Parse a strategy as given on the command line ("random", "pct", "pct:3") for a mode.
+ * Returns 0, or -EINVAL with a reason in err. */
+int wedge_strategy_parse(const char *s, enum wedge_mode mode, struct wedge_token *t, char *err,
+                         size_t errlen);
+
+const char *wedge_mode_name(enum wedge_mode m);
+const char *wedge_strategy_name(enum wedge_strategy_id s);
+
+/* The seed of run number `index` of a campaign with base seed `base`. */
+uint64_t wedge_run_seed(uint64_t base, uint64_t index);
+
+#endif

@@ -1,0 +1,116 @@
+/* Unit tests of seed tokens, durations and decision streams (src/). */
+#include "check.h"
+#include "wedge_stream.h"
+#include "wedge_token.h"
+#include "wedge_util.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void round_trip(const char *s)
+{
+    struct wedge_token t;
+    char err[200], buf[WEDGE_TOKEN_MAX];
+    CHECK(wedge_token_parse(s, &t, err, sizeof err) == 0);
+    CHECK(wedge_token_format(&t, buf, sizeof buf) > 0);
+    CHECK(strcmp(buf, s) == 0);
+}
+
+static void rejected(const char *s, const char *needle)
+{
+    struct wedge_token t;
+    char err[200] = "";
+    CHECK(wedge_token_parse(s, &t, err, sizeof err) == -EINVAL);
+    CHECK(strstr(err, needle) != NULL);
+    if (!strstr(err, needle))
+        fprintf(stderr, "  token %s: message '%s' lacks '%s'\n", s, err, needle);
+}
+
+int main(void)
+{
+    round_trip("w1.noise.random.9f3a61c2e07b55d1");
+    round_trip("w1.serial.pct3.9f3a61c2e07b55d1");
+    round_trip("w1.serial.pct3-1200.0000000000000001");
+    round_trip("w1.serial.random.m.00000000000000a1");
+    round_trip("w1.noise.random.l.ffffffffffffffff");
+
+    struct wedge_token t;
+    char err[200];
+    CHECK(wedge_token_parse("w1.serial.pct12-77.l.00000000000000ff", &t, err, sizeof err) == 0);
+    CHECK(t.mode == WEDGE_MODE_SERIAL && t.strategy == WEDGE_STRAT_PCT && t.depth == 12 &&
+          t.length == 77 && t.seed == 0xff &&
+          t.opts == (WEDGE_OPT_MEMORY | WEDGE_OPT_LOST_UPDATE));
+
+    rejected("", "empty");
+    rejected("w2.noise.random.9f3a61c2e07b55d1", "version");
+    rejected("w1.fast.random.9f3a61c2e07b55d1", "mode");
+    rejected("w1.noise.walk.9f3a61c2e07b55d1", "strategy");
+    rejected("w1.noise.pct3.9f3a61c2e07b55d1", "serial");
+    rejected("w1.serial.pct0.9f3a61c2e07b55d1", "depth");
+    rejected("w1.serial.pct3-x.9f3a61c2e07b55d1", "length");
+    rejected("w1.noise.random.9f3a61c2", "16 hex");
+    rejected("w1.noise.random.9f3a61c2e07b55dz", "hex digit");
+    rejected("w1.noise.random.q.9f3a61c2e07b55d1", "option");
+    rejected("w1.noise.random", "form");
+    rejected("w1.a.b.c.d.e.f", "too many");
+
+    /* strategies from the command line */
+    memset(&t, 0, sizeof t);
+    CHECK(wedge_strategy_parse("pct:5", WEDGE_MODE_SERIAL, &t, err, sizeof err) == 0 && t.depth == 5);
+    CHECK(wedge_strategy_parse("pct", WEDGE_MODE_SERIAL, &t, err, sizeof err) == 0 && t.depth == 3);
+    CHECK(wedge_strategy_parse("pct:3", WEDGE_MODE_NOISE, &t, err, sizeof err) == -EINVAL);
+    CHECK(wedge_strategy_parse("pct:0", WEDGE_MODE_SERIAL, &t, err, sizeof err) == -EINVAL);
+    CHECK(wedge_strategy_parse("dfs", WEDGE_MODE_SERIAL, &t, err, sizeof err) == -EINVAL);
+
+    /* durations */
+    uint64_t us = 0;
+    CHECK(wedge_parse_duration("500ms", &us, err, sizeof err) == 0 && us == 500000);
+    CHECK(wedge_parse_duration("10s", &us, err, sizeof err) == 0 && us == 10000000);
+    CHECK(wedge_parse_duration("2m", &us, err, sizeof err) == 0 && us == 120000000);
+    CHECK(wedge_parse_duration("1.5s", &us, err, sizeof err) == 0 && us == 1500000);
+    CHECK(wedge_parse_duration("3", &us, err, sizeof err) == 0 && us == 3000000);
+    CHECK(wedge_parse_duration("10x", &us, err, sizeof err) == -EINVAL && strstr(err, "unit"));
+    CHECK(wedge_parse_duration("ms", &us, err, sizeof err) == -EINVAL);
+    CHECK(wedge_parse_duration("0s", &us, err, sizeof err) == -EINVAL);
+    CHECK(wedge_parse_duration("99999999999999999999h", &us, err, sizeof err) == -EINVAL);
+
+    uint64_t v;
+    CHECK(wedge_parse_uint("2000", 1, 1000000, &v) == 0 && v == 2000);
+    CHECK(wedge_parse_uint("0", 1, 10, &v) == -EINVAL);
+    CHECK(wedge_parse_uint("-3", 0, 10, &v) == -EINVAL);
+    CHECK(wedge_parse_uint("18446744073709551616", 0, UINT64_MAX, &v) == -EINVAL);
+    CHECK(wedge_parse_seed("0xdeadBEEF", &v) == 0 && v == 0xdeadbeef);
+    CHECK(wedge_parse_seed("12345678901234567", &v) == -EINVAL);
+
+    /* decision streams are counter based: same inputs, same decision; each input matters */
+    uint64_t a = wedge_decide(1, 0, 2, 10, 0x1234);
+    CHECK(a == wedge_decide(1, 0, 2, 10, 0x1234));
+    CHECK(a != wedge_decide(2, 0, 2, 10, 0x1234));
+    CHECK(a != wedge_decide(1, 1, 2, 10, 0x1234));
+    CHECK(a != wedge_decide(1, 0, 3, 10, 0x1234));
+    CHECK(a != wedge_decide(1, 0, 2, 11, 0x1234));
+    CHECK(a != wedge_decide(1, 0, 2, 10, 0x1235));
+    CHECK(wedge_run_seed(7, 0) != wedge_run_seed(7, 1));
+    CHECK(wedge_run_seed(7, 3) == wedge_run_seed(7, 3));
+
+    /* wedge_below is in range and roughly uniform */
+    unsigned counts[4] = { 0 };
+    for (uint64_t i = 0; i < 40000; i++) {
+        uint32_t b = wedge_below(wedge_mix(99, i), 4);
+        CHECK(b < 4);
+        if (b < 4)
+            counts[b]++;
+    }
+    for (int i = 0; i < 4; i++)
+        CHECK(counts[i] > 9000 && counts[i] < 11000);
+
+    /* failure signatures fold numbers */
+    CHECK(wedge_failure_signature(0, 1, "count 4798 != 4800", 0) ==
+          wedge_failure_signature(0, 1, "count 4799 != 4800", 0));
+    CHECK(wedge_failure_signature(0, 1, "count 4798 != 4800", 0) !=
+          wedge_failure_signature(0, 2, "count 4798 != 4800", 0));
+    CHECK(wedge_failure_signature(0, 1, "duplicate job 7", 0) !=
+          wedge_failure_signature(0, 1, "count 4798 != 4800", 0));
+
+    return check_report("test_token");
+}
