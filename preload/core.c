@@ -1,0 +1,543 @@
+/* core.c - the shim's one init path, per-thread state, sites, the event ring, noise points.
+ *
+ * Runs inside the target: no stdio, no malloc of ours (libunwind may allocate on its first use,
+ * which passes through because wedge_self.depth > 0), no locks the target could take.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+#include "wedge_stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+struct wedge_global wedge_g;
+__thread struct wedge_thread wedge_self WEDGE_TLS = { .slot = -1 };
+
+/* ------------------------------------------------------------------------------------------ */
+/* formatting and logging, async-signal-safe */
+
+char *wedge_fmt_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    *p = 0;
+    return p;
+}
+
+char *wedge_fmt_u64(char *p, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    *p = 0;
+    return p;
+}
+
+char *wedge_fmt_hex(char *p, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    } while (v);
+    *p++ = '0';
+    *p++ = 'x';
+    while (n)
+        *p++ = tmp[--n];
+    *p = 0;
+    return p;
+}
+
+void wedge_log(const char *a, const char *b)
+{
+    if (!wedge_g.log)
+        return;
+    char buf[512];
+    char *p = wedge_fmt_str(buf, "wedge: ");
+    size_t room = sizeof buf - 16;
+    for (const char *s = a; s && *s && (size_t)(p - buf) < room; s++)
+        *p++ = *s;
+    for (const char *s = b; s && *s && (size_t)(p - buf) < room; s++)
+        *p++ = *s;
+    *p++ = '\n';
+    syscall(SYS_write, 2, buf, (size_t)(p - buf));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* sites: module + offset.  A snapshot of the loaded modules' segments, refreshed on a miss
+ * (a dlopen'ed library).  Readers use the current table without locks; a refresh builds the
+ * other table and publishes it. */
+
+#define MAX_RANGES 512
+struct range {
+    uintptr_t lo, hi, bias;
+    int module; /* index in shm->modules, or -1 */
+};
+struct range_table {
+    int n;
+    struct range r[MAX_RANGES];
+};
+static struct range_table tables[2];
+static _Atomic(struct range_table *) current_table;
+static _Atomic int refreshing;
+static char exe_path[WEDGE_MODULE_PATH];
+
+static int module_index(const char *path)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h || !*path)
+        return -1;
+    /* Modules are shared by all processes of the run: find or append under a spin lock. */
+    while (atomic_exchange_explicit(&h->module_lock, 1, memory_order_acquire))
+        ;
+    uint32_t n = atomic_load(&h->nmodules);
+    int found = -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (strncmp(h->modules[i].path, path, WEDGE_MODULE_PATH) == 0) {
+            found = (int)i;
+            break;
+        }
+    if (found < 0 && n < WEDGE_MAX_MODULES) {
+        size_t len = strlen(path);
+        if (len >= WEDGE_MODULE_PATH)
+            len = WEDGE_MODULE_PATH - 1;
+        memcpy(h->modules[n].path, path, len);
+        h->modules[n].path[len] = 0;
+        atomic_store(&h->nmodules, n + 1);
+        found = (int)n;
+    }
+    atomic_store_explicit(&h->module_lock, 0, memory_order_release);
+    return found;
+}
+
+static int collect(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct range_table *t = data;
+    const char *name = info->dlpi_name;
+    if (!name || !*name)
+        name = exe_path; /* the main program */
+    if (strstr(name, "linux-vdso"))
+        return 0;
+    int mod = -2;
+    for (int i = 0; i < info->dlpi_phnum && t->n < MAX_RANGES; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        if (mod == -2)
+            mod = module_index(name);
+        struct range *r = &t->r[t->n++];
+        r->lo = info->dlpi_addr + ph->p_vaddr;
+        r->hi = r->lo + ph->p_memsz;
+        r->bias = info->dlpi_addr;
+        r->module = mod;
+    }
+    return 0;
+}
+
+static void refresh_modules(void)
+{
+    if (atomic_exchange(&refreshing, 1))
+        return; /* someone else is at it; this lookup stays unknown */
+    struct range_table *cur = atomic_load(&current_table);
+    struct range_table *next = cur == &tables[0] ? &tables[1] : &tables[0];
+    next->n = 0;
+    dl_iterate_phdr(collect, next);
+    atomic_store(&current_table, next);
+    atomic_store(&refreshing, 0);
+}
+
+static uint64_t lookup_site(uintptr_t pc, int may_refresh)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct range_table *t = atomic_load(&current_table);
+        if (t)
+            for (int i = 0; i < t->n; i++)
+                if (pc >= t->r[i].lo && pc < t->r[i].hi)
+                    return t->r[i].module >= 0 ? WEDGE_SITE(t->r[i].module, pc - t->r[i].bias)
+                                               : (uint64_t)pc;
+        if (!may_refresh)
+            break;
+        refresh_modules();
+    }
+    return (uint64_t)pc; /* module 0xffff: an absolute address */
+}
+
+uint64_t wedge_site_of(const void *pc)
+{
+    return lookup_site((uintptr_t)pc, 1);
+}
+
+uint64_t wedge_site_of_nolock(const void *pc)
+{
+    return lookup_site((uintptr_t)pc, 0);
+}
+
+int wedge_pc_in_system_module(const void *pc)
+{
+    uint64_t site = lookup_site((uintptr_t)pc, 0);
+    int mod = WEDGE_SITE_MODULE(site);
+    if (!wedge_g.shm || mod < 0 || mod >= (int)WEDGE_MAX_MODULES)
+        return 1;
+    const char *path = wedge_g.shm->modules[mod].path;
+    /* System libraries: the C library, the loader, and anything under /lib, /usr/lib. */
+    return strncmp(path, "/lib", 4) == 0 || strncmp(path, "/usr/lib", 8) == 0 ||
+           strstr(path, "libwedge.so") != NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* run state in shared memory */
+
+void wedge_run_flag(uint32_t flag, const char *msg)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h)
+        return;
+    if (msg && !atomic_exchange(&h->message_lock, 1)) {
+        size_t n = strlen(msg);
+        if (n >= WEDGE_MESSAGE_LEN)
+            n = WEDGE_MESSAGE_LEN - 1;
+        memcpy(h->message, msg, n);
+        h->message[n] = 0;
+    }
+    atomic_fetch_or(&h->flags, flag);
+}
+
+static struct wedge_thread_slot *my_slot(void)
+{
+    if (!wedge_g.shm || wedge_self.slot < 0)
+        return NULL;
+    return wedge_shm_slot(wedge_g.shm, (uint32_t)wedge_self.slot);
+}
+
+void wedge_thread_register(uint32_t ordinal)
+{
+    if (wedge_self.registered)
+        return;
+    wedge_self.registered = 1;
+    wedge_self.ordinal = ordinal;
+    wedge_self.index = 0;
+    wedge_self.slot = -1;
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h)
+        return;
+    uint32_t i = atomic_fetch_add(&h->nthreads, 1);
+    if (i >= WEDGE_MAX_THREADS) {
+        wedge_run_flag(WEDGE_RUN_RING_FULL, NULL);
+        return;
+    }
+    struct wedge_thread_slot *s = wedge_shm_slot(h, i);
+    s->proc = wedge_g.proc_index;
+    s->ordinal = ordinal;
+    s->tid = (int32_t)syscall(SYS_gettid);
+    atomic_store(&s->head, 0);
+    atomic_store(&s->state, WEDGE_TS_RUNNING);
+    s->blocked_kind = 0;
+    s->blocked_obj = 0;
+    s->blocked_site = 0;
+    atomic_store_explicit(&s->used, 1, memory_order_release);
+    wedge_self.slot = (int32_t)i;
+}
+
+static void ensure_registered(void)
+{
+    if (WEDGE_UNLIKELY(!wedge_self.registered))
+        /* a thread the shim did not see created (made before init, or by raw clone) */
+        wedge_thread_register(atomic_fetch_add(&wedge_g.next_thread_ordinal, 1));
+}
+
+void wedge_set_blocked(unsigned kind, const void *obj, uint64_t site)
+{
+    ensure_registered();
+    struct wedge_thread_slot *s = my_slot();
+    if (!s)
+        return;
+    s->blocked_kind = (uint16_t)kind;
+    s->blocked_obj = (uint64_t)(uintptr_t)obj;
+    s->blocked_site = site;
+    atomic_store_explicit(&s->state, WEDGE_TS_BLOCKED, memory_order_release);
+}
+
+void wedge_set_running(void)
+{
+    struct wedge_thread_slot *s = my_slot();
+    if (s)
+        atomic_store_explicit(&s->state, WEDGE_TS_RUNNING, memory_order_release);
+}
+
+void wedge_set_exited(void)
+{
+    struct wedge_thread_slot *s = my_slot();
+    if (s)
+        atomic_store_explicit(&s->state, WEDGE_TS_EXITED, memory_order_release);
+}
+
+/* A short stack of sites, innermost first, skipping the shim's own frames. */
+static unsigned capture_stack(uint64_t *out, unsigned max)
+{
+    void *pcs[WEDGE_STACK_DEPTH + 6];
+    int n = unw_backtrace(pcs, (int)(sizeof pcs / sizeof pcs[0]));
+    unsigned k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        uint64_t site = lookup_site((uintptr_t)pcs[i], 0);
+        int mod = WEDGE_SITE_MODULE(site);
+        if (wedge_g.shm && mod >= 0 && mod < (int)WEDGE_MAX_MODULES &&
+            strstr(wedge_g.shm->modules[mod].path, "libwedge.so"))
+            continue;
+        /* a return address points after the call: step back into the call instruction */
+        out[k++] = i == 0 ? site : site - 1;
+    }
+    return k;
+}
+
+void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux, unsigned action,
+                  uint32_t action_arg, int with_stack)
+{
+    ensure_registered();
+    struct wedge_thread_slot *s = my_slot();
+    if (!s)
+        return;
+    uint64_t head = atomic_load_explicit(&s->head, memory_order_relaxed);
+    struct wedge_event *e = &s->ring[head % WEDGE_RING_EVENTS];
+    e->seq = 0; /* a reader after a crash sees a torn entry as empty */
+    e->site = site;
+    e->obj = (uint64_t)(uintptr_t)obj;
+    e->aux = aux;
+    e->kind = (uint16_t)kind;
+    e->action = (uint8_t)action;
+    e->action_arg = action_arg;
+    e->nstack = with_stack ? (uint8_t)capture_stack(e->stack, WEDGE_STACK_DEPTH) : 0;
+    e->seq = atomic_fetch_add_explicit(&wedge_g.shm->seq, 1, memory_order_relaxed) + 1;
+    atomic_store_explicit(&s->head, head + 1, memory_order_release);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* noise mode */
+
+static void spin(uint32_t n)
+{
+    for (volatile uint32_t i = 0; i < n; i++)
+        __asm__ volatile("pause");
+}
+
+void wedge_delay(unsigned action, uint32_t arg)
+{
+    switch (action) {
+    case WEDGE_ACT_YIELD:
+        for (uint32_t i = 0; i < arg; i++)
+            syscall(SYS_sched_yield);
+        break;
+    case WEDGE_ACT_SPIN:
+        spin(arg);
+        break;
+    case WEDGE_ACT_SLEEP: {
+        struct timespec ts = { arg / 1000000u, (long)(arg % 1000000u) * 1000 };
+        syscall(SYS_nanosleep, &ts, NULL);
+        break;
+    }
+    }
+}
+
+unsigned wedge_noise_decide(uint64_t h, uint32_t *arg)
+{
+    uint32_t mask = (1u << wedge_g.inject_shift) - 1;
+    if ((uint32_t)h & mask)
+        return WEDGE_ACT_NONE;
+    uint32_t pick = (uint32_t)(h >> 16) & 7;
+    uint32_t amount = (uint32_t)(h >> 32);
+    if (pick < 3) {
+        *arg = 1 + amount % 3;
+        return WEDGE_ACT_YIELD;
+    }
+    if (pick < 5) {
+        *arg = 200 + amount % 20000;
+        return WEDGE_ACT_SPIN;
+    }
+    *arg = 1 + amount % wedge_g.max_sleep_us;
+    return WEDGE_ACT_SLEEP;
+}
+
+unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
+{
+    ensure_registered();
+    uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
+                              wedge_self.index++, site);
+    uint32_t arg = 0;
+    unsigned action = wedge_noise_decide(h, &arg);
+    /* The malloc family is chatty: record it only where wedge acted, so that the ring keeps
+     * the synchronization history. */
+    int quiet = kind == WEDGE_EV_MALLOC || kind == WEDGE_EV_FREE;
+    if (action != WEDGE_ACT_NONE) {
+        if (wedge_g.shm)
+            atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
+        wedge_record(kind, site, obj, aux, action, arg, 1);
+        wedge_delay(action, arg);
+    } else if (!quiet) {
+        wedge_record(kind, site, obj, aux, action, arg, 0);
+    }
+    return action;
+}
+
+/* Delay at thread start: threads that would run one after another (each done before the next
+ * is created) are made to overlap.  Drawn per run from the seed. */
+void wedge_noise_thread_start(void)
+{
+    if (!wedge_g.start_delay_us)
+        return;
+    uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
+                              ~0ull, 0);
+    uint32_t us = wedge_below(h, wedge_g.start_delay_us);
+    wedge_record(WEDGE_EV_THREAD_START, 0, NULL, 0, WEDGE_ACT_SLEEP, us, 0);
+    wedge_delay(WEDGE_ACT_SLEEP, us);
+}
+
+static void noise_parameters(void)
+{
+    /* One run, one temperament: how often to inject, how long to sleep, whether to pile
+     * threads up at start.  Variety across runs is what finds different windows. */
+    static const uint32_t shifts[] = { 1, 2, 3, 3, 4, 5, 6, 8 };
+    static const uint32_t sleeps[] = { 20, 50, 200, 1000 };
+    static const uint32_t starts[] = { 0, 500, 2000, 5000 };
+    uint64_t h = wedge_mix(wedge_g.token.seed, 0x6e6f697365ull ^ wedge_g.proc_ordinal);
+    wedge_g.inject_shift = shifts[h & 7];
+    wedge_g.max_sleep_us = sleeps[(h >> 8) & 3];
+    wedge_g.start_delay_us = starts[(h >> 16) & 3];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* init */
+
+static void attach_shm(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        wedge_log("cannot open shared memory ", path);
+        return;
+    }
+    void *p = mmap(NULL, WEDGE_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        wedge_log("cannot map shared memory ", path);
+        return;
+    }
+    struct wedge_shm_header *h = p;
+    if (h->magic != WEDGE_SHM_MAGIC || h->version != WEDGE_PROTOCOL_VERSION ||
+        h->max_threads != WEDGE_MAX_THREADS || h->ring_events != WEDGE_RING_EVENTS) {
+        wedge_log("shared memory of another protocol version: ", path);
+        munmap(p, WEDGE_SHM_SIZE);
+        return;
+    }
+    wedge_g.shm = h;
+}
+
+/* Our entry in the run's process table; the CLI kills every pid listed there at the end. */
+static void register_proc(int32_t parent)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h)
+        return;
+    uint32_t i = atomic_fetch_add(&h->nprocs, 1);
+    if (i >= WEDGE_MAX_PROCS) {
+        wedge_g.proc_index = WEDGE_MAX_PROCS - 1; /* shared, untidy but bounded */
+        return;
+    }
+    h->procs[i].pid = (int32_t)getpid();
+    h->procs[i].parent = parent;
+    h->procs[i].ordinal = wedge_g.proc_ordinal;
+    h->procs[i].flags = 0;
+    wedge_g.proc_index = i;
+}
+
+void wedge_init(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&wedge_g.init_state, &expected, 1)) {
+        /* another thread initializes: wait for it (init is short and never blocks) */
+        while (atomic_load(&wedge_g.init_state) == 1)
+            syscall(SYS_sched_yield);
+        return;
+    }
+    wedge_resolve_all();
+    const char *log = getenv(WEDGE_ENV_LOG);
+    wedge_g.log = log && log[0] == '1';
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = 0;
+
+    const char *tok = getenv(WEDGE_ENV_TOKEN);
+    if (tok && *tok) {
+        char err[160];
+        if (wedge_token_parse(tok, &wedge_g.token, err, sizeof err) == 0) {
+            wedge_g.active = 1;
+            wedge_g.serial = wedge_g.token.mode == WEDGE_MODE_SERIAL;
+            wedge_g.memory = (wedge_g.token.opts & WEDGE_OPT_MEMORY) != 0;
+        } else {
+            wedge_log("bad WEDGE_TOKEN, passing through: ", err);
+        }
+    }
+    const char *shm = getenv(WEDGE_ENV_SHM);
+    if (shm && *shm)
+        attach_shm(shm);
+    const char *proc = getenv(WEDGE_ENV_PROC);
+    if (wedge_g.shm) {
+        register_proc(-1);
+        wedge_g.proc_ordinal = wedge_g.proc_index;
+    }
+    if (proc && *proc)
+        wedge_g.proc_ordinal = (uint32_t)strtoul(proc, NULL, 10);
+
+    refresh_modules();
+    noise_parameters();
+    atomic_store(&wedge_g.next_thread_ordinal, 1);
+    if (wedge_g.shm)
+        wedge_run_flag(WEDGE_RUN_ATTACHED, NULL);
+    wedge_thread_register(0);
+    atomic_store_explicit(&wedge_g.init_state, 2, memory_order_release);
+
+    if (wedge_g.active) {
+        wedge_self.depth++;
+        if (wedge_g.memory)
+            wedge_mem_init();
+        if (wedge_g.serial)
+            wedge_serial_init();
+        wedge_self.depth--;
+    }
+}
+
+void wedge_after_fork_child(uint32_t child_ordinal)
+{
+    int32_t parent = (int32_t)wedge_g.proc_index;
+    wedge_g.proc_ordinal = child_ordinal;
+    register_proc(parent);
+    wedge_run_flag(WEDGE_RUN_FORKED, NULL);
+    noise_parameters();
+    atomic_store(&wedge_g.next_thread_ordinal, 1);
+    atomic_store(&wedge_g.forks, 0);
+    atomic_store(&refreshing, 0);
+    /* the forking thread is the child's only thread: it becomes its main thread */
+    wedge_self.registered = 0;
+    wedge_thread_register(0);
+    if (wedge_g.memory)
+        wedge_mem_after_fork_child();
+    if (wedge_g.serial)
+        wedge_serial_after_fork_child();
+}
+
+__attribute__((constructor(101))) static void wedge_constructor(void)
+{
+    if (atomic_load(&wedge_g.init_state) == 0)
+        wedge_init();
+}

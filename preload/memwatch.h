@@ -1,0 +1,37 @@
+/* memwatch.h - watching plain reads and writes of shared data by page protection.
+ *
+ * Active when wedge_g.memory is set.  Heap objects chosen for watching are allocated from
+ * memwatch's own page-aligned arena (apart from libc-internal objects); the target's
+ * globals are watched in place.  A trapped access is single-stepped, the page is protected
+ * again, and the access becomes an interception point right after it.
+ */
+#ifndef WEDGE_MEMWATCH_H
+#define WEDGE_MEMWATCH_H
+
+#include <stddef.h>
+#include <signal.h>
+#include <stdint.h>
+
+#define WEDGE_MW_HIDDEN __attribute__((visibility("hidden")))
+
+void wedge_mem_init(void) WEDGE_MW_HIDDEN;              /* process start, after core init */
+void wedge_mem_after_fork_child(void) WEDGE_MW_HIDDEN;
+void wedge_mem_thread_start(void) WEDGE_MW_HIDDEN;      /* first event of a new thread */
+
+/* malloc family: return non-NULL if memwatch allocated the object itself (watched arena). */
+void *wedge_mem_alloc(size_t size, size_t align, uint64_t site) WEDGE_MW_HIDDEN;
+int wedge_mem_owns(const void *p) WEDGE_MW_HIDDEN;     /* p came from wedge_mem_alloc */
+void wedge_mem_free(void *p) WEDGE_MW_HIDDEN;
+size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
+
+/* Around system calls given a buffer: the range must not be protected while the kernel
+ * touches it.  Returns a cookie for _io_end. */
+int wedge_mem_io_begin(const void *buf, size_t len) WEDGE_MW_HIDDEN;
+void wedge_mem_io_end(int cookie) WEDGE_MW_HIDDEN;
+
+/* sigaction/signal wrappers: the target's SIGSEGV/SIGTRAP handlers are chained. Return 1 if
+ * memwatch handled the call (result in *rc), 0 to pass it to the real function. */
+int wedge_mem_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc)
+    WEDGE_MW_HIDDEN;
+
+#endif

@@ -1,0 +1,149 @@
+/* shim.h - internal API of libwedge.so, shared by the files of preload/.
+ *
+ * Rules for every file here (the shim runs inside someone else's process):
+ *  - no malloc, no stdio, no locks the target could also take; real functions only via REAL();
+ *  - every wrapper starts with WEDGE_ENTER/wedge_enter() and ends with wedge_leave(): nested
+ *    intercepted calls made while the shim works pass straight through;
+ *  - wrappers work before the constructor ran (wedge_init is called lazily) and during dlsym;
+ *  - signal handlers use only async-signal-safe calls;
+ *  - nothing is printed unless WEDGE_LOG=1, and then only on stderr, prefixed "wedge: ".
+ */
+#ifndef WEDGE_SHIM_H
+#define WEDGE_SHIM_H
+
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wedge_protocol.h"
+#include "wedge_token.h"
+
+#define WEDGE_HIDDEN __attribute__((visibility("hidden")))
+#define WEDGE_EXPORT __attribute__((visibility("default")))
+#define WEDGE_TLS __attribute__((tls_model("initial-exec")))
+#define WEDGE_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WEDGE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- real functions (real.c) ---- */
+struct wedge_real {
+#define X(ret, name, params, version) ret(*name) params;
+#include "symbols.def"
+#undef X
+};
+extern struct wedge_real wedge_real WEDGE_HIDDEN;
+#define REAL(name) (wedge_real.name ? wedge_real.name : (wedge_resolve_all(), wedge_real.name))
+WEDGE_HIDDEN void wedge_resolve_all(void);
+/* Nonzero while dlsym runs: allocations go to the bootstrap arena (malloc.c). */
+extern _Atomic int wedge_resolving WEDGE_HIDDEN;
+
+/* ---- process-wide state (core.c) ---- */
+struct wedge_global {
+    _Atomic int init_state;        /* 0 not yet, 1 in progress, 2 done */
+    int active;                    /* a valid token was given: inject */
+    int serial;                    /* token.mode == serial */
+    int memory;                    /* token.opts & WEDGE_OPT_MEMORY */
+    int log;                       /* WEDGE_LOG=1 */
+    struct wedge_token token;
+    struct wedge_shm_header *shm;  /* NULL without WEDGE_SHM: no trace, still injects */
+    uint32_t proc_index;           /* our entry in shm->procs */
+    uint32_t proc_ordinal;         /* process ordinal in decision streams */
+    _Atomic uint32_t next_thread_ordinal;
+    _Atomic uint32_t forks;        /* children forked by this process, for their ordinals */
+    /* noise parameters, drawn once per process from the seed */
+    uint32_t inject_shift;         /* inject at a point with probability 1/2^shift */
+    uint32_t max_sleep_us;
+    uint32_t start_delay_us;       /* extra delay at thread start, to make threads overlap */
+};
+extern struct wedge_global wedge_g WEDGE_HIDDEN;
+
+/* ---- per-thread state (core.c) ---- */
+struct wedge_thread {
+    int32_t slot;          /* index of our shm thread slot, -1 if none */
+    uint32_t ordinal;      /* thread ordinal within the process, 0 = main */
+    uint64_t index;        /* per-thread event counter: the decision stream's position */
+    int depth;             /* > 0 while inside the shim: nested calls pass through */
+    int registered;        /* slot and ordinal assigned */
+    int exiting;           /* thread is past its exit point: no more scheduling */
+    void *serial;          /* serial.c's per-thread record */
+    void *mem;             /* memwatch.c's per-thread record */
+};
+extern __thread struct wedge_thread wedge_self WEDGE_TLS WEDGE_HIDDEN;
+
+WEDGE_HIDDEN void wedge_init(void);
+
+/* Enter the shim from a wrapper.  Returns 1 if the wrapper should do wedge's work (and must
+ * then call wedge_leave), 0 if it must pass straight to the real function. */
+static inline int wedge_enter(void)
+{
+    if (WEDGE_UNLIKELY(atomic_load_explicit(&wedge_g.init_state, memory_order_acquire) != 2)) {
+        if (wedge_resolving || atomic_load(&wedge_g.init_state) == 1)
+            return 0;
+        wedge_init();
+        if (atomic_load(&wedge_g.init_state) != 2)
+            return 0;
+    }
+    if (wedge_self.depth || wedge_self.exiting || !wedge_g.active)
+        return 0;
+    wedge_self.depth++;
+    return 1;
+}
+static inline void wedge_leave(void) { wedge_self.depth--; }
+
+/* The site of the wrapper's caller.  Must be used in the wrapper itself (not a helper). */
+#define WEDGE_CALLER_PC() ((const void *)__builtin_return_address(0))
+WEDGE_HIDDEN uint64_t wedge_site_of(const void *pc);
+/* The same without refreshing the module table on a miss: safe in a signal handler. */
+WEDGE_HIDDEN uint64_t wedge_site_of_nolock(const void *pc);
+/* 1 if pc lies in libc, the loader, the shim or another system library (or is unknown):
+ * never a place to schedule (it may hold libc-internal locks). Signal-safe. */
+WEDGE_HIDDEN int wedge_pc_in_system_module(const void *pc);
+
+/* Register the calling thread (slot, ordinal) if not yet: done lazily at its first event. */
+WEDGE_HIDDEN void wedge_thread_register(uint32_t ordinal);
+
+/* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
+WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,
+                               unsigned action, uint32_t action_arg, int with_stack);
+
+/* An interception point in noise mode: advance the thread's stream, maybe inject a delay,
+ * record the event.  Returns the action taken. */
+WEDGE_HIDDEN unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj,
+                                        uint64_t aux);
+/* The noise decision for a stream value h: action and its argument (no side effects). */
+WEDGE_HIDDEN unsigned wedge_noise_decide(uint64_t h, uint32_t *arg);
+/* Carry out a delay action (raw system calls: async-signal-safe). */
+WEDGE_HIDDEN void wedge_delay(unsigned action, uint32_t arg);
+/* At the start of a new thread in noise mode: the per-run start delay. */
+WEDGE_HIDDEN void wedge_noise_thread_start(void);
+
+/* Thread blocked / running state for hang reports. */
+WEDGE_HIDDEN void wedge_set_blocked(unsigned kind, const void *obj, uint64_t site);
+WEDGE_HIDDEN void wedge_set_running(void);
+WEDGE_HIDDEN void wedge_set_exited(void);
+
+/* Set a run flag and, if msg, the run message (first writer wins). */
+WEDGE_HIDDEN void wedge_run_flag(uint32_t flag, const char *msg);
+
+/* Diagnostics on stderr when WEDGE_LOG=1 (async-signal-safe, no stdio). */
+WEDGE_HIDDEN void wedge_log(const char *a, const char *b);
+/* Small async-signal-safe formatting helpers. */
+WEDGE_HIDDEN char *wedge_fmt_u64(char *p, uint64_t v);
+WEDGE_HIDDEN char *wedge_fmt_hex(char *p, uint64_t v);
+WEDGE_HIDDEN char *wedge_fmt_str(char *p, const char *s);
+
+/* fork bookkeeping: called in the child after fork returned 0, with its process ordinal. */
+WEDGE_HIDDEN void wedge_after_fork_child(uint32_t child_ordinal);
+
+#include "serial.h"
+#include "memwatch.h"
+
+#endif

@@ -1,0 +1,164 @@
+/* threads.c - pthread_create/join/detach/exit/once.
+ *
+ * pthread_create goes through a trampoline that registers the new thread (ordinal, trace
+ * slot) before user code runs, so that its first event already carries its identity.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+    uint32_t ordinal;
+};
+
+static void thread_done(void)
+{
+    wedge_record(WEDGE_EV_THREAD_EXIT, 0, NULL, 0, WEDGE_ACT_NONE, 0, 0);
+    wedge_set_exited();
+    /* TLS destructors and the C library's own exit work run after this: pass them through */
+    wedge_self.exiting = 1;
+}
+
+static void *trampoline(void *p)
+{
+    struct start st = *(struct start *)p;
+    REAL(free)(p);
+    wedge_thread_register(st.ordinal);
+    if (wedge_g.active) {
+        wedge_self.depth++;
+        if (wedge_g.memory)
+            wedge_mem_thread_start();
+        wedge_noise_thread_start();
+        wedge_self.depth--;
+    }
+    void *ret = st.fn(st.arg);
+    if (wedge_g.active && !wedge_self.exiting) {
+        wedge_self.depth++;
+        thread_done();
+        wedge_self.depth--;
+    }
+    return ret;
+}
+
+WEDGE_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                                void *arg)
+{
+    if (!wedge_enter())
+        return REAL(pthread_create)(t, attr, fn, arg);
+    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+    int r;
+    if (wedge_g.serial) {
+        r = wedge_serial_create(t, attr, fn, arg, site);
+        wedge_leave();
+        return r;
+    }
+    struct start *st = REAL(malloc)(sizeof *st);
+    if (!st) {
+        wedge_leave();
+        return EAGAIN;
+    }
+    st->fn = fn;
+    st->arg = arg;
+    st->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);
+    wedge_noise_point(WEDGE_EV_CREATE, site, NULL, st->ordinal);
+    r = REAL(pthread_create)(t, attr, trampoline, st);
+    if (r)
+        REAL(free)(st);
+    wedge_leave();
+    return r;
+}
+
+static int join(pthread_t t, void **ret, const struct timespec *abstime, int try_only,
+                uint64_t site)
+{
+    int r;
+    if (wedge_g.serial)
+        return wedge_serial_join(t, ret, abstime, try_only, site);
+    wedge_noise_point(WEDGE_EV_JOIN, site, (void *)t, 0);
+    wedge_set_blocked(WEDGE_EV_JOIN, (void *)t, site);
+    if (try_only)
+        r = REAL(pthread_tryjoin_np)(t, ret);
+    else if (abstime)
+        r = REAL(pthread_timedjoin_np)(t, ret, abstime);
+    else
+        r = REAL(pthread_join)(t, ret);
+    wedge_set_running();
+    return r;
+}
+
+WEDGE_EXPORT int pthread_join(pthread_t t, void **ret)
+{
+    if (!wedge_enter())
+        return REAL(pthread_join)(t, ret);
+    int r = join(t, ret, NULL, 0, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    if (!wedge_enter())
+        return REAL(pthread_timedjoin_np)(t, ret, abstime);
+    int r = join(t, ret, abstime, 0, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
+{
+    if (!wedge_enter())
+        return REAL(pthread_tryjoin_np)(t, ret);
+    int r = join(t, ret, NULL, 1, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT int pthread_detach(pthread_t t)
+{
+    if (!wedge_enter())
+        return REAL(pthread_detach)(t);
+    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+    int r;
+    if (wedge_g.serial) {
+        r = wedge_serial_detach(t, site);
+    } else {
+        wedge_noise_point(WEDGE_EV_DETACH, site, (void *)t, 0);
+        r = REAL(pthread_detach)(t);
+    }
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT void pthread_exit(void *ret)
+{
+    if (wedge_enter()) {
+        uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+        if (wedge_g.serial)
+            wedge_serial_exit(ret, site); /* does not return */
+        thread_done();
+        wedge_leave();
+    }
+    REAL(pthread_exit)(ret);
+    __builtin_unreachable();
+}
+
+WEDGE_EXPORT int pthread_once(pthread_once_t *once, void (*fn)(void))
+{
+    if (!wedge_enter())
+        return REAL(pthread_once)(once, fn);
+    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+    int r;
+    if (wedge_g.serial) {
+        r = wedge_serial_once(once, fn, site);
+    } else {
+        wedge_noise_point(WEDGE_EV_ONCE, site, once, 0);
+        /* fn runs user code: let its calls be interception points again */
+        wedge_leave();
+        return REAL(pthread_once)(once, fn);
+    }
+    wedge_leave();
+    return r;
+}
