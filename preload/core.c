@@ -352,6 +352,62 @@ void wedge_delay(unsigned action, uint32_t arg)
     }
 }
 
+/* Rendezvous: a thread stops at a site and spins until another thread reaches the same site,
+ * then both go on together.  Two threads running the same code from the same point at the
+ * same moment on two cores is what makes a window of a few instructions between a read and
+ * the store that depends on it (n = len; ...; len = n + 1) overlap: sleeping and yielding
+ * only shuffle whole slices.  The releasing thread adds a small seeded skew, so that over a
+ * run the relative offset of the pair sweeps the window. */
+#define RDV_SLOTS 16
+struct rendezvous {
+    _Atomic uint64_t site; /* site a thread waits at; 0: free */
+    _Atomic uint32_t released;
+    char pad[64 - sizeof(uint64_t) - sizeof(uint32_t)];
+};
+static struct rendezvous rdv[RDV_SLOTS] __attribute__((aligned(64)));
+
+static struct rendezvous *rdv_slot(uint64_t site)
+{
+    return &rdv[(site ^ (site >> 17) ^ (site >> 31)) % RDV_SLOTS];
+}
+
+/* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
+static int rdv_release(uint64_t site, uint64_t h)
+{
+    struct rendezvous *r = rdv_slot(site);
+    if (WEDGE_LIKELY(atomic_load_explicit(&r->site, memory_order_relaxed) != site))
+        return 0;
+    if (atomic_exchange(&r->released, 1))
+        return 0; /* someone else released it */
+    spin((uint32_t)(h >> 40) & 7); /* 0-7 pauses: a few tens of ns, the width of a window */
+    return 1;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Wait at `site` for a peer, at most max_us.  Returns the microseconds waited. */
+static uint32_t rdv_wait(uint64_t site, uint32_t max_us)
+{
+    struct rendezvous *r = rdv_slot(site);
+    uint64_t free_ = 0;
+    if (!atomic_compare_exchange_strong(&r->site, &free_, site))
+        return 0; /* the slot is busy: no wait */
+    atomic_store(&r->released, 0);
+    uint64_t start = now_us(), waited = 0;
+    while (!atomic_load_explicit(&r->released, memory_order_acquire)) {
+        __asm__ volatile("pause");
+        if ((++waited & 255) == 0 && now_us() - start >= max_us)
+            break;
+    }
+    atomic_store(&r->site, 0);
+    return (uint32_t)(now_us() - start);
+}
+
 unsigned wedge_noise_decide(uint64_t h, uint32_t *arg)
 {
     uint32_t mask = (1u << wedge_g.inject_shift) - 1;
@@ -359,11 +415,15 @@ unsigned wedge_noise_decide(uint64_t h, uint32_t *arg)
         return WEDGE_ACT_NONE;
     uint32_t pick = (uint32_t)(h >> 16) & 7;
     uint32_t amount = (uint32_t)(h >> 32);
-    if (pick < 3) {
+    if (pick >= wedge_g.rendezvous_pick && wedge_g.rendezvous_us) {
+        *arg = wedge_g.rendezvous_us;
+        return WEDGE_ACT_RENDEZVOUS;
+    }
+    if (pick < 2) {
         *arg = 1 + amount % 3;
         return WEDGE_ACT_YIELD;
     }
-    if (pick < 5) {
+    if (pick < 4) {
         *arg = 200 + amount % 20000;
         return WEDGE_ACT_SPIN;
     }
@@ -377,15 +437,23 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
                               wedge_self.index++, site);
     uint32_t arg = 0;
-    unsigned action = wedge_noise_decide(h, &arg);
+    unsigned action;
+    if (wedge_g.rendezvous_us && rdv_release(site, h)) {
+        action = WEDGE_ACT_RENDEZVOUS; /* we were the peer someone waited for */
+    } else {
+        action = wedge_noise_decide(h, &arg);
+    }
     /* The malloc family is chatty: record it only where wedge acted, so that the ring keeps
      * the synchronization history. */
     int quiet = kind == WEDGE_EV_MALLOC || kind == WEDGE_EV_FREE;
     if (action != WEDGE_ACT_NONE) {
         if (wedge_g.shm)
             atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
+        if (action == WEDGE_ACT_RENDEZVOUS && arg)
+            arg = rdv_wait(site, arg);
+        else
+            wedge_delay(action, arg);
         wedge_record(kind, site, obj, aux, action, arg, 1);
-        wedge_delay(action, arg);
     } else if (!quiet) {
         wedge_record(kind, site, obj, aux, action, arg, 0);
     }
@@ -412,10 +480,16 @@ static void noise_parameters(void)
     static const uint32_t shifts[] = { 1, 2, 3, 3, 4, 5, 6, 8 };
     static const uint32_t sleeps[] = { 20, 50, 200, 1000 };
     static const uint32_t starts[] = { 0, 500, 2000, 5000 };
+    /* Rendezvous (see rdv_wait) is what overlaps windows of a few instructions; sleeps and
+     * yields are what reorder longer stretches.  Most runs mix both, some do one only. */
+    static const uint32_t rendezvous[] = { 0, 200, 500, 2000 };
+    static const uint32_t rendezvous_pick[] = { 0, 2, 4, 6 };
     uint64_t h = wedge_mix(wedge_g.token.seed, 0x6e6f697365ull ^ wedge_g.proc_ordinal);
     wedge_g.inject_shift = shifts[h & 7];
     wedge_g.max_sleep_us = sleeps[(h >> 8) & 3];
     wedge_g.start_delay_us = starts[(h >> 16) & 3];
+    wedge_g.rendezvous_us = rendezvous[(h >> 24) & 3];
+    wedge_g.rendezvous_pick = rendezvous_pick[(h >> 32) & 3];
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -62,6 +62,8 @@ struct wedge_global {
     uint32_t inject_shift;         /* inject at a point with probability 1/2^shift */
     uint32_t max_sleep_us;
     uint32_t start_delay_us;       /* extra delay at thread start, to make threads overlap */
+    uint32_t rendezvous_us;        /* longest wait for a peer at a rendezvous; 0: none */
+    uint32_t rendezvous_pick;      /* injections of kind >= this (of 8) are rendezvous */
 };
 extern struct wedge_global wedge_g WEDGE_HIDDEN;
 

@@ -56,6 +56,7 @@ const char *wedge_action_name(unsigned action)
     case WEDGE_ACT_SLEEP: return "sleep";
     case WEDGE_ACT_PREEMPT: return "preempt";
     case WEDGE_ACT_WATCHDOG: return "watchdog";
+    case WEDGE_ACT_RENDEZVOUS: return "rendezvous";
     default: return "?";
     }
 }

@@ -90,6 +90,8 @@ enum wedge_action {
     WEDGE_ACT_SLEEP,     /* sleep injected (arg: microseconds) */
     WEDGE_ACT_PREEMPT,   /* serial: token handed to another thread (arg: its ordinal) */
     WEDGE_ACT_WATCHDOG,  /* serial: watchdog took the token away */
+    WEDGE_ACT_RENDEZVOUS, /* noise: waited here for another thread to reach the same site
+                             (arg: microseconds waited; 0: released by a peer at once) */
 };
 
 struct wedge_event {
