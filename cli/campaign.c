@@ -1,0 +1,434 @@
+/* campaign.c - `wedge run` and `wedge replay`: which runs to start with which token, how a
+ * finished run is classified, grouping by failure signature, the summary and exit status. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "wedge_stream.h"
+#include "wedge_util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Serial PCT needs the run length; the first CALIB runs measure it (see next_run). */
+#define CALIB 4u
+#define PCT_MAX_LENGTH 100000000u
+
+struct campaign {
+    struct wedge_config *cfg;
+    int replay;
+    uint64_t next_index;
+    uint64_t started;
+    int calibrate;
+    unsigned calib_done;
+    uint64_t calib_steps[CALIB];
+    uint32_t learned_length;
+    int attach_checked;
+    int stop;
+    uint64_t t0;
+    struct summary sum;
+    size_t repro_cap;
+};
+
+static int in_shard(const struct wedge_config *cfg, uint64_t i)
+{
+    return i % cfg->shard_n == cfg->shard_k - 1;
+}
+
+static uint64_t shard_count(const struct wedge_config *cfg)
+{
+    uint64_t n = cfg->runs / cfg->shard_n;
+    if (cfg->runs % cfg->shard_n > cfg->shard_k - 1)
+        n++;
+    return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void learn_length(struct campaign *c)
+{
+    uint64_t s[CALIB];
+    memcpy(s, c->calib_steps, sizeof s);
+    qsort(s, CALIB, sizeof s[0], cmp_u64);
+    uint64_t median = (s[CALIB / 2 - 1] + s[CALIB / 2]) / 2;
+    c->learned_length = median > PCT_MAX_LENGTH ? PCT_MAX_LENGTH : (uint32_t)median;
+}
+
+static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
+{
+    struct campaign *c = ctx;
+    const struct wedge_config *cfg = c->cfg;
+    if (c->stop || runner_interrupted())
+        return -1;
+    if (cfg->time_budget_us && now_us() - c->t0 >= cfg->time_budget_us)
+        return -1;
+    if (c->replay) {
+        if (c->started >= cfg->runs)
+            return -1;
+        *index = c->started++;
+        *tok = cfg->token;
+        return 1;
+    }
+    /* Next index of this shard; with PCT calibration, runs 0..CALIB-1 run in every shard
+     * (their lengths shape every later token) but count only in their own. */
+    uint64_t i = c->next_index;
+    while (i < cfg->runs && !in_shard(cfg, i) && !(c->calibrate && i < CALIB))
+        i++;
+    if (i >= cfg->runs)
+        return -1;
+    /* Tokens of runs >= CALIB carry the learned length: wait for it, so that the token list
+     * stays a pure function of --seed whatever the timing. */
+    if (c->calibrate && i >= CALIB && c->calib_done < CALIB)
+        return 0;
+    *tok = cfg->proto;
+    tok->seed = wedge_run_seed(cfg->seed, i);
+    if (c->calibrate)
+        tok->length = i >= CALIB ? c->learned_length : 0;
+    *index = i;
+    c->next_index = i + 1;
+    c->started++;
+    return 1;
+}
+
+static void classify(const struct wedge_config *cfg, const struct job *j, struct outcome *oc)
+{
+    uint32_t flags = j->shm ? atomic_load(&j->shm->hdr->flags) : 0;
+    memset(oc, 0, sizeof *oc);
+    if (j->timed_out) {
+        oc->kind = OUT_HANG;
+    } else if (flags & WEDGE_RUN_DEADLOCK) {
+        oc->kind = OUT_HANG;
+        oc->deadlock = 1;
+    } else if (WIFSIGNALED(j->status)) {
+        oc->kind = OUT_SIGNAL;
+        oc->code = WTERMSIG(j->status);
+    } else {
+        int st = WEXITSTATUS(j->status);
+        oc->code = st;
+        if (flags & WEDGE_RUN_LOST_UPDATE)
+            oc->kind = OUT_LOST_UPDATE;
+        else if (!cfg->pass_exit[st] || j->out.matched)
+            oc->kind = OUT_EXIT;
+        else
+            oc->kind = OUT_PASS;
+    }
+    /* "failed by its output" only when the status alone would have passed */
+    oc->fail_on = oc->kind == OUT_EXIT && j->out.matched && cfg->pass_exit[oc->code];
+}
+
+static uint64_t signature_of(const struct job *j, const struct outcome *oc)
+{
+    uint64_t extra = 0;
+    if (oc->kind == OUT_LOST_UPDATE && j->shm) {
+        const struct wedge_lost_update *l = &j->shm->hdr->lost_update;
+        extra = wedge_mix(l->read_site, wedge_mix(l->other_write_site, l->overwrite_site));
+    }
+    const char *line = oc->fail_on ? j->out.match : j->out.last;
+    return wedge_failure_signature((int)oc->kind, oc->code, line, extra);
+}
+
+static struct repro *add_repro(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    if (s->nrepros == c->repro_cap) {
+        size_t cap = c->repro_cap ? c->repro_cap * 2 : 16;
+        struct repro *r = realloc(s->repros, cap * sizeof *r);
+        if (!r)
+            return NULL;
+        s->repros = r;
+        c->repro_cap = cap;
+    }
+    struct repro *r = &s->repros[s->nrepros++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static unsigned group_of(struct summary *s, uint64_t sig, size_t repro_index, int *is_new)
+{
+    for (size_t g = 0; g < s->ngroups; g++)
+        if (s->groups[g].signature == sig) {
+            s->groups[g].count++;
+            *is_new = 0;
+            return (unsigned)g;
+        }
+    struct group *n = realloc(s->groups, (s->ngroups + 1) * sizeof *n);
+    if (!n) {
+        *is_new = 0;
+        return 0;
+    }
+    s->groups = n;
+    s->groups[s->ngroups] = (struct group){ sig, 1, repro_index };
+    *is_new = 1;
+    return (unsigned)s->ngroups++;
+}
+
+static void tick(void *ctx)
+{
+    struct campaign *c = ctx;
+    uint64_t now = now_us();
+    double el = (double)(now - c->t0) / 1e6;
+    double left = -1;
+    if (c->cfg->time_budget_us)
+        left = (double)c->cfg->time_budget_us / 1e6 - el;
+    progress_update(c->sum.runs_done, c->sum.runs_requested, c->sum.nrepros, el,
+                    left < 0 && c->cfg->time_budget_us ? 0 : left);
+}
+
+static int run_done(void *ctx, struct job *j)
+{
+    struct campaign *c = ctx;
+    struct wedge_config *cfg = c->cfg;
+    struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
+
+    if (h && !c->attach_checked) {
+        /* Without the shim every run is a plain rerun: say so instead of "no failure". */
+        if (!(atomic_load(&h->flags) & WEDGE_RUN_ATTACHED)) {
+            progress_clear();
+            usage_error("the shim did not load into %s (static binary? LD_PRELOAD cleared?)",
+                        cfg->argv[0]);
+            return -1;
+        }
+        c->attach_checked = 1;
+    }
+    if (c->calibrate && j->index < CALIB) {
+        c->calib_steps[j->index] = h ? atomic_load(&h->steps) : 0;
+        if (++c->calib_done == CALIB)
+            learn_length(c);
+        if (!in_shard(cfg, j->index))
+            return 0;
+    }
+
+    struct outcome oc;
+    classify(cfg, j, &oc);
+    struct summary *s = &c->sum;
+    s->runs_done++;
+    s->outcome_counts[oc.kind]++;
+    if (c->replay && h) {
+        uint64_t th = atomic_load(&h->trace_hash);
+        if (s->runs_done == 1)
+            s->first_trace_hash = th;
+        if (th == s->first_trace_hash)
+            s->same_trace++;
+    }
+    char desc[256];
+    describe_outcome(desc, sizeof desc, &oc, cfg->timeout_us);
+    if (oc.kind == OUT_PASS) {
+        s->passed++;
+        if (c->replay) {
+            progress_clear();
+            printf("replay %" PRIu64 ": %s: pass\n", j->index + 1, j->token);
+            fflush(stdout);
+        }
+        return 0;
+    }
+
+    struct repro *r = add_repro(c);
+    if (!r)
+        return 0;
+    if (cfg->baseline)
+        snprintf(r->token, sizeof r->token, "baseline.%" PRIu64, j->index);
+    else
+        snprintf(r->token, sizeof r->token, "%s", j->token);
+    r->run = j->index;
+    r->oc = oc;
+    r->signature = signature_of(j, &oc);
+    r->trace_hash = h ? atomic_load(&h->trace_hash) : 0;
+    r->steps = h ? atomic_load(&h->steps) : 0;
+    r->exact = h && j->tok.mode == WEDGE_MODE_SERIAL &&
+               !(atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT);
+    r->replay = shell_quote_command(cfg, j->token);
+    r->last_line = strdup(oc.fail_on ? j->out.match : j->out.last);
+    int is_new;
+    r->group = group_of(s, r->signature, s->nrepros - 1, &is_new);
+
+    /* The report file first: whatever happens to wedge next, this reproduction is kept. */
+    char *text = report_text(cfg, j, &oc, r->replay);
+    char name[WEDGE_TOKEN_MAX + 32];
+    if (c->replay)
+        snprintf(name, sizeof name, "%s.replay%" PRIu64, r->token, j->index + 1);
+    else
+        snprintf(name, sizeof name, "%s", r->token);
+    if (text)
+        report_write_file(cfg->out_dir, name, text, &r->report_path);
+
+    progress_clear();
+    if (c->replay) {
+        printf("replay %" PRIu64 ": %s: %s\n", j->index + 1, j->token, desc);
+        if (is_new && text)
+            printf("%s", text);
+    } else if (is_new && text) {
+        printf("\n=== failure group %u, first reproduction ===\n%s", r->group + 1, text);
+    } else {
+        printf("reproduced again (group %u, %u times): %s run %" PRIu64 ": %s\n", r->group + 1,
+               s->groups[r->group].count, r->token, j->index, desc);
+    }
+    fflush(stdout);
+    free(text);
+
+    if (cfg->stop_after && s->nrepros >= cfg->stop_after && !c->stop) {
+        c->stop = 1;
+        runner_kill_all();
+    }
+    return 0;
+}
+
+static void print_summary(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    const struct wedge_config *cfg = c->cfg;
+    double rate = s->elapsed_s > 0 ? (double)s->runs_done / s->elapsed_s : 0;
+    progress_done();
+    printf("\n%s: %" PRIu64 " of %" PRIu64 " runs in %.1fs (%.1f runs/s): %" PRIu64
+           " passed, %zu reproduction%s in %zu group%s\n",
+           c->replay ? "replay" : cfg->baseline ? "baseline" : "run", s->runs_done,
+           s->runs_requested, s->elapsed_s, rate, s->passed, s->nrepros,
+           s->nrepros == 1 ? "" : "s", s->ngroups, s->ngroups == 1 ? "" : "s");
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct group *gr = &s->groups[g];
+        const struct repro *r = &s->repros[gr->first];
+        char desc[256];
+        describe_outcome(desc, sizeof desc, &r->oc, cfg->timeout_us);
+        printf("  group %zu: %u x %s", g + 1, gr->count, desc);
+        if (r->last_line && *r->last_line)
+            printf(": \"%s\"", r->last_line);
+        printf("\n    first:  %s (run %" PRIu64 ")\n    replay: %s\n", r->token, r->run,
+               r->replay ? r->replay : "?");
+    }
+    if (s->nrepros)
+        printf("reports in %s/\n", cfg->out_dir);
+    fflush(stdout);
+}
+
+static void free_summary(struct summary *s)
+{
+    for (size_t i = 0; i < s->nrepros; i++) {
+        free(s->repros[i].replay);
+        free(s->repros[i].report_path);
+        free(s->repros[i].last_line);
+    }
+    free(s->repros);
+    free(s->groups);
+}
+
+/* Shared set-up of run and replay: the checks that make bad input exit 2 before any run. */
+static int prepare(struct wedge_config *cfg)
+{
+    if (target_resolve(cfg) != 0)
+        return -1;
+    if (!cfg->baseline && target_find_shim(cfg) != 0)
+        return -1;
+    if (target_check_out_dir(cfg->out_dir) != 0)
+        return -1;
+    shm_remove_stale();
+    return 0;
+}
+
+static int finish(struct campaign *c, int rc)
+{
+    struct wedge_config *cfg = c->cfg;
+    struct summary *s = &c->sum;
+    s->elapsed_s = (double)(now_us() - c->t0) / 1e6;
+    s->interrupted = rc == 1;
+    symbolize_shutdown();
+    if (rc < 0) {
+        progress_done();
+        free_summary(s);
+        return WEDGE_EXIT_USAGE;
+    }
+    if (!c->replay) {
+        print_summary(c);
+    } else {
+        progress_done();
+        printf("reproduced %zu of %" PRIu64 "\n", s->nrepros, s->runs_done);
+        if (cfg->proto.mode == WEDGE_MODE_SERIAL)
+            printf("same trace hash: %" PRIu64 " of %" PRIu64 "\n", s->same_trace, s->runs_done);
+        fflush(stdout);
+    }
+    int bad = 0;
+    if (cfg->json_path && report_json(cfg->json_path, s) != 0)
+        bad = 1;
+    if (cfg->junit_path && report_junit(cfg->junit_path, s) != 0)
+        bad = 1;
+    int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
+    if (rc == 1) {
+        usage_error("interrupted after %" PRIu64 " of %" PRIu64 " runs", s->runs_done,
+                    s->runs_requested);
+        if (!s->nrepros)
+            status = WEDGE_EXIT_USAGE;
+    }
+    if (bad && !s->nrepros)
+        status = WEDGE_EXIT_USAGE;
+    free_summary(s);
+    return status;
+}
+
+int cmd_run(struct wedge_config *cfg)
+{
+    if (prepare(cfg) != 0)
+        return WEDGE_EXIT_USAGE;
+    if (!cfg->seed_given) {
+        uint64_t seed = 0;
+        if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+            seed = now_us() ^ ((uint64_t)getpid() << 32);
+        cfg->seed = seed;
+    }
+    struct campaign c = { .cfg = cfg };
+    c.calibrate = !cfg->baseline && cfg->proto.mode == WEDGE_MODE_SERIAL &&
+                  cfg->proto.strategy == WEDGE_STRAT_PCT;
+    c.sum.cfg = cfg;
+    c.sum.runs_requested = shard_count(cfg);
+    char strat[32] = "random";
+    if (cfg->proto.strategy == WEDGE_STRAT_PCT)
+        snprintf(strat, sizeof strat, "pct:%u", cfg->proto.depth);
+    if (cfg->baseline)
+        printf("wedge run: seed %016" PRIx64 ", baseline: %" PRIu64 " plain runs without the "
+               "shim of %s\n", cfg->seed, c.sum.runs_requested, cfg->argv[0]);
+    else
+        printf("wedge run: seed %016" PRIx64 " (repeat with --seed %016" PRIx64 "), mode %s, "
+               "strategy %s, %" PRIu64 " runs of %s\n",
+               cfg->seed, cfg->seed, wedge_mode_name(cfg->proto.mode), strat,
+               c.sum.runs_requested, cfg->argv[0]);
+    if (cfg->shard_n > 1)
+        printf("shard %u of %u\n", cfg->shard_k, cfg->shard_n);
+    fflush(stdout);
+    progress_init(cfg->progress);
+    unsigned jobs = cfg->jobs;
+    uint64_t total = c.sum.runs_requested + (c.calibrate ? CALIB : 0);
+    if (jobs > total)
+        jobs = total ? (unsigned)total : 1;
+    struct runner_params p = { .cfg = cfg, .jobs = jobs, .tee = 0 };
+    struct runner_ops ops = { next_run, run_done, tick };
+    c.t0 = now_us();
+    int rc = runner_loop(&p, &ops, &c);
+    return finish(&c, rc);
+}
+
+int cmd_replay(struct wedge_config *cfg)
+{
+    if (prepare(cfg) != 0)
+        return WEDGE_EXIT_USAGE;
+    struct campaign c = { .cfg = cfg, .replay = 1 };
+    c.sum.cfg = cfg;
+    c.sum.runs_requested = cfg->runs;
+    printf("wedge replay: %s, %" PRIu64 " run%s of %s\n", cfg->token_arg, cfg->runs,
+           cfg->runs == 1 ? "" : "s", cfg->argv[0]);
+    fflush(stdout);
+    /* One run: the user watches it, so its output streams live (and no progress line). */
+    int tee = cfg->runs == 1;
+    progress_init(tee ? PROGRESS_NEVER : cfg->progress);
+    unsigned jobs = cfg->jobs;
+    if (jobs > cfg->runs)
+        jobs = (unsigned)cfg->runs;
+    struct runner_params p = { .cfg = cfg, .jobs = jobs, .tee = tee };
+    struct runner_ops ops = { next_run, run_done, tick };
+    c.t0 = now_us();
+    int rc = runner_loop(&p, &ops, &c);
+    return finish(&c, rc);
+}

@@ -1,0 +1,237 @@
+/* cli.h - internal interfaces between the files of the wedge command.
+ *
+ * Layers: main.c dispatches; options.c turns argv into a struct wedge_config; target.c checks
+ * PROGRAM and finds the shim; shm.c owns the per-slot shared memory files; runner.c spawns,
+ * watches and reaps runs (single-threaded, poll-based); campaign.c decides which runs to start
+ * and classifies them; report.c, symbolize.c and progress.c present the results.
+ *
+ * Errors: functions that can fail on bad input print "wedge: ..." themselves and return -1;
+ * the caller exits with status 2 (DESIGN.md section 1).
+ */
+#ifndef WEDGE_CLI_H
+#define WEDGE_CLI_H
+
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "wedge_protocol.h"
+#include "wedge_token.h"
+
+/* Exit statuses of run and replay: the contract. */
+#define WEDGE_EXIT_PASS 0
+#define WEDGE_EXIT_REPRODUCED 1
+#define WEDGE_EXIT_USAGE 2
+
+enum wedge_command { CMD_NONE = 0, CMD_RUN = 1, CMD_REPLAY = 2, CMD_MINIMIZE = 4 };
+
+enum wedge_progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
+
+#define DEFAULT_RUNS 1000u
+#define DEFAULT_TIMEOUT_US 10000000ull
+#define DEFAULT_OUT "wedge-out"
+
+struct wedge_config {
+    enum wedge_command cmd;
+    uint64_t runs;
+    int runs_given;
+    unsigned jobs;
+    uint64_t seed;
+    int seed_given;
+    enum wedge_mode mode;
+    int mode_given;
+    const char *strategy_arg;    /* as given, NULL: default */
+    struct wedge_token proto;    /* mode, strategy, depth, opts of every run's token */
+    uint64_t timeout_us;
+    int timeout_given;
+    uint64_t time_budget_us;     /* 0: none */
+    uint64_t stop_after;         /* 0: none */
+    uint8_t pass_exit[256];      /* 1: that exit status passes */
+    const char *pass_exit_arg;   /* NULL: default "0" */
+    regex_t fail_on;
+    const char *fail_on_arg;     /* NULL: none */
+    const char *out_dir;
+    const char *json_path;
+    const char *junit_path;
+    unsigned shard_k, shard_n;   /* 1-based K of N; N = 1: no sharding */
+    enum wedge_progress_mode progress;
+    int baseline;
+    uint32_t opts;               /* WEDGE_OPT_* from --watch / --detect */
+    const char *token_arg;       /* replay/minimize */
+    struct wedge_token token;
+    char **argv;                 /* PROGRAM ARGS..., NULL-terminated (points into main's argv) */
+    int argc;
+    char *program;               /* PROGRAM resolved to a path (target.c) */
+    const char *shim;            /* libwedge.so path, NULL in baseline mode */
+};
+
+/* options.c */
+int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_config *cfg);
+void options_help(FILE *f, enum wedge_command cmd);
+const char *command_name(enum wedge_command cmd);
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* target.c: returns 0, or prints "wedge: ..." and returns -1 */
+int target_resolve(struct wedge_config *cfg);
+int target_find_shim(struct wedge_config *cfg);
+int target_check_out_dir(const char *dir);
+
+/* shm.c */
+struct wedge_shm_slot {
+    char path[64];
+    int fd;
+    struct wedge_shm_header *hdr;
+    uint32_t prev_nthreads;      /* thread slots the previous run used: reset those */
+};
+void shm_remove_stale(void);
+int shm_create(struct wedge_shm_slot *s, unsigned slot);
+void shm_reset(struct wedge_shm_slot *s);
+void shm_destroy(struct wedge_shm_slot *s);
+void shm_destroy_all(void);      /* every slot file still linked (atexit, signals) */
+
+/* output capture: a bounded tail plus line-by-line matching (runner.c) */
+#define OUT_TAIL 8192u
+#define OUT_LINE 4096u
+#define OUT_LAST 512u
+struct output {
+    char tail[OUT_TAIL];         /* ring of the last OUT_TAIL bytes */
+    uint64_t total;              /* bytes seen */
+    char line[OUT_LINE];         /* current line (cut at OUT_LINE - 1 for matching) */
+    size_t line_len;
+    char last[OUT_LAST];         /* last non-empty line, for the failure signature */
+    char match[OUT_LAST];        /* first line that matched --fail-on */
+    int matched;
+    const regex_t *fail_on;
+    int tee_fd;                  /* >= 0: copy the output there as it streams (replay) */
+};
+void output_init(struct output *o, const regex_t *fail_on, int tee_fd);
+void output_feed(struct output *o, const char *buf, size_t n);
+void output_finish(struct output *o);
+/* The last `lines` lines of the tail, linearized into a malloc'd string. */
+char *output_tail_lines(const struct output *o, int lines);
+
+/* A thread's state at the moment a run timed out (read before the kill). */
+struct hang_thread {
+    uint32_t state, blocked_kind;
+    uint64_t blocked_obj, blocked_site;
+};
+
+/* runner.c: one run in flight or just finished */
+struct job {
+    int active;
+    unsigned slot;
+    uint64_t index;              /* campaign index */
+    struct wedge_token tok;
+    char token[WEDGE_TOKEN_MAX];
+    pid_t pid;
+    int out_fd;
+    int exited;                  /* main process reaped */
+    int status;                  /* wait status */
+    int timed_out;
+    int killed;                  /* killed by wedge for another reason: not classified */
+    uint64_t start_us, deadline_us, end_us;
+    struct output out;
+    struct wedge_shm_slot *shm;
+    struct hang_thread *hang;    /* WEDGE_MAX_THREADS entries, filled on timeout */
+    int hang_valid;
+};
+
+struct runner;
+struct runner_ops {
+    /* Fill index/token for the next run.  Returns 1: start it, 0: nothing to start now (wait
+     * for a run to finish), -1: start nothing more. */
+    int (*next)(void *ctx, uint64_t *index, struct wedge_token *tok);
+    /* A run finished (not killed by wedge): classify and report.  Returns -1 to abort the
+     * whole campaign (usage error discovered, e.g. the shim did not attach). */
+    int (*done)(void *ctx, struct job *job);
+    /* Called at least every 200 ms (progress line, budgets). */
+    void (*tick)(void *ctx);
+};
+struct runner_params {
+    const struct wedge_config *cfg;
+    unsigned jobs;
+    int tee;                     /* copy the output of runs to stdout as it streams */
+};
+/* Run until next() says -1 and all runs finished, or interrupted.  Returns 0, 1 if
+ * interrupted by SIGINT/SIGTERM, -1 if done() aborted or a run could not be started. */
+int runner_loop(const struct runner_params *p, const struct runner_ops *ops, void *ctx);
+void runner_kill_all(void);      /* stop-after: kill every running run (not classified) */
+int runner_interrupted(void);
+uint64_t now_us(void);
+
+/* outcome classification (campaign.c) */
+enum outcome_kind { OUT_PASS = 0, OUT_EXIT = 1, OUT_SIGNAL = 2, OUT_HANG = 3, OUT_LOST_UPDATE = 4 };
+const char *outcome_kind_name(enum outcome_kind k);
+
+struct outcome {
+    enum outcome_kind kind;
+    int code;
+    int fail_on;                 /* output matched --fail-on */
+    int deadlock;                /* hang found by the shim, not by the timeout */
+};
+
+/* report.c */
+struct repro {
+    uint64_t run;
+    char token[WEDGE_TOKEN_MAX];
+    struct outcome oc;
+    uint64_t signature;
+    uint64_t trace_hash;
+    uint64_t steps;
+    int exact;
+    unsigned group;
+    char *replay;                /* command line */
+    char *report_path;
+    char *last_line;
+};
+struct group {
+    uint64_t signature;
+    unsigned count;
+    size_t first;                /* index into the reproduction list */
+};
+char *shell_quote_command(const struct wedge_config *cfg, const char *token);
+/* The text report of a finished run; malloc'd. */
+char *report_text(const struct wedge_config *cfg, const struct job *job,
+                  const struct outcome *oc, const char *replay);
+int report_write_file(const char *dir, const char *name, const char *text, char **path_out);
+void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us);
+
+struct summary {
+    const struct wedge_config *cfg;
+    uint64_t runs_done, runs_requested, passed;
+    struct repro *repros;
+    size_t nrepros;
+    struct group *groups;
+    size_t ngroups;
+    double elapsed_s;
+    int interrupted;
+    /* replay */
+    uint64_t same_trace;
+    uint64_t first_trace_hash;
+    unsigned outcome_counts[5];
+};
+int report_json(const char *path, const struct summary *s);
+int report_junit(const char *path, const struct summary *s);
+
+/* symbolize.c: "function (file:line)" or "module+0xoff"; returned string is owned by the
+ * cache.  `is_return`: the site is a return address (look up the call instruction). */
+const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return);
+/* All inlined frames of a site, " <- "-joined when inlined; owned by the cache. */
+void symbolize_shutdown(void);
+
+/* progress.c */
+void progress_init(enum wedge_progress_mode mode);
+void progress_update(uint64_t done, uint64_t asked, uint64_t repros, double elapsed_s,
+                     double budget_left_s);
+void progress_clear(void);       /* before any other output */
+void progress_done(void);
+
+/* minimize.c */
+int cmd_minimize(struct wedge_config *cfg);
+
+/* campaign.c */
+int cmd_run(struct wedge_config *cfg);
+int cmd_replay(struct wedge_config *cfg);
+
+#endif

@@ -1,0 +1,414 @@
+/* options.c - one option table drives getopt_long, the checks and the --help text, so that
+ * the help can never list an option the parser does not know (or the reverse). */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "wedge_util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum opt_id {
+    OPT_RUNS = 'n',
+    OPT_JOBS = 'j',
+    OPT_QUIET = 'q',
+    OPT_HELP = 'h',
+    OPT_SEED = 256,
+    OPT_MODE,
+    OPT_STRATEGY,
+    OPT_TIMEOUT,
+    OPT_TIME_BUDGET,
+    OPT_STOP_AFTER,
+    OPT_PASS_EXIT,
+    OPT_FAIL_ON,
+    OPT_OUT,
+    OPT_JSON,
+    OPT_JUNIT,
+    OPT_SHARD,
+    OPT_PROGRESS,
+    OPT_BASELINE,
+    OPT_WATCH,
+    OPT_DETECT,
+};
+
+#define R CMD_RUN
+#define P CMD_REPLAY
+#define M CMD_MINIMIZE
+
+struct opt_desc {
+    const char *name;
+    int id;             /* short letter or OPT_* */
+    const char *arg;    /* value placeholder, NULL: flag */
+    unsigned cmds;      /* commands that take it */
+    const char *help;
+};
+
+static const struct opt_desc opt_table[] = {
+    { "runs", OPT_RUNS, "N", R | P | M, "runs in the campaign (run: 1000; replay: 1)" },
+    { "jobs", OPT_JOBS, "N", R | P | M, "runs at a time (default: online CPUs)" },
+    { "seed", OPT_SEED, "HEX", R, "base seed (default: random, printed first)" },
+    { "mode", OPT_MODE, "noise|serial", R, "noise: parallel with injected delays (default); "
+                                            "serial: one thread at a time, exact replay" },
+    { "strategy", OPT_STRATEGY, "NAME[:P]", R, "random (default), or pct:D (serial mode)" },
+    { "watch", OPT_WATCH, "mem", R, "watch plain reads and writes of shared memory" },
+    { "detect", OPT_DETECT, "lost-update", R, "fail a run where a write overwrote a newer "
+                                              "value (implies --watch mem)" },
+    { "timeout", OPT_TIMEOUT, "DUR", R | P | M, "per run; a run past it is a hang (default 10s)" },
+    { "time-budget", OPT_TIME_BUDGET, "DUR", R, "start no new run after DUR" },
+    { "stop-after", OPT_STOP_AFTER, "K", R, "stop after K reproductions" },
+    { "pass-exit", OPT_PASS_EXIT, "LIST", R | P | M, "exit statuses that pass, comma-separated "
+                                                     "(default 0)" },
+    { "fail-on", OPT_FAIL_ON, "REGEX", R | P | M, "a run with an output line matching this "
+                                                  "extended regex fails" },
+    { "out", OPT_OUT, "DIR", R | P | M, "where reproduction reports go (default wedge-out/)" },
+    { "json", OPT_JSON, "FILE", R | P, "write a JSON report at the end" },
+    { "junit", OPT_JUNIT, "FILE", R, "write a JUnit XML report at the end" },
+    { "shard", OPT_SHARD, "K/N", R, "run only shard K of N of the campaign's runs" },
+    { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)" },
+    { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never" },
+    { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)" },
+    { "help", OPT_HELP, NULL, R | P | M, "this help" },
+};
+#define NOPTS (sizeof opt_table / sizeof opt_table[0])
+
+static const struct {
+    enum wedge_command cmd;
+    const char *name, *synopsis, *what;
+} commands[] = {
+    { CMD_RUN, "run", "wedge run [OPTIONS] -- PROGRAM [ARGS...]",
+      "Run PROGRAM many times under seeded interleavings; report the seeds that failed." },
+    { CMD_REPLAY, "replay", "wedge replay [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
+      "Run one seed token again, with its interleaving; show its output and report." },
+    { CMD_MINIMIZE, "minimize", "wedge minimize [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
+      "Find the smallest schedule that still fails (not built yet in 0.1)." },
+};
+
+const char *command_name(enum wedge_command cmd)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (commands[i].cmd == cmd)
+            return commands[i].name;
+    return "?";
+}
+
+void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("wedge: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void options_help(FILE *f, enum wedge_command cmd)
+{
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+        if (commands[c].cmd != cmd)
+            continue;
+        fprintf(f, "usage: %s\n\n%s\n\noptions:\n", commands[c].synopsis, commands[c].what);
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt_desc *o = &opt_table[i];
+        if (!(o->cmds & cmd))
+            continue;
+        char left[64];
+        int n = 0;
+        if (o->id < 256)
+            n = snprintf(left, sizeof left, "-%c, --%s", o->id, o->name);
+        else
+            n = snprintf(left, sizeof left, "    --%s", o->name);
+        if (o->arg && n > 0 && (size_t)n < sizeof left)
+            snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
+        if (strlen(left) > 26)
+            fprintf(f, "  %s\n  %-26s  %s\n", left, "", o->help);
+        else
+            fprintf(f, "  %-26s  %s\n", left, o->help);
+    }
+    fputs("\nexit status: 0 no run failed, 1 a failure was reproduced, 2 usage error or the\n"
+          "program could not be run.\n", f);
+}
+
+static int bad_value(const char *opt, const char *value, const char *why)
+{
+    usage_error("--%s '%s': %s", opt, value, why);
+    return -1;
+}
+
+static int parse_pass_exit(struct wedge_config *cfg, const char *s)
+{
+    memset(cfg->pass_exit, 0, sizeof cfg->pass_exit);
+    char *copy = strdup(s);
+    if (!copy)
+        return -1;
+    int rc = 0, any = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (wedge_parse_uint(tok, 0, 255, &v)) {
+            rc = bad_value("pass-exit", s, "expected exit statuses 0..255, comma-separated");
+            break;
+        }
+        cfg->pass_exit[v] = 1;
+        any = 1;
+    }
+    if (!rc && !any)
+        rc = bad_value("pass-exit", s, "expected exit statuses 0..255, comma-separated");
+    free(copy);
+    return rc;
+}
+
+static int parse_shard(struct wedge_config *cfg, const char *s)
+{
+    const char *slash = strchr(s, '/');
+    char k[24];
+    uint64_t kv, nv;
+    if (!slash || (size_t)(slash - s) >= sizeof k)
+        return bad_value("shard", s, "expected K/N with 1 <= K <= N");
+    memcpy(k, s, (size_t)(slash - s));
+    k[slash - s] = 0;
+    if (wedge_parse_uint(k, 1, 1000000, &kv) || wedge_parse_uint(slash + 1, 1, 1000000, &nv) ||
+        kv > nv)
+        return bad_value("shard", s, "expected K/N with 1 <= K <= N");
+    cfg->shard_k = (unsigned)kv;
+    cfg->shard_n = (unsigned)nv;
+    return 0;
+}
+
+/* The option name the user typed for the option at argv[optind - 1], for messages. */
+static const char *typed_name(char **argv, int optind_now, int optopt_now)
+{
+    static char buf[80];
+    const char *typed = argv[optind_now - 1];
+    if (optopt_now > 0 && optopt_now < 256 && strncmp(typed, "--", 2) != 0) {
+        snprintf(buf, sizeof buf, "-%c", optopt_now);
+        return buf;
+    }
+    const char *eq = strchr(typed, '=');
+    snprintf(buf, sizeof buf, "%.*s", eq ? (int)(eq - typed) : 60, typed);
+    return buf;
+}
+
+int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->cmd = cmd;
+    cfg->runs = cmd == CMD_RUN ? DEFAULT_RUNS : 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+    cfg->timeout_us = DEFAULT_TIMEOUT_US;
+    cfg->pass_exit[0] = 1;
+    cfg->out_dir = DEFAULT_OUT;
+    cfg->shard_k = cfg->shard_n = 1;
+    cfg->progress = PROGRESS_AUTO;
+    cfg->proto.version = 1;
+
+    /* The program's own arguments start after "--"; getopt must never see them (they may
+     * look like our options), so the option parser only gets argv up to the "--". */
+    int dash = -1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            dash = i;
+            break;
+        }
+    int nopt = dash < 0 ? argc : dash;
+
+    struct option longs[NOPTS + 1];
+    char shorts[3 * NOPTS + 2];
+    size_t nl = 0, ns = 0;
+    shorts[ns++] = ':'; /* report a missing value as ':' so that we can say which option */
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt_desc *o = &opt_table[i];
+        if (!(o->cmds & cmd))
+            continue;
+        longs[nl++] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+                                       o->id };
+        if (o->id < 256) {
+            shorts[ns++] = (char)o->id;
+            if (o->arg)
+                shorts[ns++] = ':';
+        }
+    }
+    longs[nl] = (struct option){ 0 };
+    shorts[ns] = 0;
+
+    char err[256];
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(nopt, argv, shorts, longs, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case OPT_HELP:
+            options_help(stdout, cmd);
+            exit(0);
+        case OPT_RUNS:
+            if (wedge_parse_uint(optarg, 1, 100000000, &v))
+                return bad_value("runs", optarg, "expected a number from 1 to 100000000");
+            cfg->runs = v;
+            cfg->runs_given = 1;
+            break;
+        case OPT_JOBS:
+            if (wedge_parse_uint(optarg, 1, 1024, &v))
+                return bad_value("jobs", optarg, "expected a number from 1 to 1024");
+            cfg->jobs = (unsigned)v;
+            break;
+        case OPT_SEED:
+            if (wedge_parse_seed(optarg, &cfg->seed))
+                return bad_value("seed", optarg, "expected 1 to 16 hex digits");
+            cfg->seed_given = 1;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "noise") == 0)
+                cfg->mode = WEDGE_MODE_NOISE;
+            else if (strcmp(optarg, "serial") == 0)
+                cfg->mode = WEDGE_MODE_SERIAL;
+            else
+                return bad_value("mode", optarg, "expected noise or serial");
+            cfg->mode_given = 1;
+            break;
+        case OPT_STRATEGY:
+            cfg->strategy_arg = optarg;
+            break;
+        case OPT_WATCH:
+            if (strcmp(optarg, "mem") != 0)
+                return bad_value("watch", optarg, "expected mem");
+            cfg->opts |= WEDGE_OPT_MEMORY;
+            break;
+        case OPT_DETECT:
+            if (strcmp(optarg, "lost-update") != 0)
+                return bad_value("detect", optarg, "expected lost-update");
+            cfg->opts |= WEDGE_OPT_LOST_UPDATE | WEDGE_OPT_MEMORY;
+            break;
+        case OPT_TIMEOUT:
+            if (wedge_parse_duration(optarg, &cfg->timeout_us, err, sizeof err))
+                return bad_value("timeout", optarg, err);
+            cfg->timeout_given = 1;
+            break;
+        case OPT_TIME_BUDGET:
+            if (wedge_parse_duration(optarg, &cfg->time_budget_us, err, sizeof err))
+                return bad_value("time-budget", optarg, err);
+            break;
+        case OPT_STOP_AFTER:
+            if (wedge_parse_uint(optarg, 1, UINT32_MAX, &cfg->stop_after))
+                return bad_value("stop-after", optarg, "expected a number of at least 1");
+            break;
+        case OPT_PASS_EXIT:
+            if (parse_pass_exit(cfg, optarg))
+                return -1;
+            cfg->pass_exit_arg = optarg;
+            break;
+        case OPT_FAIL_ON: {
+            if (cfg->fail_on_arg)
+                regfree(&cfg->fail_on);
+            int rc = regcomp(&cfg->fail_on, optarg, REG_EXTENDED | REG_NOSUB);
+            if (rc) {
+                regerror(rc, &cfg->fail_on, err, sizeof err);
+                return bad_value("fail-on", optarg, err);
+            }
+            cfg->fail_on_arg = optarg;
+            break;
+        }
+        case OPT_OUT:
+            if (!*optarg)
+                return bad_value("out", optarg, "empty directory name");
+            cfg->out_dir = optarg;
+            break;
+        case OPT_JSON:
+            cfg->json_path = optarg;
+            break;
+        case OPT_JUNIT:
+            cfg->junit_path = optarg;
+            break;
+        case OPT_SHARD:
+            if (parse_shard(cfg, optarg))
+                return -1;
+            break;
+        case OPT_PROGRESS:
+            if (strcmp(optarg, "auto") == 0)
+                cfg->progress = PROGRESS_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                cfg->progress = PROGRESS_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                cfg->progress = PROGRESS_NEVER;
+            else
+                return bad_value("progress", optarg, "expected auto, always or never");
+            break;
+        case OPT_QUIET:
+            cfg->progress = PROGRESS_NEVER;
+            break;
+        case OPT_BASELINE:
+            cfg->baseline = 1;
+            break;
+        case ':':
+            usage_error("option '%s' needs a value (see wedge help %s)",
+                        typed_name(argv, optind, optopt), command_name(cmd));
+            return -1;
+        default:
+            usage_error("unknown option '%s' for %s (see wedge help %s)",
+                        typed_name(argv, optind, optopt), command_name(cmd), command_name(cmd));
+            return -1;
+        }
+    }
+
+    /* Positional arguments before "--": TOKEN for replay and minimize, nothing for run. */
+    int npos = nopt - optind;
+    int want = cmd == CMD_RUN ? 0 : 1;
+    if (npos < want) {
+        usage_error("%s needs a seed TOKEN (usage: %s)", command_name(cmd),
+                    cmd == CMD_REPLAY ? "wedge replay TOKEN -- PROGRAM [ARGS...]"
+                                      : "wedge minimize TOKEN -- PROGRAM [ARGS...]");
+        return -1;
+    }
+    if (npos > want) {
+        if (dash < 0)
+            usage_error("missing '--' before PROGRAM (usage: wedge %s [OPTIONS]%s -- PROGRAM "
+                        "[ARGS...])", command_name(cmd), want ? " TOKEN" : "");
+        else
+            usage_error("unexpected argument '%s' before '--'", argv[optind + want]);
+        return -1;
+    }
+    if (want) {
+        cfg->token_arg = argv[optind];
+        if (wedge_token_parse(cfg->token_arg, &cfg->token, err, sizeof err)) {
+            usage_error("%s", err);
+            return -1;
+        }
+    }
+    if (dash < 0) {
+        usage_error("missing '--' and PROGRAM (usage: wedge %s [OPTIONS]%s -- PROGRAM [ARGS...])",
+                    command_name(cmd), want ? " TOKEN" : "");
+        return -1;
+    }
+    if (dash + 1 >= argc || !argv[dash + 1][0]) {
+        usage_error("missing PROGRAM after '--'");
+        return -1;
+    }
+    cfg->argv = argv + dash + 1;
+    cfg->argc = argc - dash - 1;
+
+    if (cmd == CMD_RUN) {
+        cfg->proto.mode = cfg->mode;
+        if (cfg->strategy_arg) {
+            if (wedge_strategy_parse(cfg->strategy_arg, cfg->mode, &cfg->proto, err, sizeof err)) {
+                usage_error("%s", err);
+                return -1;
+            }
+        } else {
+            cfg->proto.strategy = WEDGE_STRAT_RANDOM;
+        }
+        cfg->proto.opts = cfg->opts;
+        if (cfg->baseline && (cfg->mode_given || cfg->strategy_arg || cfg->opts)) {
+            usage_error("--baseline runs without the shim: it takes no --mode, --strategy, "
+                        "--watch or --detect");
+            return -1;
+        }
+    } else {
+        cfg->mode = cfg->token.mode;
+        cfg->proto = cfg->token;
+    }
+    return 0;
+}

@@ -1,0 +1,571 @@
+/* report.c - what a reproduction looks like: the text report (terminal and one file per
+ * reproduction), the --json and --junit campaign reports. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TAIL_LINES 30
+#define THREAD_EVENTS 8
+#define MERGED_EVENTS 16
+
+const char *outcome_kind_name(enum outcome_kind k)
+{
+    switch (k) {
+    case OUT_PASS: return "pass";
+    case OUT_EXIT: return "exit";
+    case OUT_SIGNAL: return "signal";
+    case OUT_HANG: return "hang";
+    case OUT_LOST_UPDATE: return "lost_update";
+    }
+    return "?";
+}
+
+static void format_duration(char *buf, size_t len, uint64_t us)
+{
+    if (us % 1000000 == 0)
+        snprintf(buf, len, "%" PRIu64 "s", us / 1000000);
+    else if (us % 1000 == 0)
+        snprintf(buf, len, "%" PRIu64 "ms", us / 1000);
+    else
+        snprintf(buf, len, "%" PRIu64 "us", us);
+}
+
+void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us)
+{
+    char d[32];
+    switch (oc->kind) {
+    case OUT_PASS:
+        snprintf(buf, len, "pass");
+        break;
+    case OUT_EXIT:
+        if (oc->fail_on)
+            snprintf(buf, len, "output matched --fail-on (exit status %d)", oc->code);
+        else
+            snprintf(buf, len, "exit status %d", oc->code);
+        break;
+    case OUT_SIGNAL: {
+        const char *abbrev = sigabbrev_np(oc->code);
+        snprintf(buf, len, "killed by signal %d (SIG%s)", oc->code, abbrev ? abbrev : "?");
+        break;
+    }
+    case OUT_HANG:
+        format_duration(d, sizeof d, timeout_us);
+        if (oc->deadlock)
+            snprintf(buf, len, "hang: deadlock, no thread can run (found by the shim)");
+        else
+            snprintf(buf, len, "hang: still running after --timeout %s (killed)", d);
+        break;
+    case OUT_LOST_UPDATE:
+        snprintf(buf, len, "lost update: a write overwrote a newer value (exit status %d)",
+                 oc->code);
+        break;
+    }
+}
+
+/* Shell quoting for copy-paste: bare when safe, else single quotes. */
+static void shell_quote(FILE *f, const char *s)
+{
+    int safe = *s != 0;
+    for (const char *p = s; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%",
+                    *p)) {
+            safe = 0;
+            break;
+        }
+    if (safe) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*p, f);
+    }
+    fputc('\'', f);
+}
+
+char *shell_quote_command(const struct wedge_config *cfg, const char *token)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    if (!f)
+        return NULL;
+    if (cfg->baseline) {
+        /* a baseline run has no token: its replay is the plain command */
+    } else {
+        fprintf(f, "wedge replay ");
+        shell_quote(f, token);
+        if (cfg->pass_exit_arg) {
+            fputs(" --pass-exit ", f);
+            shell_quote(f, cfg->pass_exit_arg);
+        }
+        if (cfg->fail_on_arg) {
+            fputs(" --fail-on ", f);
+            shell_quote(f, cfg->fail_on_arg);
+        }
+        if (cfg->timeout_given && cfg->timeout_us != DEFAULT_TIMEOUT_US) {
+            char d[32];
+            format_duration(d, sizeof d, cfg->timeout_us);
+            fprintf(f, " --timeout %s", d);
+        }
+        fputs(" --", f);
+    }
+    for (int i = 0; i < cfg->argc; i++) {
+        if (i || !cfg->baseline)
+            fputc(' ', f);
+        shell_quote(f, cfg->argv[i]);
+    }
+    fclose(f);
+    return s;
+}
+
+/* Memory-access sites are the faulting instruction itself; every other site is a return
+ * address from a call into the shim. */
+static int site_is_return(unsigned kind)
+{
+    return kind != WEDGE_EV_MEM_READ && kind != WEDGE_EV_MEM_WRITE && kind != WEDGE_EV_LOST_UPDATE;
+}
+
+static const char *state_name(uint32_t s)
+{
+    switch (s) {
+    case WEDGE_TS_FREE: return "unused";
+    case WEDGE_TS_RUNNING: return "running";
+    case WEDGE_TS_BLOCKED: return "blocked";
+    case WEDGE_TS_OUTSIDE: return "in a call outside the model";
+    case WEDGE_TS_EXITED: return "exited";
+    }
+    return "?";
+}
+
+static void print_event(FILE *f, const struct wedge_shm_header *h, const struct wedge_event *e,
+                        const char *indent)
+{
+    fprintf(f, "%s", wedge_event_kind_name(e->kind));
+    if (e->obj)
+        fprintf(f, " 0x%" PRIx64, e->obj);
+    if (e->aux && (e->kind == WEDGE_EV_MALLOC || e->kind == WEDGE_EV_READ ||
+                   e->kind == WEDGE_EV_WRITE))
+        fprintf(f, " (%" PRIu64 ")", e->aux);
+    fprintf(f, " at %s", symbolize(h, e->site, site_is_return(e->kind)));
+    switch (e->action) {
+    case WEDGE_ACT_NONE:
+        break;
+    case WEDGE_ACT_YIELD:
+        fprintf(f, " -> yield x%u", e->action_arg);
+        break;
+    case WEDGE_ACT_SPIN:
+        fprintf(f, " -> spin %u", e->action_arg);
+        break;
+    case WEDGE_ACT_SLEEP:
+        fprintf(f, " -> sleep %uus", e->action_arg);
+        break;
+    case WEDGE_ACT_PREEMPT:
+        fprintf(f, " -> preempt to T%u", e->action_arg);
+        break;
+    default:
+        fprintf(f, " -> %s %u", wedge_action_name(e->action), e->action_arg);
+        break;
+    }
+    fputc('\n', f);
+    unsigned ns = e->nstack < WEDGE_STACK_DEPTH ? e->nstack : WEDGE_STACK_DEPTH;
+    for (unsigned k = 0; k < ns; k++)
+        fprintf(f, "%s    #%u %s\n", indent, k, symbolize(h, e->stack[k], 1));
+}
+
+struct merged {
+    struct wedge_event ev;
+    uint32_t slot;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const struct merged *)a)->ev.seq, y = ((const struct merged *)b)->ev.seq;
+    return x < y ? -1 : x > y;
+}
+
+static void thread_label(char *buf, size_t len, const struct wedge_shm_header *h, uint32_t i)
+{
+    const struct wedge_thread_slot *t = wedge_shm_slot((struct wedge_shm_header *)h, i);
+    uint32_t p = t->proc;
+    int pid = p < WEDGE_MAX_PROCS ? h->procs[p].pid : 0;
+    snprintf(buf, len, "T%u (pid %d, thread %u)", i, pid, t->ordinal);
+}
+
+static void print_interleaving(FILE *f, const struct job *job)
+{
+    const struct wedge_shm_header *h = job->shm->hdr;
+    uint32_t n = atomic_load(&h->nthreads);
+    if (n > WEDGE_MAX_THREADS)
+        n = WEDGE_MAX_THREADS;
+    if (n == 0) {
+        fputs("threads: none recorded\n", f);
+        return;
+    }
+    fputs("threads (last events of each, oldest first):\n", f);
+    size_t nmerged = 0;
+    struct merged *all = calloc((size_t)n * WEDGE_RING_EVENTS, sizeof *all);
+    char label[80];
+    for (uint32_t i = 0; i < n; i++) {
+        struct wedge_thread_slot *t = wedge_shm_slot((struct wedge_shm_header *)h, i);
+        if (!atomic_load(&t->used))
+            continue;
+        uint32_t state = atomic_load(&t->state);
+        uint32_t bkind = t->blocked_kind;
+        uint64_t bobj = t->blocked_obj, bsite = t->blocked_site;
+        if (job->hang_valid) { /* the state at the moment of the timeout, before the kill */
+            state = job->hang[i].state;
+            bkind = job->hang[i].blocked_kind;
+            bobj = job->hang[i].blocked_obj;
+            bsite = job->hang[i].blocked_site;
+        }
+        thread_label(label, sizeof label, h, i);
+        fprintf(f, "  %s: %s", label, state_name(state));
+        if (state == WEDGE_TS_BLOCKED || state == WEDGE_TS_OUTSIDE) {
+            fprintf(f, " in %s", wedge_event_kind_name(bkind));
+            if (bobj)
+                fprintf(f, " on 0x%" PRIx64, bobj);
+            if (bsite)
+                fprintf(f, " at %s", symbolize(h, bsite, 1));
+        }
+        fputc('\n', f);
+        uint64_t head = atomic_load(&t->head);
+        uint64_t have = head < WEDGE_RING_EVENTS ? head : WEDGE_RING_EVENTS;
+        uint64_t show = have < THREAD_EVENTS ? have : THREAD_EVENTS;
+        for (uint64_t k = show; k > 0; k--) {
+            const struct wedge_event *e = &t->ring[(head - k) % WEDGE_RING_EVENTS];
+            fprintf(f, "    ");
+            print_event(f, h, e, "    ");
+        }
+        if (all)
+            for (uint64_t k = 1; k <= have; k++) {
+                const struct wedge_event *e = &t->ring[(head - k) % WEDGE_RING_EVENTS];
+                if (e->seq)
+                    all[nmerged++] = (struct merged){ *e, i };
+            }
+    }
+    if (all && nmerged) {
+        qsort(all, nmerged, sizeof *all, by_seq);
+        size_t from = nmerged > MERGED_EVENTS ? nmerged - MERGED_EVENTS : 0;
+        fprintf(f, "interleaving (last %zu events of the run, in order):\n", nmerged - from);
+        for (size_t k = from; k < nmerged; k++) {
+            fprintf(f, "  %6" PRIu64 "  T%-3u ", all[k].ev.seq, all[k].slot);
+            print_event(f, h, &all[k].ev, "              ");
+        }
+    }
+    free(all);
+}
+
+char *report_text(const struct wedge_config *cfg, const struct job *job,
+                  const struct outcome *oc, const char *replay)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    if (!f)
+        return NULL;
+    char desc[256];
+    describe_outcome(desc, sizeof desc, oc, cfg->timeout_us);
+    if (cfg->baseline)
+        fprintf(f, "reproduction: baseline run %" PRIu64 " (without the shim)\n", job->index);
+    else
+        fprintf(f, "reproduction: %s (run %" PRIu64 ")\n", job->token, job->index);
+    fprintf(f, "replay:  %s\n", replay ? replay : "?");
+    fprintf(f, "outcome: %s\n", desc);
+    if (oc->fail_on)
+        fprintf(f, "matched: %s\n", job->out.match);
+    const struct wedge_shm_header *h = job->shm ? job->shm->hdr : NULL;
+    if (h) {
+        uint32_t flags = atomic_load(&h->flags);
+        char msg[WEDGE_MESSAGE_LEN + 1];
+        memcpy(msg, h->message, WEDGE_MESSAGE_LEN);
+        msg[WEDGE_MESSAGE_LEN] = 0;
+        if (msg[0])
+            fprintf(f, "shim:    %s\n", msg);
+        if (flags & WEDGE_RUN_LOST_UPDATE) {
+            const struct wedge_lost_update *l = &h->lost_update;
+            fprintf(f, "lost update of 0x%" PRIx64 ":\n", l->addr);
+            fprintf(f, "  T%u read it      at %s\n", l->thread_a, symbolize(h, l->read_site, 0));
+            fprintf(f, "  T%u wrote it     at %s\n", l->thread_b,
+                    symbolize(h, l->other_write_site, 0));
+            fprintf(f, "  T%u overwrote it at %s (from its stale read)\n", l->thread_a,
+                    symbolize(h, l->overwrite_site, 0));
+        }
+        if (job->tok.mode == WEDGE_MODE_SERIAL)
+            fprintf(f, "trace:   hash %016" PRIx64 ", %" PRIu64 " scheduling points%s\n",
+                    (uint64_t)atomic_load(&h->trace_hash), (uint64_t)atomic_load(&h->steps),
+                    (flags & WEDGE_RUN_NOT_EXACT)
+                        ? " (not exactly replayable: a watchdog preemption or a call outside "
+                          "the model)"
+                        : "");
+        fprintf(f, "stats:   %" PRIu64 " injections, %" PRIu64 " trapped accesses, %u threads, "
+                   "%u processes\n",
+                (uint64_t)atomic_load(&h->injections), (uint64_t)atomic_load(&h->traps),
+                atomic_load(&h->nthreads), atomic_load(&h->nprocs));
+        if (flags & WEDGE_RUN_RING_FULL)
+            fputs("note:    more threads than trace slots: some threads went untraced\n", f);
+    }
+    char *tail = output_tail_lines(&job->out, TAIL_LINES);
+    if (tail && *tail) {
+        fprintf(f, "output (last %d lines):\n", TAIL_LINES);
+        for (char *line = tail; *line;) {
+            char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            fprintf(f, "  | %.*s\n", (int)len, line);
+            line += len + (nl ? 1 : 0);
+        }
+    } else {
+        fputs("output: (none)\n", f);
+    }
+    free(tail);
+    if (h)
+        print_interleaving(f, job);
+    fclose(f);
+    return s;
+}
+
+int report_write_file(const char *dir, const char *name, const char *text, char **path_out)
+{
+    char *path;
+    if (asprintf(&path, "%s/%s.txt", dir, name) < 0)
+        return -1;
+    /* open/write/close right away: a Ctrl-C or a crash of wedge later loses nothing */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        usage_error("cannot write %s: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(fd);
+    *path_out = path;
+    return off == len ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* JSON and JUnit */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f); /* UTF-8 passes through; invalid bytes are the program's */
+        }
+    }
+    fputc('"', f);
+}
+
+static FILE *open_report(const char *path)
+{
+    FILE *f = fopen(path, "we");
+    if (!f)
+        usage_error("cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static int close_report(FILE *f, const char *path)
+{
+    if (ferror(f) | (fclose(f) != 0)) {
+        usage_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void json_strategy(FILE *f, const struct wedge_token *t)
+{
+    char buf[32];
+    if (t->strategy == WEDGE_STRAT_PCT)
+        snprintf(buf, sizeof buf, "pct:%u", t->depth);
+    else
+        snprintf(buf, sizeof buf, "random");
+    json_str(f, buf);
+}
+
+int report_json(const char *path, const struct summary *s)
+{
+    const struct wedge_config *cfg = s->cfg;
+    FILE *f = open_report(path);
+    if (!f)
+        return -1;
+    fprintf(f, "{\n  \"version\": ");
+    json_str(f, WEDGE_VERSION);
+    fprintf(f, ",\n  \"command\": ");
+    json_str(f, command_name(cfg->cmd));
+    if (cfg->cmd == CMD_RUN) {
+        fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->seed);
+    } else {
+        fprintf(f, ",\n  \"token\": ");
+        json_str(f, cfg->token_arg);
+        fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->token.seed);
+    }
+    fprintf(f, ",\n  \"mode\": ");
+    json_str(f, cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode));
+    fprintf(f, ",\n  \"strategy\": ");
+    json_strategy(f, &cfg->proto);
+    fprintf(f, ",\n  \"program\": [");
+    for (int i = 0; i < cfg->argc; i++) {
+        if (i)
+            fputs(", ", f);
+        json_str(f, cfg->argv[i]);
+    }
+    fprintf(f, "],\n  \"runs\": %" PRIu64 ",\n  \"runs_requested\": %" PRIu64
+               ",\n  \"passed\": %" PRIu64,
+            s->runs_done, s->runs_requested, s->passed);
+    if (cfg->cmd == CMD_RUN && cfg->shard_n > 1)
+        fprintf(f, ",\n  \"shard\": \"%u/%u\"", cfg->shard_k, cfg->shard_n);
+    if (cfg->cmd == CMD_REPLAY) {
+        fprintf(f, ",\n  \"reproduced\": %zu", s->nrepros);
+        if (cfg->proto.mode == WEDGE_MODE_SERIAL)
+            fprintf(f, ",\n  \"same_trace\": %" PRIu64, s->same_trace);
+        fprintf(f, ",\n  \"outcomes\": {");
+        int first = 1;
+        for (int k = 0; k < 5; k++) {
+            if (!s->outcome_counts[k])
+                continue;
+            fprintf(f, "%s\"%s\": %u", first ? "" : ", ", outcome_kind_name((enum outcome_kind)k),
+                    s->outcome_counts[k]);
+            first = 0;
+        }
+        fputc('}', f);
+    }
+    fprintf(f, ",\n  \"interrupted\": %s", s->interrupted ? "true" : "false");
+    fprintf(f, ",\n  \"elapsed_s\": %.3f", s->elapsed_s);
+    fprintf(f, ",\n  \"reproductions\": [");
+    for (size_t i = 0; i < s->nrepros; i++) {
+        const struct repro *r = &s->repros[i];
+        fprintf(f, "%s\n    {\"token\": ", i ? "," : "");
+        json_str(f, r->token);
+        fprintf(f, ", \"run\": %" PRIu64 ", \"outcome\": {\"kind\": \"%s\", \"code\": %d",
+                r->run, outcome_kind_name(r->oc.kind), r->oc.code);
+        if (r->oc.kind == OUT_HANG)
+            fprintf(f, ", \"reason\": \"%s\"", r->oc.deadlock ? "deadlock" : "timeout");
+        if (r->oc.fail_on)
+            fputs(", \"fail_on\": true", f);
+        fprintf(f, "}, \"replay\": ");
+        json_str(f, r->replay);
+        fprintf(f, ", \"signature\": \"%016" PRIx64 "\", \"group\": %u, \"report\": ", r->signature,
+                r->group + 1);
+        json_str(f, r->report_path);
+        fprintf(f, ", \"last_line\": ");
+        json_str(f, r->last_line);
+        fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s}",
+                r->trace_hash, r->steps, r->exact ? "true" : "false");
+    }
+    fprintf(f, "%s],\n  \"groups\": [", s->nrepros ? "\n  " : "");
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct group *gr = &s->groups[g];
+        const struct repro *r = &s->repros[gr->first];
+        fprintf(f, "%s\n    {\"signature\": \"%016" PRIx64 "\", \"count\": %u, \"kind\": \"%s\", "
+                   "\"code\": %d, \"first_token\": ",
+                g ? "," : "", gr->signature, gr->count, outcome_kind_name(r->oc.kind), r->oc.code);
+        json_str(f, r->token);
+        fprintf(f, ", \"replay\": ");
+        json_str(f, r->replay);
+        fprintf(f, ", \"last_line\": ");
+        json_str(f, r->last_line);
+        fputc('}', f);
+    }
+    fprintf(f, "%s]\n}\n", s->ngroups ? "\n  " : "");
+    return close_report(f, path);
+}
+
+static void xml_str(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default:
+            /* XML 1.0 allows no control characters besides tab, newline, return */
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+                fputc('?', f);
+            else
+                fputc(*p, f);
+        }
+    }
+}
+
+int report_junit(const char *path, const struct summary *s)
+{
+    FILE *f = open_report(path);
+    if (!f)
+        return -1;
+    size_t failures = s->ngroups;
+    size_t tests = failures ? failures : 1;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuite name=\"wedge\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+               "time=\"%.3f\">\n",
+            tests, failures, s->elapsed_s);
+    fprintf(f, "  <properties>\n    <property name=\"seed\" value=\"%016" PRIx64 "\"/>\n"
+               "    <property name=\"runs\" value=\"%" PRIu64 "\"/>\n"
+               "    <property name=\"mode\" value=\"%s\"/>\n  </properties>\n",
+            s->cfg->seed, s->runs_done,
+            s->cfg->baseline ? "baseline" : wedge_mode_name(s->cfg->proto.mode));
+    char prog[512] = "";
+    size_t pl = 0;
+    for (int i = 0; i < s->cfg->argc && pl < sizeof prog - 2; i++)
+        pl += (size_t)snprintf(prog + pl, sizeof prog - pl, "%s%s", i ? " " : "",
+                               s->cfg->argv[i]);
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const struct group *gr = &s->groups[g];
+        const struct repro *r = &s->repros[gr->first];
+        char desc[256];
+        describe_outcome(desc, sizeof desc, &r->oc, s->cfg->timeout_us);
+        fprintf(f, "  <testcase classname=\"wedge.");
+        xml_str(f, prog);
+        fprintf(f, "\" name=\"failure group %zu: %s\">\n", g + 1, outcome_kind_name(r->oc.kind));
+        fprintf(f, "    <failure message=\"");
+        xml_str(f, desc);
+        fprintf(f, " in %u of %" PRIu64 " runs", gr->count, s->runs_done);
+        fprintf(f, "\" type=\"%s\">", outcome_kind_name(r->oc.kind));
+        fprintf(f, "first token: ");
+        xml_str(f, r->token);
+        fprintf(f, "\nreplay: ");
+        xml_str(f, r->replay);
+        fprintf(f, "\nlast output line: ");
+        xml_str(f, r->last_line);
+        fprintf(f, "\nreport: ");
+        xml_str(f, r->report_path);
+        fprintf(f, "\n</failure>\n  </testcase>\n");
+    }
+    if (!s->ngroups) {
+        fprintf(f, "  <testcase classname=\"wedge.");
+        xml_str(f, prog);
+        fprintf(f, "\" name=\"%" PRIu64 " runs, no failure\"/>\n", s->runs_done);
+    }
+    fprintf(f, "</testsuite>\n");
+    return close_report(f, path);
+}

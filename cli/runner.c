@@ -1,0 +1,590 @@
+/* runner.c - spawn runs, stream their output, enforce the timeout, kill and reap.
+ *
+ * Single-threaded: one poll() over the runs' output pipes and a signalfd (SIGCHLD, SIGINT,
+ * SIGTERM).  wedge is a child subreaper, so a daemon a target forks off is reparented to us;
+ * at the end of each run its process group and every process the shim recorded are killed, so
+ * nothing outlives its run, and unknown children are reaped silently.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* output capture */
+
+void output_init(struct output *o, const regex_t *fail_on, int tee_fd)
+{
+    o->total = 0;
+    o->line_len = 0;
+    o->last[0] = 0;
+    o->match[0] = 0;
+    o->matched = 0;
+    o->fail_on = fail_on;
+    o->tee_fd = tee_fd;
+}
+
+/* Copy a line, cut to fit (for the signature and the report, a prefix is enough). */
+static void copy_cut(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static void end_line(struct output *o)
+{
+    o->line[o->line_len] = 0;
+    size_t n = o->line_len;
+    if (n && o->line[n - 1] == '\r')
+        o->line[--n] = 0;
+    int blank = 1;
+    for (size_t i = 0; i < n; i++)
+        if (o->line[i] != ' ' && o->line[i] != '\t') {
+            blank = 0;
+            break;
+        }
+    if (!blank)
+        copy_cut(o->last, sizeof o->last, o->line, n);
+    if (o->fail_on && !o->matched && regexec(o->fail_on, o->line, 0, NULL, 0) == 0) {
+        o->matched = 1;
+        copy_cut(o->match, sizeof o->match, o->line, n);
+    }
+    o->line_len = 0;
+}
+
+void output_feed(struct output *o, const char *buf, size_t n)
+{
+    if (o->tee_fd >= 0) {
+        size_t off = 0;
+        while (off < n) {
+            ssize_t w = write(o->tee_fd, buf + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break; /* the terminal went away: the run goes on */
+            off += (size_t)w;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+        o->tail[(o->total + i) % OUT_TAIL] = c;
+        if (c == '\n')
+            end_line(o);
+        else if (o->line_len < OUT_LINE - 1)
+            o->line[o->line_len++] = c; /* longer lines are cut for matching only */
+    }
+    o->total += n;
+}
+
+void output_finish(struct output *o)
+{
+    if (o->line_len)
+        end_line(o);
+}
+
+char *output_tail_lines(const struct output *o, int lines)
+{
+    size_t have = o->total < OUT_TAIL ? (size_t)o->total : OUT_TAIL;
+    uint64_t start = o->total - have;
+    char *s = malloc(have + 1);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < have; i++)
+        s[i] = o->tail[(start + i) % OUT_TAIL];
+    s[have] = 0;
+    /* Keep the last `lines` lines (a final line without newline counts too). */
+    size_t end = have;
+    if (end && s[end - 1] == '\n')
+        end--;
+    size_t from = 0;
+    int seen = 0;
+    for (size_t i = end; i > 0; i--)
+        if (s[i - 1] == '\n' && ++seen == lines) {
+            from = i;
+            break;
+        }
+    /* A tail cut mid-line starts with a fragment: drop it unless it is all we have. */
+    if (from == 0 && o->total > OUT_TAIL) {
+        char *nl = memchr(s, '\n', end);
+        if (nl)
+            from = (size_t)(nl - s) + 1;
+    }
+    memmove(s, s + from, have - from + 1);
+    return s;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* the event loop */
+
+static struct job *jobs;
+static unsigned njobs;
+static int sig_fd = -1;
+static volatile int interrupted;
+
+int runner_interrupted(void)
+{
+    return interrupted;
+}
+
+static char *env_entry(const char *name, const char *value)
+{
+    char *s;
+    if (asprintf(&s, "%s=%s", name, value) < 0)
+        return NULL;
+    return s;
+}
+
+/* The child's environment: ours without any wedge protocol variables of an outer wedge,
+ * plus this run's.  Built in the parent (the child may not allocate after fork). */
+static char **child_env(const struct wedge_config *cfg, const struct job *j)
+{
+    size_t n = 0;
+    for (char **e = environ; *e; e++)
+        n++;
+    char **env = calloc(n + 4, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    const char *old_preload = NULL;
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
+            old_preload = *e + 11;
+            if (!cfg->baseline)
+                continue;
+        }
+        if (strncmp(*e, WEDGE_ENV_SHM "=", sizeof WEDGE_ENV_SHM) == 0 ||
+            strncmp(*e, WEDGE_ENV_TOKEN "=", sizeof WEDGE_ENV_TOKEN) == 0 ||
+            strncmp(*e, WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0)
+            continue;
+        env[k++] = *e;
+    }
+    if (!cfg->baseline) {
+        char *pre;
+        if (old_preload && *old_preload) {
+            if (asprintf(&pre, "LD_PRELOAD=%s:%s", cfg->shim, old_preload) < 0)
+                pre = NULL;
+        } else {
+            pre = env_entry("LD_PRELOAD", cfg->shim);
+        }
+        env[k++] = pre;
+        env[k++] = env_entry(WEDGE_ENV_SHM, j->shm->path);
+        env[k++] = env_entry(WEDGE_ENV_TOKEN, j->token);
+        for (size_t i = k - 3; i < k; i++)
+            if (!env[i]) {
+                for (size_t f = k - 3; f < k; f++)
+                    free(env[f]);
+                free(env);
+                return NULL;
+            }
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void free_child_env(const struct wedge_config *cfg, char **env)
+{
+    if (!env)
+        return;
+    if (!cfg->baseline) {
+        size_t k = 0;
+        while (env[k])
+            k++;
+        for (size_t i = k - 3; i < k; i++)
+            free(env[i]);
+    }
+    free(env);
+}
+
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+child_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_t parent)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* wedge died before the prctl: do not run unsupervised */
+        _exit(127);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        if (devnull > 2)
+            close(devnull);
+    }
+    dup2(out_w, 1);
+    dup2(out_w, 2);
+    if (out_w > 2)
+        close(out_w);
+    /* wedge ignores SIGPIPE and blocks SIGCHLD/SIGINT/SIGTERM: the target must not inherit
+     * that (ignored dispositions and the mask survive execve). */
+    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            sigaction(s, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(cfg->program, cfg->argv, env);
+    int e = errno;
+    ssize_t w = write(err_w, &e, sizeof e);
+    (void)w;
+    _exit(127);
+}
+
+static int start_job(const struct wedge_config *cfg, struct job *j)
+{
+    int outp[2], errp[2];
+    if (pipe2(outp, O_CLOEXEC) != 0)
+        return -1;
+    if (pipe2(errp, O_CLOEXEC) != 0) {
+        close(outp[0]);
+        close(outp[1]);
+        return -1;
+    }
+    char **env = child_env(cfg, j);
+    if (!env) {
+        close(outp[0]);
+        close(outp[1]);
+        close(errp[0]);
+        close(errp[1]);
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(cfg, env, outp[1], errp[1], parent);
+    int fork_errno = errno;
+    free_child_env(cfg, env);
+    close(outp[1]);
+    close(errp[1]);
+    if (pid < 0) {
+        close(outp[0]);
+        close(errp[0]);
+        usage_error("fork: %s", strerror(fork_errno));
+        return -1;
+    }
+    /* Also from the parent: whichever runs first, the group exists before we may kill it. */
+    setpgid(pid, pid);
+    /* The exec-error pipe closes on a successful execve (CLOEXEC): this read returns 0 then. */
+    int e = 0;
+    ssize_t r;
+    do
+        r = read(errp[0], &e, sizeof e);
+    while (r < 0 && errno == EINTR);
+    close(errp[0]);
+    j->pid = pid;
+    j->out_fd = outp[0];
+    fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
+    j->exited = 0;
+    j->status = 0;
+    j->timed_out = 0;
+    j->killed = 0;
+    j->hang_valid = 0;
+    j->start_us = now_us();
+    j->deadline_us = j->start_us + cfg->timeout_us;
+    j->active = 1;
+    if (r == (ssize_t)sizeof e) {
+        usage_error("cannot execute %s: %s", cfg->program, strerror(e));
+        return -2; /* the child exits 127; it is reaped by the loop */
+    }
+    return 0;
+}
+
+static void drain(struct job *j)
+{
+    char buf[16384];
+    while (j->out_fd >= 0) {
+        ssize_t n = read(j->out_fd, buf, sizeof buf);
+        if (n > 0) {
+            output_feed(&j->out, buf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) { /* every writer closed: nothing more will come */
+            close(j->out_fd);
+            j->out_fd = -1;
+        }
+        break; /* EAGAIN: a daemon may still hold the pipe; we stop at the main exit */
+    }
+}
+
+/* Kill everything that belongs to the run: its process group, and every process the shim
+ * recorded (a daemon may have called setsid and left the group). */
+static void kill_run(struct job *j)
+{
+    if (j->pid > 0)
+        kill(-j->pid, SIGKILL);
+    struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
+    if (!h || j->pid <= 0)
+        return;
+    uint32_t n = atomic_load(&h->nprocs);
+    if (n > WEDGE_MAX_PROCS)
+        n = WEDGE_MAX_PROCS;
+    for (uint32_t i = 0; i < n; i++) {
+        pid_t p = h->procs[i].pid;
+        if (p > 1 && p != getpid() && !(h->procs[i].flags & WEDGE_PROC_EXITED))
+            kill(p, SIGKILL);
+    }
+}
+
+static void snapshot_hang(struct job *j)
+{
+    struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
+    if (!h || !j->hang)
+        return;
+    uint32_t n = atomic_load(&h->nthreads);
+    if (n > WEDGE_MAX_THREADS)
+        n = WEDGE_MAX_THREADS;
+    for (uint32_t i = 0; i < n; i++) {
+        struct wedge_thread_slot *t = wedge_shm_slot(h, i);
+        j->hang[i].state = atomic_load(&t->state);
+        j->hang[i].blocked_kind = t->blocked_kind;
+        j->hang[i].blocked_obj = t->blocked_obj;
+        j->hang[i].blocked_site = t->blocked_site;
+    }
+    j->hang_valid = 1;
+}
+
+static void reap(void)
+{
+    for (;;) {
+        int st;
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p <= 0)
+            break;
+        for (unsigned i = 0; i < njobs; i++)
+            if (jobs[i].active && jobs[i].pid == p && !jobs[i].exited) {
+                jobs[i].exited = 1;
+                jobs[i].status = st;
+                jobs[i].end_us = now_us();
+            }
+        /* anything else: an orphan reparented to us, or a helper: reaped silently */
+    }
+}
+
+void runner_kill_all(void)
+{
+    for (unsigned i = 0; i < njobs; i++)
+        if (jobs[i].active && !jobs[i].killed) {
+            jobs[i].killed = 1;
+            kill_run(&jobs[i]);
+        }
+}
+
+static void setup_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if (sig_fd < 0)
+        sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+static void read_signals(void)
+{
+    struct signalfd_siginfo si;
+    while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
+            interrupted = 1;
+    }
+}
+
+int runner_loop(const struct runner_params *p, const struct runner_ops *ops, void *ctx)
+{
+    const struct wedge_config *cfg = p->cfg;
+    setup_signals();
+    njobs = p->jobs;
+    jobs = calloc(njobs, sizeof *jobs);
+    struct wedge_shm_slot *slots = calloc(njobs, sizeof *slots);
+    struct pollfd *pfd = calloc(njobs + 1, sizeof *pfd);
+    if (!jobs || !slots || !pfd)
+        return -1;
+    int rc = 0;
+    for (unsigned i = 0; i < njobs; i++) {
+        jobs[i].slot = i;
+        jobs[i].out_fd = -1;
+        if (!cfg->baseline) {
+            if (shm_create(&slots[i], i) != 0) {
+                rc = -1;
+                goto out;
+            }
+            jobs[i].shm = &slots[i];
+            jobs[i].hang = calloc(WEDGE_MAX_THREADS, sizeof *jobs[i].hang);
+            if (!jobs[i].hang) {
+                rc = -1;
+                goto out;
+            }
+        }
+    }
+
+    int starting = 1, aborted = 0;
+    uint64_t last_tick = 0;
+    for (;;) {
+        read_signals();
+        reap();
+        if (interrupted && !aborted) {
+            aborted = 1;
+            starting = 0;
+            runner_kill_all();
+        }
+
+        /* Finish runs whose main process is gone. */
+        for (unsigned i = 0; i < njobs; i++) {
+            struct job *j = &jobs[i];
+            if (!j->active || !j->exited)
+                continue;
+            drain(j); /* what the run wrote before it ended is in the pipe already */
+            kill_run(j);
+            if (j->out_fd >= 0) {
+                close(j->out_fd);
+                j->out_fd = -1;
+            }
+            output_finish(&j->out);
+            j->active = 0;
+            if (!j->killed && !aborted && ops->done(ctx, j) < 0) {
+                aborted = 1;
+                starting = 0;
+                rc = -1;
+                runner_kill_all();
+            }
+            if (j->shm) {
+                uint32_t used = atomic_load(&j->shm->hdr->nthreads);
+                j->shm->prev_nthreads = used > WEDGE_MAX_THREADS ? WEDGE_MAX_THREADS : used;
+            }
+        }
+
+        /* Start runs into free slots. */
+        while (starting) {
+            struct job *free_job = NULL;
+            for (unsigned i = 0; i < njobs; i++)
+                if (!jobs[i].active) {
+                    free_job = &jobs[i];
+                    break;
+                }
+            if (!free_job)
+                break;
+            uint64_t index;
+            struct wedge_token tok;
+            int want = ops->next(ctx, &index, &tok);
+            if (want < 0)
+                starting = 0;
+            if (want <= 0)
+                break;
+            free_job->index = index;
+            free_job->tok = tok;
+            if (wedge_token_format(&tok, free_job->token, sizeof free_job->token) < 0)
+                snprintf(free_job->token, sizeof free_job->token, "?");
+            if (free_job->shm)
+                shm_reset(free_job->shm);
+            output_init(&free_job->out, cfg->fail_on_arg ? &cfg->fail_on : NULL,
+                        p->tee ? 1 : -1);
+            int s = start_job(cfg, free_job);
+            if (s < 0) {
+                if (s == -2)
+                    free_job->killed = 1;
+                else
+                    usage_error("cannot start %s: %s", cfg->argv[0], strerror(errno));
+                aborted = 1;
+                starting = 0;
+                rc = -1;
+                runner_kill_all();
+            }
+        }
+
+        int active = 0;
+        for (unsigned i = 0; i < njobs; i++)
+            active += jobs[i].active;
+        if (!active && !starting)
+            break;
+
+        /* Timeouts. */
+        uint64_t now = now_us();
+        uint64_t wake = now + 200000;
+        for (unsigned i = 0; i < njobs; i++) {
+            struct job *j = &jobs[i];
+            if (!j->active || j->exited)
+                continue;
+            if (!j->timed_out && !j->killed && now >= j->deadline_us) {
+                /* Read what each thread waits on while the run still stands, then kill. */
+                snapshot_hang(j);
+                j->timed_out = 1;
+                kill_run(j);
+            } else if (!j->timed_out && j->deadline_us < wake) {
+                wake = j->deadline_us;
+            }
+        }
+        if (now - last_tick >= 200000 || now < last_tick) {
+            last_tick = now;
+            if (ops->tick)
+                ops->tick(ctx);
+        }
+
+        /* Wait for output, a signal, or the next deadline. */
+        nfds_t n = 0;
+        pfd[n++] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+        struct job *polled[njobs ? njobs : 1];
+        for (unsigned i = 0; i < njobs; i++)
+            if (jobs[i].active && !jobs[i].exited && jobs[i].out_fd >= 0) {
+                polled[n - 1] = &jobs[i];
+                pfd[n++] = (struct pollfd){ .fd = jobs[i].out_fd, .events = POLLIN };
+            }
+        int ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
+        int pr = poll(pfd, n, ms);
+        if (pr < 0 && errno != EINTR)
+            break;
+        for (nfds_t k = 1; k < n && pr > 0; k++)
+            if (pfd[k].revents)
+                drain(polled[k - 1]);
+    }
+
+out:
+    for (unsigned i = 0; i < njobs; i++) {
+        if (jobs[i].active) { /* only on setup errors: make sure nothing stays behind */
+            kill_run(&jobs[i]);
+            if (jobs[i].pid > 0)
+                waitpid(jobs[i].pid, NULL, 0);
+        }
+        if (jobs[i].out_fd >= 0)
+            close(jobs[i].out_fd);
+        if (slots[i].hdr)
+            shm_destroy(&slots[i]);
+        free(jobs[i].hang);
+    }
+    reap();
+    free(slots);
+    free(jobs);
+    free(pfd);
+    jobs = NULL;
+    njobs = 0;
+    if (rc == 0 && interrupted)
+        rc = 1;
+    return rc;
+}

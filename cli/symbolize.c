@@ -1,0 +1,256 @@
+/* symbolize.c - sites (module + offset) to "function (file:line)" with binutils addr2line.
+ *
+ * One persistent `addr2line -a -f -C -i -e MODULE` per module, fed offsets on stdin: starting
+ * addr2line costs tens of milliseconds, a lookup in a running one microseconds.  -a echoes each
+ * address before its frames; since -i may print several frames per address, we follow every
+ * address with a sentinel (offset 0, the ELF header, never code) whose echo marks the end of
+ * the real address's frames.  Results are cached per (module, offset).  Anything going wrong
+ * (no addr2line, no debug info, "??") falls back to "module+0xoff".
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct sym_entry {
+    uint64_t off;
+    char *text;
+};
+
+struct sym_module {
+    char *path;
+    pid_t pid;
+    FILE *to, *from;
+    int dead;
+    struct sym_entry *cache;
+    size_t ncache, cap;
+};
+
+static struct sym_module *mods;
+static size_t nmods;
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void start_addr2line(struct sym_module *m)
+{
+    int in[2], out[2];
+    m->dead = 1;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 2);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        execlp("addr2line", "addr2line", "-a", "-f", "-C", "-i", "-e", m->path, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    if (pid < 0) {
+        close(in[1]);
+        close(out[0]);
+        return;
+    }
+    m->pid = pid;
+    m->to = fdopen(in[1], "w");
+    m->from = fdopen(out[0], "r");
+    if (!m->to || !m->from) {
+        if (m->to)
+            fclose(m->to);
+        else
+            close(in[1]);
+        if (m->from)
+            fclose(m->from);
+        else
+            close(out[0]);
+        m->to = m->from = NULL;
+        return;
+    }
+    m->dead = 0;
+}
+
+static struct sym_module *module_for(const char *path)
+{
+    for (size_t i = 0; i < nmods; i++)
+        if (strcmp(mods[i].path, path) == 0)
+            return &mods[i];
+    struct sym_module *n = realloc(mods, (nmods + 1) * sizeof *mods);
+    if (!n)
+        return NULL;
+    mods = n;
+    struct sym_module *m = &mods[nmods++];
+    memset(m, 0, sizeof *m);
+    m->path = strdup(path);
+    m->pid = -1;
+    if (!m->path || access(path, R_OK) != 0)
+        m->dead = 1;
+    else
+        start_addr2line(m);
+    return m;
+}
+
+static int read_line(FILE *f, char *buf, size_t len)
+{
+    if (!fgets(buf, (int)len, f))
+        return -1;
+    buf[strcspn(buf, "\n")] = 0;
+    return 0;
+}
+
+/* "file:line (discriminator 2)" -> "file:line" with the directory dropped. */
+static void tidy_location(const char *in, char *out, size_t len)
+{
+    const char *b = base_name(in);
+    size_t n = strcspn(b, " ");
+    snprintf(out, len, "%.*s", (int)n, b);
+}
+
+/* Ask addr2line; returns a malloc'd description or NULL. */
+static char *lookup(struct sym_module *m, uint64_t off)
+{
+    if (m->dead)
+        return NULL;
+    if (fprintf(m->to, "0x%" PRIx64 "\n0x0\n", off) < 0 || fflush(m->to) != 0) {
+        m->dead = 1;
+        return NULL;
+    }
+    char line[4096], func[1024], loc[1024];
+    char *result = NULL;
+    size_t rlen = 0;
+    FILE *acc = open_memstream(&result, &rlen);
+    if (!acc)
+        return NULL;
+    int frames = 0, ok = 0;
+    /* the echo of our address */
+    if (read_line(m->from, line, sizeof line) != 0 || strncmp(line, "0x", 2) != 0)
+        goto broken;
+    for (;;) {
+        if (read_line(m->from, line, sizeof line) != 0)
+            goto broken;
+        if (strncmp(line, "0x", 2) == 0)
+            break; /* the sentinel's echo: our frames are done */
+        size_t fl = strlen(line) < sizeof func ? strlen(line) : sizeof func - 1;
+        memcpy(func, line, fl);
+        func[fl] = 0;
+        if (read_line(m->from, line, sizeof line) != 0)
+            goto broken;
+        tidy_location(line, loc, sizeof loc);
+        int known_func = strcmp(func, "??") != 0;
+        int known_loc = strncmp(loc, "??", 2) != 0;
+        if (known_func || known_loc) {
+            if (frames == 0)
+                ok = 1;
+            if (frames == 1)
+                fputs(" inlined in", acc); /* -i: later frames are the callers it was inlined in */
+            else if (frames > 1)
+                fputs(",", acc);
+            if (frames > 0)
+                fputc(' ', acc);
+            if (known_loc)
+                fprintf(acc, "%s (%s)", func, loc);
+            else
+                fprintf(acc, "%s (%s+0x%" PRIx64 ")", func, base_name(m->path), off);
+        }
+        frames++;
+    }
+    /* the sentinel's own frame */
+    if (read_line(m->from, line, sizeof line) != 0 || read_line(m->from, line, sizeof line) != 0)
+        goto broken;
+    fclose(acc);
+    if (!ok) {
+        free(result);
+        return NULL;
+    }
+    return result;
+broken:
+    fclose(acc);
+    free(result);
+    m->dead = 1;
+    return NULL;
+}
+
+const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return)
+{
+    static char fallback[8][256];
+    static int fb_next;
+    int mod = WEDGE_SITE_MODULE(site);
+    uint64_t off = WEDGE_SITE_OFFSET(site);
+    char *fb = fallback[fb_next++ % 8];
+    if (site == 0) {
+        snprintf(fb, 256, "?");
+        return fb;
+    }
+    uint32_t nmod = h ? atomic_load(&h->nmodules) : 0;
+    if (mod < 0 || (uint32_t)mod >= nmod || mod >= (int)WEDGE_MAX_MODULES) {
+        snprintf(fb, 256, "0x%" PRIx64, site); /* an address outside every known module */
+        return fb;
+    }
+    char path[WEDGE_MODULE_PATH + 1];
+    memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
+    path[WEDGE_MODULE_PATH] = 0;
+    snprintf(fb, 256, "%s+0x%" PRIx64, base_name(path), off);
+    struct sym_module *m = path[0] ? module_for(path) : NULL;
+    if (!m)
+        return fb;
+    /* A return address points after the call; the call itself is one byte before. */
+    uint64_t q = is_return && off > 0 ? off - 1 : off;
+    for (size_t i = 0; i < m->ncache; i++)
+        if (m->cache[i].off == q)
+            return m->cache[i].text ? m->cache[i].text : fb;
+    char *text = lookup(m, q);
+    if (m->ncache == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct sym_entry *c = realloc(m->cache, cap * sizeof *c);
+        if (!c) {
+            free(text);
+            return fb;
+        }
+        m->cache = c;
+        m->cap = cap;
+    }
+    m->cache[m->ncache++] = (struct sym_entry){ q, text };
+    return text ? text : fb;
+}
+
+void symbolize_shutdown(void)
+{
+    for (size_t i = 0; i < nmods; i++) {
+        struct sym_module *m = &mods[i];
+        if (m->to)
+            fclose(m->to); /* EOF on stdin: addr2line exits */
+        if (m->from)
+            fclose(m->from);
+        if (m->pid > 0)
+            waitpid(m->pid, NULL, 0);
+        for (size_t k = 0; k < m->ncache; k++)
+            free(m->cache[k].text);
+        free(m->cache);
+        free(m->path);
+    }
+    free(mods);
+    mods = NULL;
+    nmods = 0;
+}
