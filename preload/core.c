@@ -431,6 +431,36 @@ unsigned wedge_noise_decide(uint64_t h, uint32_t *arg)
     return WEDGE_ACT_SLEEP;
 }
 
+/* Sites where wedge may act (WEDGE_SITES, set by `wedge minimize` and `replay --sites`):
+ * an empty list allows every site. */
+#define MAX_ALLOWED_SITES 64
+static uint64_t allowed_sites[MAX_ALLOWED_SITES];
+static int n_allowed_sites;
+
+static void parse_allowed_sites(const char *s)
+{
+    while (s && *s && n_allowed_sites < MAX_ALLOWED_SITES) {
+        char *end;
+        uint64_t v = strtoull(s, &end, 16);
+        if (end == s)
+            break;
+        allowed_sites[n_allowed_sites++] = v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    if (n_allowed_sites == 0 && s && *s)
+        allowed_sites[n_allowed_sites++] = ~0ull; /* malformed: allow nothing, never crash */
+}
+
+int wedge_site_allowed(uint64_t site)
+{
+    if (WEDGE_LIKELY(n_allowed_sites == 0))
+        return 1;
+    for (int i = 0; i < n_allowed_sites; i++)
+        if (allowed_sites[i] == site)
+            return 1;
+    return 0;
+}
+
 unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
 {
     ensure_registered();
@@ -438,7 +468,9 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
                               wedge_self.index++, site);
     uint32_t arg = 0;
     unsigned action;
-    if (wedge_g.rendezvous_us && rdv_release(site, h)) {
+    if (!wedge_site_allowed(site)) {
+        action = WEDGE_ACT_NONE;
+    } else if (wedge_g.rendezvous_us && rdv_release(site, h)) {
         action = WEDGE_ACT_RENDEZVOUS; /* we were the peer someone waited for */
     } else {
         action = wedge_noise_decide(h, &arg);
@@ -462,14 +494,14 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
 
 /* Delay at thread start: threads that would run one after another (each done before the next
  * is created) are made to overlap.  Drawn per run from the seed. */
-void wedge_noise_thread_start(void)
+void wedge_noise_thread_start(uint64_t site)
 {
-    if (!wedge_g.start_delay_us)
+    if (!wedge_g.start_delay_us || !wedge_site_allowed(site))
         return;
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
                               ~0ull, 0);
     uint32_t us = wedge_below(h, wedge_g.start_delay_us);
-    wedge_record(WEDGE_EV_THREAD_START, 0, NULL, 0, WEDGE_ACT_SLEEP, us, 0);
+    wedge_record(WEDGE_EV_THREAD_START, site, NULL, 0, WEDGE_ACT_SLEEP, us, 0);
     wedge_delay(WEDGE_ACT_SLEEP, us);
 }
 
@@ -562,6 +594,7 @@ void wedge_init(void)
             wedge_log("bad WEDGE_TOKEN, passing through: ", err);
         }
     }
+    parse_allowed_sites(getenv(WEDGE_ENV_SITES));
     const char *shm = getenv(WEDGE_ENV_SHM);
     if (shm && *shm)
         attach_shm(shm);

@@ -124,8 +124,12 @@ WEDGE_HIDDEN unsigned wedge_noise_point(unsigned kind, uint64_t site, const void
 WEDGE_HIDDEN unsigned wedge_noise_decide(uint64_t h, uint32_t *arg);
 /* Carry out a delay action (raw system calls: async-signal-safe). */
 WEDGE_HIDDEN void wedge_delay(unsigned action, uint32_t arg);
-/* At the start of a new thread in noise mode: the per-run start delay. */
-WEDGE_HIDDEN void wedge_noise_thread_start(void);
+/* At the start of a new thread in noise mode: the per-run start delay.  site: the thread's
+ * start routine (so that minimize can tell whether the delay matters). */
+WEDGE_HIDDEN void wedge_noise_thread_start(uint64_t site);
+
+/* 1 if wedge may act at this site (WEDGE_SITES restricts where, for minimize). */
+WEDGE_HIDDEN int wedge_site_allowed(uint64_t site);
 
 /* Thread blocked / running state for hang reports. */
 WEDGE_HIDDEN void wedge_set_blocked(unsigned kind, const void *obj, uint64_t site);

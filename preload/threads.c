@@ -31,7 +31,7 @@ static void *trampoline(void *p)
         wedge_self.depth++;
         if (wedge_g.memory)
             wedge_mem_thread_start();
-        wedge_noise_thread_start();
+        wedge_noise_thread_start(wedge_site_of((const void *)st.fn));
         wedge_self.depth--;
     }
     void *ret = st.fn(st.arg);

@@ -25,6 +25,8 @@
 #define WEDGE_ENV_LOG "WEDGE_LOG"       /* 1: the shim may print diagnostics to stderr */
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
 #define WEDGE_ENV_WATCH "WEDGE_WATCH"   /* memory watch: candidate list (see memwatch) */
+#define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
+                                           unset: everywhere (minimize narrows it down) */
 
 #define WEDGE_MAX_THREADS 256u     /* thread slots, across all processes of one run */
 #define WEDGE_RING_EVENTS 128u     /* per-thread ring, power of two */
