@@ -1,0 +1,28 @@
+/* strategy.c - the strategy table and the yield marks shared by strategies (strategy.h). */
+#include "strategy.h"
+
+const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id)
+{
+#define WEDGE_STRATEGY_CASE(sid, var)                                                         \
+    if (id == sid)                                                                            \
+        return &var;
+    WEDGE_STRATEGY_LIST(WEDGE_STRATEGY_CASE)
+#undef WEDGE_STRATEGY_CASE
+    return &wedge_strategy_random;
+}
+
+void wedge_strategy_yield_marks(uint64_t *epoch, const struct wedge_point *p)
+{
+    if (p->yield) {
+        if (p->self_data)
+            p->self_data[1] = *epoch;
+    } else {
+        /* progress by someone: every earlier yield has had its effect */
+        ++*epoch;
+    }
+}
+
+int wedge_strategy_marked(uint64_t epoch, const struct wedge_cand *c)
+{
+    return c->data && c->data[1] == epoch;
+}

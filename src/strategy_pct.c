@@ -1,0 +1,98 @@
+/* strategy_pct.c - PCT, probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
+ *
+ * Every thread gets a random priority when it is created; at each point the highest-priority
+ * candidate runs.  d-1 change points are drawn over the run's expected length L: at the
+ * step of the i-th, the thread at the point drops to priority i, below every initial priority.
+ * A bug of depth d (d ordering constraints) is found with probability >= 1/(n * L^(d-1)).
+ *
+ * L comes from the token (the runner learns it from the first runs of a campaign); without it
+ * WEDGE_PCT_DEFAULT_LENGTH.  Priorities only decide among candidates; a yield or a sleep puts
+ * its thread behind the others until someone else progresses (strategy.h), or a busy-wait on
+ * sched_yield by the highest thread would never let the thread it waits for run. */
+#include "strategy.h"
+#include "wedge_stream.h"
+
+#define PCT_MAX_CHANGES 64u
+
+struct pct_state {
+    uint64_t seed;
+    uint64_t epoch;
+    uint32_t nchange;
+    uint32_t next;                      /* first change point not yet passed */
+    uint64_t change[PCT_MAX_CHANGES];   /* steps, ascending */
+};
+_Static_assert(sizeof(struct pct_state) <= WEDGE_STRATEGY_STATE_MAX, "pct state size");
+
+/* Initial priorities sit above 2^62; change-point priorities are 1..d-1. */
+#define PCT_BASE (1ull << 62)
+
+static void pct_init(void *state, const struct wedge_token *tok, uint64_t seed)
+{
+    struct pct_state *s = state;
+    s->seed = seed;
+    s->epoch = 1;
+    s->next = 0;
+    uint32_t d = tok->depth ? tok->depth : 1;
+    s->nchange = d - 1 < PCT_MAX_CHANGES ? d - 1 : PCT_MAX_CHANGES;
+    uint32_t len = tok->length ? tok->length : WEDGE_PCT_DEFAULT_LENGTH;
+    for (uint32_t i = 0; i < s->nchange; i++) {
+        uint64_t v = wedge_below(wedge_mix(seed, 0x70637400u + i), len);
+        /* insertion sort: at most 63 entries */
+        uint32_t j = i;
+        while (j > 0 && s->change[j - 1] > v) {
+            s->change[j] = s->change[j - 1];
+            j--;
+        }
+        s->change[j] = v;
+    }
+}
+
+static void pct_thread_new(void *state, uint32_t ordinal, uint64_t *data)
+{
+    struct pct_state *s = state;
+    data[0] = PCT_BASE | (wedge_mix(s->seed, 0x7072696f00000000ull | ordinal) >> 2);
+}
+
+static uint32_t pct_choose(void *state, const struct wedge_point *p)
+{
+    struct pct_state *s = state;
+    /* change points at or before this step (several may share a step) */
+    while (s->next < s->nchange && s->change[s->next] <= p->step) {
+        if (p->self_data)
+            p->self_data[0] = s->next + 1;
+        s->next++;
+    }
+    wedge_strategy_yield_marks(&s->epoch, p);
+
+    int pass_marked = 0, pass_self = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (!wedge_strategy_marked(s->epoch, &p->c[i]))
+            pass_marked = 1;
+    if (!pass_marked)
+        for (uint32_t i = 0; i < p->n; i++)
+            if (!(p->c[i].flags & WEDGE_CAND_SELF))
+                pass_self = 1;
+
+    uint32_t best = 0;
+    int have = 0;
+    for (uint32_t i = 0; i < p->n; i++) {
+        const struct wedge_cand *c = &p->c[i];
+        if (pass_marked && wedge_strategy_marked(s->epoch, c))
+            continue;
+        if (pass_self && (c->flags & WEDGE_CAND_SELF))
+            continue;
+        /* ties (practically never) go to the lower ordinal: candidates are in order */
+        if (!have || c->data[0] > p->c[best].data[0]) {
+            best = i;
+            have = 1;
+        }
+    }
+    return best;
+}
+
+const struct wedge_strategy wedge_strategy_pct = {
+    .name = "pct",
+    .init = pct_init,
+    .thread_new = pct_thread_new,
+    .choose = pct_choose,
+};
