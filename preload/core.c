@@ -634,6 +634,9 @@ void wedge_after_fork_child(uint32_t child_ordinal)
     atomic_store(&wedge_g.next_thread_ordinal, 1);
     atomic_store(&wedge_g.forks, 0);
     atomic_store(&refreshing, 0);
+    /* a peer that waited at a rendezvous in the parent does not exist here */
+    for (int i = 0; i < RDV_SLOTS; i++)
+        atomic_store(&rdv[i].site, 0);
     /* the forking thread is the child's only thread: it becomes its main thread */
     wedge_self.registered = 0;
     wedge_thread_register(0);
