@@ -219,6 +219,7 @@ int report_junit(const char *path, const struct summary *s);
 const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return);
 /* All inlined frames of a site, " <- "-joined when inlined; owned by the cache. */
 void symbolize_shutdown(void);
+int symbolize_owns(pid_t pid);   /* pid is one of our addr2line helpers */
 
 /* progress.c */
 void progress_init(enum wedge_progress_mode mode);

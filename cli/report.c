@@ -158,7 +158,8 @@ static void print_event(FILE *f, const struct wedge_shm_header *h, const struct 
     if (e->aux && (e->kind == WEDGE_EV_MALLOC || e->kind == WEDGE_EV_READ ||
                    e->kind == WEDGE_EV_WRITE))
         fprintf(f, " (%" PRIu64 ")", e->aux);
-    fprintf(f, " at %s", symbolize(h, e->site, site_is_return(e->kind)));
+    if (e->site)
+        fprintf(f, " at %s", symbolize(h, e->site, site_is_return(e->kind)));
     switch (e->action) {
     case WEDGE_ACT_NONE:
         break;

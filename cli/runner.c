@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,6 +22,11 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* CLI-private environment mark "WEDGE_CLI_RUN=<wedge pid>.<slot>.<index>" (the shim does not
+ * read it): a daemon that left the run's process group still carries it, so an orphan
+ * reparented to us can be attributed to its run and killed when that run is over. */
+#define RUN_MARK "WEDGE_CLI_RUN"
 
 uint64_t now_us(void)
 {
@@ -162,7 +168,7 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
     size_t n = 0;
     for (char **e = environ; *e; e++)
         n++;
-    char **env = calloc(n + 4, sizeof *env);
+    char **env = calloc(n + 5, sizeof *env);
     if (!env)
         return NULL;
     size_t k = 0;
@@ -175,10 +181,18 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
         }
         if (strncmp(*e, WEDGE_ENV_SHM "=", sizeof WEDGE_ENV_SHM) == 0 ||
             strncmp(*e, WEDGE_ENV_TOKEN "=", sizeof WEDGE_ENV_TOKEN) == 0 ||
-            strncmp(*e, WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0)
+            strncmp(*e, WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0 ||
+            strncmp(*e, RUN_MARK "=", sizeof RUN_MARK) == 0)
             continue;
         env[k++] = *e;
     }
+    /* Our own mark, in baseline runs too: it tells which run an orphan belongs to. */
+    char *mark;
+    if (asprintf(&mark, RUN_MARK "=%d.%u.%" PRIu64, (int)getpid(), j->slot, j->index) < 0) {
+        free(env);
+        return NULL;
+    }
+    env[k++] = mark;
     if (!cfg->baseline) {
         char *pre;
         if (old_preload && *old_preload) {
@@ -192,7 +206,7 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
         env[k++] = env_entry(WEDGE_ENV_TOKEN, j->token);
         for (size_t i = k - 3; i < k; i++)
             if (!env[i]) {
-                for (size_t f = k - 3; f < k; f++)
+                for (size_t f = k - 4; f < k; f++)
                     free(env[f]);
                 free(env);
                 return NULL;
@@ -206,13 +220,11 @@ static void free_child_env(const struct wedge_config *cfg, char **env)
 {
     if (!env)
         return;
-    if (!cfg->baseline) {
-        size_t k = 0;
-        while (env[k])
-            k++;
-        for (size_t i = k - 3; i < k; i++)
-            free(env[i]);
-    }
+    size_t k = 0;
+    while (env[k])
+        k++;
+    for (size_t i = k - (cfg->baseline ? 1 : 4); i < k; i++)
+        free(env[i]);
     free(env);
 }
 
@@ -384,6 +396,81 @@ static void reap(void)
     }
 }
 
+/* Which run an orphan child belongs to, from its environment: 1 found, 0 not ours. */
+static int orphan_run(pid_t pid, unsigned *slot, uint64_t *index)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    static char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char want[64];
+    int wl = snprintf(want, sizeof want, RUN_MARK "=%d.", (int)getpid());
+    for (char *e = buf; e < buf + n; e += strlen(e) + 1)
+        if (strncmp(e, want, (size_t)wl) == 0)
+            return sscanf(e + wl, "%u.%" SCNu64, slot, index) == 2;
+    return 0;
+}
+
+/* Kill our children (orphans reparented to us, the subreaper) whose run is over; all of
+ * them when `all`.  Returns how many were killed. */
+static int sweep_orphans(int all)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int killed = 0;
+    int pid;
+    while (fscanf(f, "%d", &pid) == 1) {
+        int is_main = 0;
+        for (unsigned i = 0; i < njobs; i++)
+            if (jobs[i].active && jobs[i].pid == pid)
+                is_main = 1;
+        if (is_main)
+            continue;
+        unsigned slot;
+        uint64_t index;
+        if (!orphan_run(pid, &slot, &index))
+            continue; /* not a run's process (an addr2line helper) */
+        if (!all && slot < njobs && jobs[slot].active && !jobs[slot].exited &&
+            jobs[slot].index == index)
+            continue; /* its run is still going */
+        kill(pid, SIGKILL);
+        killed++;
+    }
+    fclose(f);
+    return killed;
+}
+
+/* At the end: every child that is not a symbolizer helper is a leftover of some run (maybe
+ * already dying, with no environment left to read): kill it and wait for it. */
+static int final_sweep(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int n = 0, pid;
+    while (fscanf(f, "%d", &pid) == 1) {
+        if (symbolize_owns(pid))
+            continue;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 void runner_kill_all(void)
 {
     for (unsigned i = 0; i < njobs; i++)
@@ -457,6 +544,7 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
         }
 
         /* Finish runs whose main process is gone. */
+        int finished = 0;
         for (unsigned i = 0; i < njobs; i++) {
             struct job *j = &jobs[i];
             if (!j->active || !j->exited)
@@ -469,6 +557,7 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
             }
             output_finish(&j->out);
             j->active = 0;
+            finished = 1;
             if (!j->killed && !aborted && ops->done(ctx, j) < 0) {
                 aborted = 1;
                 starting = 0;
@@ -480,6 +569,9 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
                 j->shm->prev_nthreads = used > WEDGE_MAX_THREADS ? WEDGE_MAX_THREADS : used;
             }
         }
+
+        if (finished)
+            sweep_orphans(0);
 
         /* Start runs into free slots. */
         while (starting) {
@@ -543,6 +635,7 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
         }
         if (now - last_tick >= 200000 || now < last_tick) {
             last_tick = now;
+            sweep_orphans(0);
             if (ops->tick)
                 ops->tick(ctx);
         }
@@ -578,7 +671,13 @@ out:
             shm_destroy(&slots[i]);
         free(jobs[i].hang);
     }
-    reap();
+    /* Nothing of any run may outlive wedge, not even as a zombie handed to init: kill what
+     * is left, and reap it; killing a process hands its children to us, hence the rounds. */
+    for (int round = 0; round < 100; round++) {
+        reap();
+        if (final_sweep() == 0)
+            break;
+    }
     free(slots);
     free(jobs);
     free(pfd);

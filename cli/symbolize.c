@@ -235,6 +235,14 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
     return text ? text : fb;
 }
 
+int symbolize_owns(pid_t pid)
+{
+    for (size_t i = 0; i < nmods; i++)
+        if (mods[i].pid == pid)
+            return 1;
+    return 0;
+}
+
 void symbolize_shutdown(void)
 {
     for (size_t i = 0; i < nmods; i++) {
