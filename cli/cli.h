@@ -63,13 +63,14 @@ struct wedge_config {
     char **argv;                 /* PROGRAM ARGS..., NULL-terminated (points into main's argv) */
     int argc;
     char *program;               /* PROGRAM resolved to a path (target.c) */
-    const char *shim;            /* libwedge.so path, NULL in baseline mode */
+    char *shim;                  /* libwedge.so path, NULL in baseline mode */
 };
 
 /* options.c */
 int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_config *cfg);
 void options_help(FILE *f, enum wedge_command cmd);
 const char *command_name(enum wedge_command cmd);
+void options_free(struct wedge_config *cfg);
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* target.c: returns 0, or prints "wedge: ..." and returns -1 */
@@ -217,7 +218,6 @@ int report_junit(const char *path, const struct summary *s);
 /* symbolize.c: "function (file:line)" or "module+0xoff"; returned string is owned by the
  * cache.  `is_return`: the site is a return address (look up the call instruction). */
 const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return);
-/* All inlined frames of a site, " <- "-joined when inlined; owned by the cache. */
 void symbolize_shutdown(void);
 int symbolize_owns(pid_t pid);   /* pid is one of our addr2line helpers */
 

@@ -88,16 +88,24 @@ int main(int argc, char **argv)
     }
     struct wedge_config cfg;
     /* argv[1] (the command) plays argv[0] for getopt */
-    if (options_parse(cmd, argc - 1, argv + 1, &cfg) != 0)
-        return WEDGE_EXIT_USAGE;
-    switch (cmd) {
-    case CMD_RUN:
-        return cmd_run(&cfg);
-    case CMD_REPLAY:
-        return cmd_replay(&cfg);
-    case CMD_MINIMIZE:
-        return cmd_minimize(&cfg);
-    default:
+    if (options_parse(cmd, argc - 1, argv + 1, &cfg) != 0) {
+        options_free(&cfg);
         return WEDGE_EXIT_USAGE;
     }
+    int status = WEDGE_EXIT_USAGE;
+    switch (cmd) {
+    case CMD_RUN:
+        status = cmd_run(&cfg);
+        break;
+    case CMD_REPLAY:
+        status = cmd_replay(&cfg);
+        break;
+    case CMD_MINIMIZE:
+        status = cmd_minimize(&cfg);
+        break;
+    default:
+        break;
+    }
+    options_free(&cfg);
+    return status;
 }

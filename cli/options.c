@@ -132,6 +132,17 @@ void options_help(FILE *f, enum wedge_command cmd)
           "program could not be run.\n", f);
 }
 
+void options_free(struct wedge_config *cfg)
+{
+    if (cfg->fail_on_arg)
+        regfree(&cfg->fail_on);
+    cfg->fail_on_arg = NULL;
+    free(cfg->program);
+    free(cfg->shim);
+    cfg->program = NULL;
+    cfg->shim = NULL;
+}
+
 static int bad_value(const char *opt, const char *value, const char *why)
 {
     usage_error("--%s '%s': %s", opt, value, why);

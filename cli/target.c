@@ -157,7 +157,7 @@ int target_find_shim(struct wedge_config *cfg)
         }
         /* The loader needs an absolute path: the target may change directory. */
         char *abs = realpath(env, NULL);
-        cfg->shim = abs ? abs : env;
+        cfg->shim = abs ? abs : strdup(env);
         return 0;
     }
     char exe[PATH_MAX];
