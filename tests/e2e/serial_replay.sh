@@ -1,0 +1,26 @@
+#!/bin/bash
+# serial_replay.sh WEDGE TARGETS SHIM NAME [RUN OPTIONS...]
+# Replay fidelity in serial mode: a reproduction found by a serial campaign replays exactly,
+# 100 times out of 100, with the same trace hash every time.
+source "$(dirname "$0")/lib.sh"
+e2e_init "$@"
+shift "$E2E_ARGS_USED"
+NAME=$1
+shift
+PROG=$TARGETS/$NAME
+
+run 600 "$WEDGE" run --mode serial -n 2000 --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
+expect_rc "$NAME serial campaign $*" 1
+TOKEN=$(first_token run.json)
+if [[ "$TOKEN" =~ ^w1\.serial\. ]]; then
+    pass "$NAME: serial token $TOKEN"
+else
+    fail "$NAME: no serial token in --json (got '$TOKEN')"
+    e2e_finish
+fi
+run 600 "$WEDGE" replay --runs 100 --json replay.json "$TOKEN" -- "$PROG"
+expect_rc "$NAME replay x100" 1
+expect_json "$NAME replay runs" replay.json "j['runs'] == 100"
+expect_json "$NAME reproduced 100 of 100" replay.json "j['reproduced'] == 100"
+expect_json "$NAME same trace 100 of 100" replay.json "j['same_trace'] == 100"
+e2e_finish

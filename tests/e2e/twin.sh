@@ -1,0 +1,20 @@
+#!/bin/bash
+# twin.sh WEDGE TARGETS SHIM NAME RUNS [RUN OPTIONS...]
+# The false-positive guard: a fixed twin (or a correct program) never fails under wedge.
+source "$(dirname "$0")/lib.sh"
+e2e_init "$@"
+shift "$E2E_ARGS_USED"
+NAME=$1
+RUNS=$2
+shift 2
+PROG=$TARGETS/$NAME
+[ -x "$PROG" ] || { fail "$NAME: target not built ($PROG)"; e2e_finish; }
+
+start=$(date +%s.%N)
+run 900 "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "$PROG"
+end=$(date +%s.%N)
+echo "  ($RUNS runs of $NAME $* took $(python3 -c "print(round($end - $start, 1))") s)"
+expect_rc "$NAME x$RUNS $*" 0
+expect_json "$NAME no reproduction" run.json "j['reproductions'] == []"
+expect_json "$NAME all runs finished" run.json "j['runs'] == $RUNS"
+e2e_finish
