@@ -1,38 +1,806 @@
-/* serial.c - placeholder: serial mode not built yet (issue 3); everything passes through. */
-#include "shim.h"
-#include <errno.h>
+/* serial.c - serial mode: the scheduler core, threads, the watchdog (DESIGN.md section 3).
+ *
+ * One thread of the process holds the run token at a time.  Every interception point calls
+ * serial_sched_point(): the strategy (src/strategy_*.c) chooses among the candidates, and if
+ * it chooses another thread the token moves and the caller parks on its futex word.  Modeled
+ * waits (serial_sync.c) take the waiter out of the candidates instead of blocking in the
+ * kernel.  When no thread can run: virtual time jumps to the nearest deadline, or, with none,
+ * the run is a deadlock and ends at once with what each thread waits on.
+ *
+ * Exactness: the schedule depends only on the token's seed and the program's own behaviour,
+ * as long as no thread runs without the token.  Two things break that and set
+ * WEDGE_RUN_NOT_EXACT: the watchdog taking the token from a holder that reached no point for a
+ * time slice (a spin loop on an atomic), and a call outside the model that blocked long enough
+ * for the token to move on.
+ *
+ * Rules: raw futex system calls only (the pthread functions are ours to intercept), no malloc
+ * (static tables), wedge_serial_point stays async-signal-safe (memwatch calls it from SIGTRAP).
+ */
+#define _GNU_SOURCE
+#include "serial_internal.h"
+#include "wedge_stream.h"
 
-void wedge_serial_init(void) {}
-void wedge_serial_after_fork_child(void) {}
-int wedge_serial_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
-                        uint64_t site) { return EINVAL; }
-int wedge_serial_join(pthread_t t, void **ret, const struct timespec *abstime, int try_only,
-                      uint64_t site) { return REAL(pthread_join)(t, ret); }
-int wedge_serial_detach(pthread_t t, uint64_t site) { return REAL(pthread_detach)(t); }
-void wedge_serial_exit(void *ret, uint64_t site) { REAL(pthread_exit)(ret); __builtin_unreachable(); }
-int wedge_serial_once(pthread_once_t *once, void (*fn)(void), uint64_t site) { return REAL(pthread_once)(once, fn); }
-int wedge_serial_mutex_lock(pthread_mutex_t *m, const struct timespec *abstime, int try_only,
-                            uint64_t site) { return try_only ? REAL(pthread_mutex_trylock)(m) : REAL(pthread_mutex_lock)(m); }
-int wedge_serial_mutex_unlock(pthread_mutex_t *m, uint64_t site) { return REAL(pthread_mutex_unlock)(m); }
-int wedge_serial_rwlock_lock(pthread_rwlock_t *l, int write, const struct timespec *abstime,
-                             int try_only, uint64_t site) { return write ? REAL(pthread_rwlock_wrlock)(l) : REAL(pthread_rwlock_rdlock)(l); }
-int wedge_serial_rwlock_unlock(pthread_rwlock_t *l, uint64_t site) { return REAL(pthread_rwlock_unlock)(l); }
-int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
-                           const struct timespec *abstime, uint64_t site)
-{ return abstime ? REAL(pthread_cond_timedwait)(c, m, abstime) : REAL(pthread_cond_wait)(c, m); }
-int wedge_serial_cond_signal(pthread_cond_t *c, int broadcast, uint64_t site)
-{ return broadcast ? REAL(pthread_cond_broadcast)(c) : REAL(pthread_cond_signal)(c); }
-int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site) { return REAL(sem_wait)(s); }
-int wedge_serial_sem_post(sem_t *s, uint64_t site) { return REAL(sem_post)(s); }
-int wedge_serial_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned count,
-                              uint64_t site) { return REAL(pthread_barrier_init)(b, a, count); }
-int wedge_serial_barrier_destroy(pthread_barrier_t *b, uint64_t site) { return REAL(pthread_barrier_destroy)(b); }
-int wedge_serial_barrier_wait(pthread_barrier_t *b, uint64_t site) { return REAL(pthread_barrier_wait)(b); }
-int wedge_serial_spin_lock(pthread_spinlock_t *s, int try_only, uint64_t site) { return REAL(pthread_spin_lock)(s); }
-int wedge_serial_spin_unlock(pthread_spinlock_t *s, uint64_t site) { return REAL(pthread_spin_unlock)(s); }
-int wedge_serial_yield(uint64_t site) { return REAL(sched_yield)(); }
-int wedge_serial_sleep(clockid_t clock, int flags, const struct timespec *req, uint64_t site)
-{ return REAL(clock_nanosleep)(clock, flags, req, NULL); }
-void wedge_serial_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux) {}
-void wedge_serial_outside_begin(unsigned kind, uint64_t site, const void *obj) {}
-void wedge_serial_outside_end(void) {}
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+struct serial_state S;
+
+/* Watchdog: a holder that reaches no scheduling point for this long loses the token; a holder
+ * in a call outside the model (read on a pipe, poll, waitpid) after the shorter grace. */
+#define SLICE_NS (10 * 1000000LL)
+#define GRACE_NS (1 * 1000000LL)
+#define WD_TICK_NS (1 * 1000000LL)
+
+/* ------------------------------------------------------------------------------------------ */
+/* futexes and the scheduler lock */
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (uint32_t *)w, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+/* Drepper's three-state mutex (0 free, 1 locked, 2 locked with waiters). */
+void serial_lock(void)
+{
+    uint32_t c = 0;
+    if (atomic_compare_exchange_strong(&S.lock, &c, 1))
+        return;
+    if (c != 2)
+        c = atomic_exchange(&S.lock, 2);
+    while (c != 0) {
+        futex(&S.lock, FUTEX_WAIT, 2, NULL);
+        c = atomic_exchange(&S.lock, 2);
+    }
+}
+
+void serial_unlock(void)
+{
+    if (atomic_fetch_sub(&S.lock, 1) != 1) {
+        atomic_store(&S.lock, 0);
+        futex(&S.lock, FUTEX_WAKE, 1, NULL);
+    }
+}
+
+int64_t serial_real_ns(clockid_t clock)
+{
+    struct timespec ts;
+    syscall(SYS_clock_gettime, clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* virtual time */
+
+static int64_t clock_base(clockid_t clock)
+{
+    switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_TAI:
+        return S.base_real;
+    default:
+        return S.base_mono;
+    }
+}
+
+static int virtual_clock(clockid_t clock)
+{
+    return clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE || clock == CLOCK_TAI ||
+           clock == CLOCK_MONOTONIC || clock == CLOCK_MONOTONIC_COARSE ||
+           clock == CLOCK_MONOTONIC_RAW || clock == CLOCK_BOOTTIME;
+}
+
+int64_t serial_deadline(clockid_t clock, const struct timespec *abstime)
+{
+    if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000L || abstime->tv_sec < 0)
+        return -1;
+    int64_t ns = (int64_t)abstime->tv_sec * 1000000000LL + abstime->tv_nsec;
+    int64_t d = ns - clock_base(clock);
+    return d < 0 ? 0 : d;
+}
+
+int wedge_serial_now(clockid_t clock, int64_t *ns)
+{
+    if (!S.ready || !virtual_clock(clock))
+        return -1;
+    /* Every read moves time on by a microsecond, so that a loop waiting for the clock to
+     * pass a value terminates, and the values depend only on the schedule. */
+    int64_t v = atomic_fetch_add(&S.vtime, 1000) + 1000;
+    *ns = clock_base(clock) + v;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the thread table */
+
+static int alloc_slot(void)
+{
+    for (int i = 0; i < SERIAL_MAX_THREADS; i++)
+        if (S.t[i].state == T_FREE) {
+            struct sthread *t = &S.t[i];
+            uint32_t park = atomic_load(&t->park);
+            memset(t, 0, sizeof *t);
+            atomic_store(&t->park, park + 1);
+            if (i >= S.hi)
+                S.hi = i + 1;
+            return i;
+        }
+    return SERIAL_NONE;
+}
+
+/* The calling thread's record.  A thread the scheduler did not see created (made before init
+ * or by a raw clone) is adopted as running without the token: its next point waits for it. */
+struct sthread *serial_me(void)
+{
+    struct sthread *t = wedge_self.serial;
+    if (WEDGE_LIKELY(t != NULL))
+        return t;
+    if (!wedge_self.registered)
+        wedge_thread_register(atomic_fetch_add(&wedge_g.next_thread_ordinal, 1));
+    serial_lock();
+    int i = alloc_slot();
+    if (i == SERIAL_NONE) {
+        serial_unlock();
+        wedge_run_flag(WEDGE_RUN_SHIM_ERROR, "wedge: serial mode: too many threads");
+        wedge_log("serial mode: too many threads", NULL);
+        syscall(SYS_kill, getpid(), SIGKILL);
+        for (;;)
+            ;
+    }
+    t = &S.t[i];
+    t->ordinal = wedge_self.ordinal;
+    t->state = T_LOST;
+    t->has_pt = 1;
+    t->pt = pthread_self();
+    S.strat->thread_new(S.strat_state, t->ordinal, t->words);
+    serial_unlock();
+    wedge_self.serial = t;
+    return t;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* choosing and handing over */
+
+static const char *kind_name(unsigned kind)
+{
+    const char *n = wedge_event_kind_name(kind);
+    return n ? n : "?";
+}
+
+/* No thread can run and nobody can come back: report who waits on what, end the run. */
+static __attribute__((noreturn)) void deadlock(void)
+{
+    char msg[WEDGE_MESSAGE_LEN];
+    char *p = wedge_fmt_str(msg, "deadlock: no runnable thread;");
+    char *end = msg + sizeof msg - 96;
+    for (int i = 0; i < S.hi && p < end; i++) {
+        struct sthread *t = &S.t[i];
+        if (t->state != T_BLOCKED)
+            continue;
+        p = wedge_fmt_str(p, " thread ");
+        p = wedge_fmt_u64(p, t->ordinal);
+        p = wedge_fmt_str(p, " waits in ");
+        p = wedge_fmt_str(p, kind_name(t->wait_kind));
+        p = wedge_fmt_str(p, " on ");
+        p = wedge_fmt_hex(p, (uint64_t)(uintptr_t)t->wait_obj);
+        p = wedge_fmt_str(p, " at ");
+        p = wedge_fmt_hex(p, t->wait_site);
+        p = wedge_fmt_str(p, ";");
+    }
+    wedge_run_flag(WEDGE_RUN_DEADLOCK, msg);
+    wedge_log(msg, NULL);
+    syscall(SYS_kill, getpid(), SIGKILL);
+    for (;;)
+        syscall(SYS_pause);
+}
+
+static void wake_deadlines(int64_t upto)
+{
+    for (int i = 0; i < S.hi; i++) {
+        struct sthread *t = &S.t[i];
+        if ((t->state == T_SLEEPING || (t->state == T_BLOCKED && t->timed)) &&
+            t->deadline <= upto) {
+            t->state = T_RUNNABLE;
+            t->woke = W_TIMEOUT;
+        }
+    }
+}
+
+/* The smallest deadline of a sleeper or timed waiter, or -1. */
+static int64_t min_deadline(void)
+{
+    int64_t best = -1;
+    for (int i = 0; i < S.hi; i++) {
+        struct sthread *t = &S.t[i];
+        if ((t->state == T_SLEEPING || (t->state == T_BLOCKED && t->timed)) &&
+            (best < 0 || t->deadline < best))
+            best = t->deadline;
+    }
+    return best;
+}
+
+static void advance_to(int64_t d)
+{
+    int64_t v = atomic_load(&S.vtime);
+    if (d > v)
+        atomic_store(&S.vtime, d);
+}
+
+static int collect(struct wedge_cand *c, int *slot, int self)
+{
+    int n = 0, runnable = 0;
+    for (int i = 0; i < S.hi; i++)
+        if (S.t[i].state == T_RUNNABLE || S.t[i].state == T_NEW)
+            runnable++;
+    for (int i = 0; i < S.hi; i++) {
+        struct sthread *t = &S.t[i];
+        uint32_t flags = 0;
+        if (t->state == T_SLEEPING) {
+            /* a sleeper may wake early only while someone else could run instead */
+            if (!runnable)
+                continue;
+            flags = WEDGE_CAND_SLEEPING;
+        } else if (t->state != T_RUNNABLE && t->state != T_NEW) {
+            continue;
+        }
+        if (i == self)
+            flags |= WEDGE_CAND_SELF;
+        /* candidates in ascending ordinal order (slots are reused, ordinals are not) */
+        int k = n++;
+        while (k > 0 && c[k - 1].ordinal > t->ordinal) {
+            c[k] = c[k - 1];
+            slot[k] = slot[k - 1];
+            k--;
+        }
+        c[k] = (struct wedge_cand){ t->ordinal, flags, t->words };
+        slot[k] = i;
+    }
+    return n;
+}
+
+static int others_may_return(void)
+{
+    for (int i = 0; i < S.hi; i++)
+        if (S.t[i].state == T_OUTSIDE || S.t[i].state == T_LOST || S.t[i].state == T_STARTING)
+            return 1;
+    return 0;
+}
+
+static int any_blocked(void)
+{
+    for (int i = 0; i < S.hi; i++)
+        if (S.t[i].state == T_BLOCKED)
+            return 1;
+    return 0;
+}
+
+/* Choose who runs next (lock held).  self: the slot at the point or SERIAL_NONE.  Returns a
+ * slot, or SERIAL_NONE when nobody can run now but someone outside may come back. */
+static int pick(int self, unsigned kind, int yield)
+{
+    struct wedge_cand c[SERIAL_MAX_THREADS];
+    int slot[SERIAL_MAX_THREADS];
+    int n = collect(c, slot, self);
+    if (n == 0) {
+        if (others_may_return())
+            return SERIAL_NONE; /* the watchdog advances time if they stay out */
+        int64_t d = min_deadline();
+        if (d >= 0) {
+            advance_to(d);
+            wake_deadlines(atomic_load(&S.vtime));
+            n = collect(c, slot, self);
+        } else if (any_blocked()) {
+            deadlock();
+        } else {
+            return SERIAL_NONE; /* every thread has exited */
+        }
+    }
+    struct sthread *st = self >= 0 ? &S.t[self] : NULL;
+    struct wedge_point p = { S.step, st ? st->ordinal : WEDGE_NO_THREAD, st ? st->words : NULL,
+                             kind, yield, (uint32_t)n, c };
+    uint32_t k = S.strat->choose(S.strat_state, &p);
+    if (k >= (uint32_t)n)
+        k = 0;
+    int next = slot[k];
+    struct sthread *t = &S.t[next];
+    if (t->state == T_SLEEPING) {
+        /* woken early: as if the others had been slow, time has passed */
+        advance_to(t->deadline);
+        t->woke = W_TIMEOUT;
+    }
+    t->state = T_RUNNABLE;
+    S.step++;
+    uint64_t rec[2] = { ((uint64_t)(st ? st->ordinal : 0xffffffffu) << 32) | kind, t->ordinal };
+    S.hash = wedge_mix(S.hash ^ rec[0], rec[1]);
+    if (wedge_g.shm && wedge_g.proc_index == 0) {
+        atomic_store_explicit(&wedge_g.shm->steps, S.step, memory_order_relaxed);
+        atomic_store_explicit(&wedge_g.shm->trace_hash, S.hash, memory_order_relaxed);
+    }
+    return next;
+}
+
+static void hand_to(int next)
+{
+    atomic_store(&S.current, next);
+    if (next == SERIAL_NONE) {
+        S.free_since = serial_real_ns(CLOCK_MONOTONIC);
+        return;
+    }
+    struct sthread *t = &S.t[next];
+    atomic_fetch_add(&t->park, 1);
+    futex(&t->park, FUTEX_WAKE, 1, NULL);
+}
+
+/* Park until the token is ours (lock not held). */
+static void wait_token(struct sthread *self)
+{
+    int me = serial_index(self);
+    for (;;) {
+        uint32_t seen = atomic_load(&self->park);
+        if (atomic_load(&S.current) == me)
+            return;
+        futex(&self->park, FUTEX_WAIT, seen, NULL);
+    }
+}
+
+/* Lock held on entry and on return; on return the caller holds the token.  A thread arriving
+ * without it (the watchdog moved it, it comes back from outside, it was adopted) waits. */
+void serial_ensure_token(struct sthread *self)
+{
+    int me = serial_index(self);
+    if (atomic_load(&S.current) == me)
+        return;
+    self->state = T_RUNNABLE;
+    int cur = atomic_load(&S.current);
+    if (cur == SERIAL_NONE) {
+        /* nobody ran meanwhile: taking the token back changes no schedule */
+        atomic_store(&S.current, me);
+        return;
+    }
+    /* someone else runs: when we get the token back depends on time */
+    wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+    serial_unlock();
+    wait_token(self);
+    serial_lock();
+}
+
+/* A decision at a point (lock held on entry, released on return).  self->state says what the
+ * caller becomes: T_RUNNABLE (a plain point), T_BLOCKED / T_SLEEPING (waits), T_EXITED or
+ * T_OUTSIDE (gone: does not wait).  Returns when the caller holds the token again, if it
+ * waits. */
+void serial_reschedule(struct sthread *self, unsigned kind, int yield, uint64_t site,
+                       const void *obj, uint64_t aux)
+{
+    int me = serial_index(self);
+    int waits = self->state == T_RUNNABLE || self->state == T_BLOCKED ||
+                self->state == T_SLEEPING;
+    int runnable = self->state == T_RUNNABLE;
+    int next = pick(me, kind, yield);
+    int preempt = runnable && next != me;
+    unsigned action = WEDGE_ACT_NONE;
+    if (self->wd_lost) {
+        action = WEDGE_ACT_WATCHDOG;
+        self->wd_lost = 0;
+    } else if (preempt) {
+        action = WEDGE_ACT_PREEMPT;
+    }
+    uint32_t next_ordinal = next >= 0 ? S.t[next].ordinal : 0xffffffffu;
+    if (preempt && wedge_g.shm)
+        atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
+    /* recorded before the token moves, so that the ring's order is the schedule's */
+    wedge_record(kind, site, obj, aux, action, next_ordinal, preempt);
+    if (next != me)
+        hand_to(next);
+    serial_unlock();
+    if (waits && next != me)
+        wait_token(self);
+}
+
+void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux, int yield)
+{
+    struct sthread *self = serial_me();
+    serial_lock();
+    serial_ensure_token(self);
+    serial_reschedule(self, kind, yield, site, obj, aux);
+}
+
+/* Wait in the model (lock held on entry, released on return).  Returns W_WOKEN or W_TIMEOUT. */
+int serial_block(struct sthread *self, unsigned kind, const void *obj, uint64_t site, int timed,
+                 int64_t deadline)
+{
+    serial_ensure_token(self); /* callers hold it already; a safety net against two runners */
+    self->state = T_BLOCKED;
+    self->wait_kind = kind;
+    self->wait_obj = obj;
+    self->wait_site = site;
+    self->wait_seq = ++S.wait_seq;
+    self->timed = timed;
+    self->deadline = deadline;
+    self->woke = W_NONE;
+    wedge_set_blocked(kind, obj, site);
+    serial_reschedule(self, kind, 0, site, obj, 1);
+    wedge_set_running();
+    self->wait_obj = NULL;
+    return self->woke == W_TIMEOUT ? W_TIMEOUT : W_WOKEN;
+}
+
+int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site)
+{
+    self->state = T_SLEEPING;
+    self->wait_kind = WEDGE_EV_SLEEP;
+    self->wait_obj = NULL;
+    self->wait_site = site;
+    self->timed = 1;
+    self->deadline = deadline;
+    self->woke = W_NONE;
+    wedge_set_blocked(WEDGE_EV_SLEEP, NULL, site);
+    serial_reschedule(self, WEDGE_EV_SLEEP, 1, site, NULL,
+                      (uint64_t)(deadline - atomic_load(&S.vtime)) / 1000u);
+    wedge_set_running();
+    return 0;
+}
+
+/* Make the waiters on obj runnable (lock held): all, or the one that waited longest. */
+void serial_wake_obj(const void *obj, int all)
+{
+    struct sthread *first = NULL;
+    for (int i = 0; i < S.hi; i++) {
+        struct sthread *t = &S.t[i];
+        if (t->state != T_BLOCKED || t->wait_obj != obj)
+            continue;
+        if (all) {
+            t->state = T_RUNNABLE;
+            t->woke = W_WOKEN;
+        } else if (!first || t->wait_seq < first->wait_seq) {
+            first = t;
+        }
+    }
+    if (first) {
+        first->state = T_RUNNABLE;
+        first->woke = W_WOKEN;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the watchdog */
+
+static int has_candidates_besides(int slot)
+{
+    for (int i = 0; i < S.hi; i++)
+        if (i != slot && (S.t[i].state == T_RUNNABLE || S.t[i].state == T_NEW))
+            return 1;
+    return 0;
+}
+
+static int live_threads(void)
+{
+    int n = 0;
+    for (int i = 0; i < S.hi; i++)
+        if (S.t[i].state != T_FREE && S.t[i].state != T_EXITED)
+            n++;
+    return n;
+}
+
+static void *watchdog(void *arg)
+{
+    /* anything this thread calls passes straight through the shim */
+    wedge_self.exiting = 1;
+    sigset_t all;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, sizeof(uint64_t));
+    uint64_t last_step = ~0ull;
+    int64_t still_since = 0;
+    for (;;) {
+        struct timespec tick = { 0, WD_TICK_NS };
+        uint32_t seen = atomic_load(&S.wd_word);
+        futex(&S.wd_word, FUTEX_WAIT, seen, &tick);
+        serial_lock();
+        if (S.wd_quit) {
+            S.wd_started = 0;
+            serial_unlock();
+            return NULL;
+        }
+        int64_t now = serial_real_ns(CLOCK_MONOTONIC);
+        int cur = atomic_load(&S.current);
+        if (S.step != last_step || cur == SERIAL_NONE) {
+            if (S.step != last_step)
+                still_since = now;
+            last_step = S.step;
+        }
+        if (cur != SERIAL_NONE) {
+            struct sthread *h = &S.t[cur];
+            int64_t limit = h->in_call ? GRACE_NS : SLICE_NS;
+            int64_t still = now - still_since;
+            int64_t d = min_deadline();
+            int others = has_candidates_besides(cur);
+            /* a sleeper's time comes in real time while the holder is stuck */
+            int timer_due = d >= 0 && still >= d - atomic_load(&S.vtime);
+            if (still >= limit && (others || timer_due)) {
+                h->state = h->in_call ? T_OUTSIDE : T_LOST;
+                h->wd_lost = 1;
+                wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+                if (!others) {
+                    advance_to(d);
+                    wake_deadlines(atomic_load(&S.vtime));
+                }
+                int next = pick(SERIAL_NONE, WEDGE_EV_NONE, 0);
+                hand_to(next);
+                still_since = now;
+            }
+        } else {
+            /* the token is free while threads are outside: their sleepers' and timed
+             * waiters' deadlines come in real time */
+            int64_t d = min_deadline();
+            if (d >= 0 && now - S.free_since >= d - atomic_load(&S.vtime)) {
+                wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+                advance_to(d);
+                wake_deadlines(atomic_load(&S.vtime));
+                int next = pick(SERIAL_NONE, WEDGE_EV_NONE, 0);
+                hand_to(next);
+            }
+        }
+        serial_unlock();
+    }
+}
+
+static void start_watchdog(void)
+{
+    if (S.wd_started)
+        return;
+    S.wd_started = 1;
+    S.wd_quit = 0;
+    pthread_t t;
+    if (REAL(pthread_create)(&t, NULL, watchdog, NULL) == 0)
+        REAL(pthread_detach)(t);
+    else
+        S.wd_started = 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* threads */
+
+static void *trampoline(void *p)
+{
+    struct sthread *t = p;
+    wedge_thread_register(t->ordinal);
+    wedge_self.serial = t;
+    wedge_self.depth++;
+    if (wedge_g.memory)
+        wedge_mem_thread_start();
+    wait_token(t);
+    wedge_record(WEDGE_EV_THREAD_START, 0, NULL, 0, WEDGE_ACT_NONE, 0, 0);
+    void *(*fn)(void *) = t->fn;
+    void *arg = t->arg;
+    wedge_self.depth--;
+    void *ret = fn(arg);
+    if (!wedge_self.exiting) {
+        wedge_self.depth++;
+        wedge_serial_thread_end(0);
+        wedge_self.depth--;
+    }
+    return ret;
+}
+
+/* The calling thread is done: wake its joiners, hand the token on, pass everything after
+ * this (TLS destructors, the C library's exit work) straight through. */
+void wedge_serial_thread_end(uint64_t site)
+{
+    struct sthread *self = serial_me();
+    serial_lock();
+    serial_ensure_token(self);
+    serial_wake_obj(self, 1);
+    self->state = self->detached ? T_FREE : T_EXITED;
+    wedge_set_exited();
+    if (live_threads() == 0 && S.wd_started) {
+        S.wd_quit = 1;
+        atomic_fetch_add(&S.wd_word, 1);
+        futex(&S.wd_word, FUTEX_WAKE, 1, NULL);
+    }
+    wedge_self.serial = NULL;
+    wedge_self.exiting = 1;
+    /* after the token moves, the slot may be reused: self is not touched again */
+    serial_reschedule(self, WEDGE_EV_THREAD_EXIT, 0, site, NULL, 0);
+}
+
+void wedge_serial_init(void)
+{
+    S.base_real = serial_real_ns(CLOCK_REALTIME);
+    S.base_mono = serial_real_ns(CLOCK_MONOTONIC);
+    atomic_store(&S.vtime, 0);
+    S.strat = wedge_strategy_of(wedge_g.token.strategy);
+    S.strat->init(S.strat_state, &wedge_g.token,
+                  wedge_mix(wedge_g.token.seed, 0x73657269616c0000ull ^ wedge_g.proc_ordinal));
+    int i = alloc_slot();
+    struct sthread *t = &S.t[i];
+    t->state = T_RUNNABLE;
+    t->ordinal = wedge_self.ordinal;
+    t->has_pt = 1;
+    t->pt = pthread_self();
+    S.strat->thread_new(S.strat_state, t->ordinal, t->words);
+    wedge_self.serial = t;
+    atomic_store(&S.current, i);
+    S.ready = 1;
+}
+
+void wedge_serial_after_fork_child(void)
+{
+    /* Only the forking thread survives, and no lock holder or watchdog with it. */
+    atomic_store(&S.lock, 0);
+    for (int i = 0; i < SERIAL_MAX_THREADS; i++)
+        S.t[i].state = T_FREE;
+    S.hi = 0;
+    S.step = 0;
+    S.hash = 0;
+    S.wd_started = 0;
+    S.wd_quit = 0;
+    S.strat->init(S.strat_state, &wedge_g.token,
+                  wedge_mix(wedge_g.token.seed, 0x73657269616c0000ull ^ wedge_g.proc_ordinal));
+    int i = alloc_slot();
+    struct sthread *t = &S.t[i];
+    t->state = T_RUNNABLE;
+    t->ordinal = wedge_self.ordinal;
+    t->has_pt = 1;
+    t->pt = pthread_self();
+    S.strat->thread_new(S.strat_state, t->ordinal, t->words);
+    wedge_self.serial = t;
+    atomic_store(&S.current, i);
+}
+
+int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
+                        uint64_t site)
+{
+    struct sthread *self = serial_me();
+    serial_lock();
+    serial_ensure_token(self);
+    int i = alloc_slot();
+    if (i == SERIAL_NONE) {
+        serial_unlock();
+        return EAGAIN;
+    }
+    struct sthread *t = &S.t[i];
+    t->state = T_STARTING;
+    t->fn = fn;
+    t->arg = arg;
+    /* deterministic: only the token holder creates threads */
+    t->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);
+    S.strat->thread_new(S.strat_state, t->ordinal, t->words);
+    start_watchdog();
+    serial_unlock();
+
+    int r = REAL(pthread_create)(tp, attr, trampoline, t);
+    serial_lock();
+    if (r != 0) {
+        t->state = T_FREE;
+        serial_unlock();
+        return r;
+    }
+    int detach = PTHREAD_CREATE_JOINABLE;
+    if (attr)
+        pthread_attr_getdetachstate(attr, &detach);
+    t->detached = detach == PTHREAD_CREATE_DETACHED;
+    t->pt = *tp;
+    t->has_pt = 1;
+    t->state = T_NEW;
+    /* the point after the creation: the child may run first */
+    serial_reschedule(self, WEDGE_EV_CREATE, 0, site, NULL, t->ordinal);
+    return 0;
+}
+
+static struct sthread *find_thread(pthread_t pt)
+{
+    for (int i = 0; i < S.hi; i++) {
+        struct sthread *t = &S.t[i];
+        if (t->state != T_FREE && t->state != T_STARTING && t->has_pt && pthread_equal(t->pt, pt))
+            return t;
+    }
+    return NULL;
+}
+
+int wedge_serial_join(pthread_t pt, void **ret, const struct timespec *abstime, int try_only,
+                      uint64_t site)
+{
+    serial_sched_point(WEDGE_EV_JOIN, site, (void *)pt, 0, 0);
+    struct sthread *self = serial_me();
+    int64_t deadline = 0;
+    if (abstime && (deadline = serial_deadline(CLOCK_REALTIME, abstime)) < 0)
+        return EINVAL;
+    serial_lock();
+    serial_ensure_token(self);
+    struct sthread *t = find_thread(pt);
+    if (!t) {
+        /* a thread the scheduler does not know: wait for it outside the model */
+        serial_unlock();
+        wedge_serial_outside_begin(WEDGE_EV_JOIN, site, (void *)pt);
+        int r = try_only ? REAL(pthread_tryjoin_np)(pt, ret)
+                : abstime ? REAL(pthread_timedjoin_np)(pt, ret, abstime)
+                          : REAL(pthread_join)(pt, ret);
+        wedge_serial_outside_end();
+        return r;
+    }
+    if (t == self) {
+        serial_unlock();
+        return EDEADLK;
+    }
+    if (t->detached) {
+        serial_unlock();
+        return EINVAL;
+    }
+    while (t->state != T_EXITED) {
+        serial_ensure_token(self);
+        if (try_only) {
+            serial_unlock();
+            return EBUSY;
+        }
+        if (abstime && atomic_load(&S.vtime) >= deadline) {
+            serial_unlock();
+            return ETIMEDOUT;
+        }
+        serial_block(self, WEDGE_EV_JOIN, t, site, abstime != NULL, deadline);
+        serial_lock();
+    }
+    t->state = T_FREE;
+    serial_unlock();
+    /* the thread has handed the token on; the real join waits for its last few steps */
+    return REAL(pthread_join)(pt, ret);
+}
+
+int wedge_serial_detach(pthread_t pt, uint64_t site)
+{
+    serial_sched_point(WEDGE_EV_DETACH, site, (void *)pt, 0, 0);
+    serial_lock();
+    struct sthread *t = find_thread(pt);
+    if (t) {
+        if (t->state == T_EXITED)
+            t->state = T_FREE;
+        else
+            t->detached = 1;
+    }
+    serial_unlock();
+    return REAL(pthread_detach)(pt);
+}
+
+void wedge_serial_exit(void *ret, uint64_t site)
+{
+    wedge_serial_thread_end(site);
+    REAL(pthread_exit)(ret);
+    __builtin_unreachable();
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* plain points and calls outside the model */
+
+void wedge_serial_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
+{
+    serial_sched_point(kind, site, obj, aux, 0);
+}
+
+/* Outside calls keep the token: most return at once (a write to a pipe, a read with data
+ * waiting), and then nothing about the schedule depended on time.  One that blocks longer than
+ * the grace period loses the token to the watchdog, and takes it back afterwards. */
+void wedge_serial_outside_begin(unsigned kind, uint64_t site, const void *obj)
+{
+    serial_sched_point(kind, site, obj, 0, 0);
+    struct sthread *self = serial_me();
+    serial_lock();
+    self->in_call = 1;
+    serial_unlock();
+}
+
+void wedge_serial_outside_end(void)
+{
+    struct sthread *self = serial_me();
+    serial_lock();
+    self->in_call = 0;
+    int lost = self->wd_lost;
+    if (atomic_load(&S.current) != serial_index(self)) {
+        serial_ensure_token(self);
+        wedge_set_running();
+    }
+    self->wd_lost = 0;
+    serial_unlock();
+    if (lost)
+        wedge_record(WEDGE_EV_BLOCKING_CALL, 0, NULL, 0, WEDGE_ACT_WATCHDOG, 0, 0);
+}

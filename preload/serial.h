@@ -27,6 +27,9 @@ int wedge_serial_join(pthread_t t, void **ret, const struct timespec *abstime, i
                       uint64_t site) __attribute__((visibility("hidden")));
 int wedge_serial_detach(pthread_t t, uint64_t site) __attribute__((visibility("hidden")));
 void wedge_serial_exit(void *ret, uint64_t site) __attribute__((visibility("hidden"), noreturn));
+/* The calling thread's exit bookkeeping (trampoline, pthread_exit): wakes joiners, hands the
+ * token on, and sets wedge_self.exiting so that everything after passes through. */
+void wedge_serial_thread_end(uint64_t site) __attribute__((visibility("hidden")));
 int wedge_serial_once(pthread_once_t *once, void (*fn)(void), uint64_t site)
     __attribute__((visibility("hidden")));
 
@@ -78,5 +81,9 @@ void wedge_serial_point(unsigned kind, uint64_t site, const void *obj, uint64_t 
 void wedge_serial_outside_begin(unsigned kind, uint64_t site, const void *obj)
     __attribute__((visibility("hidden")));
 void wedge_serial_outside_end(void) __attribute__((visibility("hidden")));
+
+/* Virtual time (serial_time.c's clock wrappers): 0 and the clock's virtual value in ns, or -1
+ * if the clock is not virtual (CPU-time clocks) or serial mode is not running. */
+int wedge_serial_now(clockid_t clock, int64_t *ns) __attribute__((visibility("hidden")));
 
 #endif

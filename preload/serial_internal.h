@@ -1,0 +1,93 @@
+/* serial_internal.h - the serial scheduler's state, shared by serial*.c only.
+ *
+ * One thread of the process holds the run token at a time (S.current).  Every thread the
+ * scheduler knows has a record in S.t[]; the token moves only under S.lock (a raw futex lock:
+ * never a pthread lock, which would be intercepted and could be the target's).  A thread
+ * without the token parks on its own futex word until it is handed the token.
+ *
+ * Time: sleeps and timed waits run in virtual time (S.vtime, nanoseconds since start); it
+ * advances only when nothing else can run (or a sleeper is woken early by the strategy), so
+ * a 1 s timed wait costs no wall time and the same token sees the same clock.
+ */
+#ifndef WEDGE_SERIAL_INTERNAL_H
+#define WEDGE_SERIAL_INTERNAL_H
+
+#include "shim.h"
+#include "strategy.h"
+
+#define SERIAL_MAX_THREADS 256
+#define SERIAL_NONE (-1)
+
+enum sthread_state {
+    T_FREE = 0,
+    T_STARTING,  /* slot reserved by pthread_create, kernel thread not created yet */
+    T_NEW,       /* created, waits for its first turn: a candidate */
+    T_RUNNABLE,  /* a candidate (or the token holder) */
+    T_BLOCKED,   /* in a modeled wait: wait_obj, maybe a deadline */
+    T_SLEEPING,  /* in a sleep until deadline; the strategy may wake it early */
+    T_OUTSIDE,   /* in a call outside the model, without the token */
+    T_LOST,      /* the watchdog took its token while it ran: it runs untracked */
+    T_EXITED,    /* finished; the slot waits for join (or is freed if detached) */
+};
+
+enum { W_NONE = 0, W_WOKEN, W_TIMEOUT };
+
+struct sthread {
+    _Atomic uint32_t park;      /* futex word: bumped when handed the token */
+    int state;                  /* enum sthread_state */
+    uint32_t ordinal;
+    unsigned wait_kind;
+    const void *wait_obj;
+    uint64_t wait_site;
+    uint64_t wait_seq;          /* order of blocking: FIFO for cond_signal */
+    int timed;
+    int64_t deadline;           /* virtual ns */
+    int woke;                   /* W_* */
+    int in_call;                /* holder in a short outside call (read/write), token kept */
+    int wd_lost;                /* the watchdog moved its token: say so at its next event */
+    int has_pt, detached;
+    pthread_t pt;
+    void *(*fn)(void *);
+    void *arg;
+    uint64_t words[WEDGE_STRATEGY_THREAD_WORDS];
+};
+
+struct serial_state {
+    _Atomic uint32_t lock;
+    _Atomic int current;        /* slot holding the token, SERIAL_NONE */
+    int ready;
+    int hi;                     /* slots in use are below hi */
+    uint64_t step;
+    uint64_t hash;
+    uint64_t wait_seq;
+    _Atomic int64_t vtime;      /* virtual ns since start */
+    int64_t base_real, base_mono;
+    int64_t free_since;         /* real monotonic ns when the token went free */
+    _Atomic uint32_t wd_word;   /* watchdog futex: bumped to wake it */
+    int wd_started, wd_quit;
+    const struct wedge_strategy *strat;
+    _Alignas(16) unsigned char strat_state[WEDGE_STRATEGY_STATE_MAX];
+    struct sthread t[SERIAL_MAX_THREADS];
+};
+
+extern struct serial_state S WEDGE_HIDDEN;
+
+WEDGE_HIDDEN void serial_lock(void);
+WEDGE_HIDDEN void serial_unlock(void);
+WEDGE_HIDDEN struct sthread *serial_me(void);
+WEDGE_HIDDEN void serial_ensure_token(struct sthread *self);
+WEDGE_HIDDEN void serial_reschedule(struct sthread *self, unsigned kind, int yield, uint64_t site,
+                                    const void *obj, uint64_t aux);
+WEDGE_HIDDEN void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux,
+                                     int yield);
+WEDGE_HIDDEN int serial_block(struct sthread *self, unsigned kind, const void *obj, uint64_t site,
+                              int timed, int64_t deadline);
+WEDGE_HIDDEN int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site);
+WEDGE_HIDDEN void serial_wake_obj(const void *obj, int all);
+WEDGE_HIDDEN int64_t serial_real_ns(clockid_t clock);
+/* Virtual deadline (ns since start) of an absolute time on clock; -1 if abstime is invalid. */
+WEDGE_HIDDEN int64_t serial_deadline(clockid_t clock, const struct timespec *abstime);
+
+static inline int serial_index(const struct sthread *t) { return (int)(t - S.t); }
+
+#endif

@@ -1,0 +1,49 @@
+/* serial_time.c - the clock in serial mode: virtual time (serial.c) instead of the wall clock.
+ *
+ * Sleeps and timed waits advance virtual time instead of waiting, so the program's clock must
+ * agree with them: a thread that slept 1 s sees 1 s more, a deadline computed as now + 1 s is
+ * reached when virtual time says so, and a replay reads the same values.  Other modes, and
+ * CPU-time clocks, pass through.  No wedge_enter(): reading the clock is no scheduling point,
+ * and the values must be virtual for the shim's own callers too. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <sys/time.h>
+
+static int virtual_now(clockid_t clock, int64_t *ns)
+{
+    if (atomic_load_explicit(&wedge_g.init_state, memory_order_acquire) != 2 || !wedge_g.serial)
+        return -1;
+    return wedge_serial_now(clock, ns);
+}
+
+WEDGE_EXPORT int clock_gettime(clockid_t clock, struct timespec *ts)
+{
+    int64_t ns;
+    if (virtual_now(clock, &ns) != 0)
+        return REAL(clock_gettime)(clock, ts);
+    ts->tv_sec = (time_t)(ns / 1000000000LL);
+    ts->tv_nsec = (long)(ns % 1000000000LL);
+    return 0;
+}
+
+WEDGE_EXPORT int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+    int64_t ns;
+    if (virtual_now(CLOCK_REALTIME, &ns) != 0)
+        return REAL(gettimeofday)(tv, tz);
+    tv->tv_sec = (time_t)(ns / 1000000000LL);
+    tv->tv_usec = (suseconds_t)(ns % 1000000000LL / 1000);
+    return 0;
+}
+
+WEDGE_EXPORT time_t time(time_t *out)
+{
+    int64_t ns;
+    if (virtual_now(CLOCK_REALTIME, &ns) != 0)
+        return REAL(time)(out);
+    time_t t = (time_t)(ns / 1000000000LL);
+    if (out)
+        *out = t;
+    return t;
+}
