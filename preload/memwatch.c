@@ -1,13 +1,525 @@
-/* memwatch.c - placeholder: memory watching not built yet (issue 4). */
-#include "shim.h"
+/* memwatch.c - memory watching: the arena, the page table, the shim's hooks (malloc family,
+ * I/O buffers, sigaction, fork), and the discovery of the target's globals.
+ * The trap handlers and the policy live in memwatch_trap.c; the page life cycle is described
+ * in memwatch_int.h.
+ *
+ * Why an arena of our own: a watched heap object must be alone on its pages, or the page
+ * would also hold libc's bookkeeping and other threads' objects, and every malloc in the
+ * process would trap (or fail: the kernel cannot read a protected page and returns EFAULT).
+ * Only objects allocated by the target's own code (not by libc on its behalf) come here, each
+ * on pages of its own, up to MW_MAX_LIVE pages; everything else goes to the real malloc.
+ */
+#define _GNU_SOURCE
+#include "memwatch_int.h"
+#include "wedge_stream.h"
 
-void wedge_mem_init(void) {}
-void wedge_mem_after_fork_child(void) {}
-void wedge_mem_thread_start(void) {}
-void *wedge_mem_alloc(size_t size, size_t align, uint64_t site) { return NULL; }
-int wedge_mem_owns(const void *p) { return 0; }
-void wedge_mem_free(void *p) {}
-size_t wedge_mem_usable_size(const void *p) { return 0; }
-int wedge_mem_io_begin(const void *buf, size_t len) { return 0; }
-void wedge_mem_io_end(int cookie) {}
-int wedge_mem_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc) { return 0; }
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+struct mw_state_all mw;
+struct mw_page mw_pages[MW_ARENA_PAGES];
+struct mw_thread mw_threads[MW_THREADS];
+struct wedge_mw_tracker mw_tracker;
+
+static atomic_flag mw_lock_flag = ATOMIC_FLAG_INIT;
+
+#define MW_ALL_SIGNALS (~0ull)
+
+void mw_lock_raw(void)
+{
+    while (atomic_flag_test_and_set_explicit(&mw_lock_flag, memory_order_acquire))
+        __asm__ volatile("pause");
+}
+
+void mw_unlock_raw(void)
+{
+    atomic_flag_clear_explicit(&mw_lock_flag, memory_order_release);
+}
+
+void mw_lock(uint64_t *saved)
+{
+    uint64_t all = MW_ALL_SIGNALS;
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)saved, 8);
+    mw_lock_raw();
+}
+
+void mw_unlock(uint64_t saved)
+{
+    mw_unlock_raw();
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* pages */
+
+struct mw_page *mw_page_of(uintptr_t a)
+{
+    if (a >= mw.arena && a < mw.arena_end)
+        return &mw_pages[(a - mw.arena) / MW_PAGE];
+    if (a >= mw.glo && a < mw.ghi)
+        for (uint32_t i = 0; i < mw.nranges; i++)
+            if (a >= mw.ranges[i].lo && a < mw.ranges[i].hi)
+                return &mw.globals[mw.ranges[i].first + (a - mw.ranges[i].lo) / MW_PAGE];
+    return NULL;
+}
+
+void mw_sync_prot(struct mw_page *pg)
+{
+    int want = atomic_load_explicit(&mw.on, memory_order_relaxed) &&
+               (pg->state == MW_LEARN || pg->state == MW_WATCH) && pg->pending == 0 &&
+               pg->io == 0;
+    if (want == pg->prot)
+        return;
+    long r = mw_sys(SYS_mprotect, (long)pg->addr, MW_PAGE,
+                    want ? PROT_NONE : (PROT_READ | PROT_WRITE), 0);
+    if (r == 0)
+        pg->prot = (uint8_t)want;
+    else if (want)
+        pg->state = MW_DROP; /* out of mappings (ENOMEM): watch less */
+}
+
+void mw_set_open(struct mw_page *pg)
+{
+    pg->state = MW_OPEN;
+    pg->traps = 0;
+    if (!pg->in_open && mw.nopen < MW_MAX_OPEN) {
+        mw.open[mw.nopen++] = pg;
+        pg->in_open = 1;
+    }
+    mw_sync_prot(pg);
+}
+
+/* OPEN pages go back to LEARN: a new thread (or time) may have started sharing them. */
+void mw_rearm(void)
+{
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < mw.nopen; i++) {
+        struct mw_page *pg = mw.open[i];
+        if (pg->state == MW_OPEN) {
+            pg->state = MW_LEARN;
+            pg->traps = 0;
+            mw_sync_prot(pg);
+        }
+        if (pg->state == MW_OPEN || pg->state == MW_LEARN)
+            mw.open[keep++] = pg; /* may come back to OPEN */
+        else
+            pg->in_open = 0;
+    }
+    mw.nopen = keep;
+}
+
+/* Counted, not timed: in serial mode the same token must re-arm at the same points. */
+void mw_tick(void)
+{
+    if (++mw.ticks % MW_REARM_EVERY == 0)
+        mw_rearm();
+}
+
+void mw_stop_all(void)
+{
+    atomic_store(&mw.on, 0);
+    for (uint32_t i = 0; i < mw.bump; i++)
+        mw_sync_prot(&mw_pages[i]);
+    for (uint32_t i = 0; i < mw.nglobals; i++)
+        mw_sync_prot(&mw.globals[i]);
+}
+
+struct mw_thread *mw_me(void)
+{
+    struct mw_thread *me = wedge_self.mem;
+    if (WEDGE_LIKELY(me != NULL)) {
+        me->slot = wedge_self.slot;
+        return me;
+    }
+    uint32_t i = atomic_fetch_add(&mw.nthreads, 1);
+    if (i >= MW_THREADS)
+        return NULL;
+    me = &mw_threads[i];
+    me->idx = i;
+    me->slot = wedge_self.slot;
+    me->nlv = 0;
+    wedge_self.mem = me;
+    return me;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* which code is the target's own */
+
+static int path_is_system(const char *path)
+{
+    return strncmp(path, "/lib", 4) == 0 || strncmp(path, "/usr/lib", 8) == 0 ||
+           strstr(path, "libwedge") != NULL || strstr(path, "linux-vdso") != NULL ||
+           strstr(path, "ld-linux") != NULL;
+}
+
+/* An allocation site is the target's own if its module is the executable or a library
+ * outside the system directories.  Without the run's shared memory there is no module
+ * table: nothing goes to the arena. */
+static int site_is_target(uint64_t site)
+{
+    int mod = WEDGE_SITE_MODULE(site);
+    if (!wedge_g.shm || mod < 0 || mod >= (int)WEDGE_MAX_MODULES)
+        return 0;
+    return !path_is_system(wedge_g.shm->modules[mod].path);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* globals: the writable PT_LOAD segments of the target's modules, without RELRO (made
+ * read-only by the loader: restoring read-write there would undo it) */
+
+static int add_module_globals(struct dl_phdr_info *info, size_t size, void *data)
+{
+    const char *name = info->dlpi_name;
+    if (name && *name && path_is_system(name))
+        return 0;
+    if ((!name || !*name) && *(int *)data)
+        return 0; /* only the first nameless entry is the executable */
+    if (!name || !*name)
+        *(int *)data = 1;
+    uintptr_t rlo = 0, rhi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+            rlo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+            rhi = rlo + info->dlpi_phdr[i].p_memsz;
+        }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(MW_PAGE - 1);
+        uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + MW_PAGE - 1) &
+                       ~(uintptr_t)(MW_PAGE - 1);
+        if (rhi > lo && rlo < hi) /* skip RELRO's pages (it starts the segment) */
+            lo = (rhi + MW_PAGE - 1) & ~(uintptr_t)(MW_PAGE - 1);
+        while (lo < hi && mw.nranges < MW_MAX_RANGES && mw.nglobals < MW_MAX_GLOBAL) {
+            uint32_t n = (uint32_t)((hi - lo) / MW_PAGE);
+            if (n > MW_MAX_GLOBAL - mw.nglobals)
+                n = MW_MAX_GLOBAL - mw.nglobals;
+            struct mw_range *r = &mw.ranges[mw.nranges++];
+            r->lo = lo;
+            r->hi = lo + (uintptr_t)n * MW_PAGE;
+            r->first = mw.nglobals;
+            for (uint32_t k = 0; k < n; k++) {
+                struct mw_page *pg = &mw.globals[mw.nglobals++];
+                memset(pg, 0, sizeof *pg);
+                pg->addr = lo + (uintptr_t)k * MW_PAGE;
+                pg->is_global = 1;
+                mw_set_open(pg);
+            }
+            if (mw.glo == 0 || r->lo < mw.glo)
+                mw.glo = r->lo;
+            if (r->hi > mw.ghi)
+                mw.ghi = r->hi;
+            lo = hi;
+        }
+    }
+    return 0;
+}
+
+void mw_find_globals(void)
+{
+    int seen_exe = 0;
+    dl_iterate_phdr(add_module_globals, &seen_exe);
+    /* after the walk: a site lookup may itself walk the modules */
+    for (uint32_t i = 0; i < mw.nglobals; i++)
+        mw.globals[i].ident = wedge_site_of((const void *)mw.globals[i].addr);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* hooks called by the rest of the shim */
+
+void wedge_mem_init(void)
+{
+    if (mw.installed)
+        return;
+    const char *b = getenv("WEDGE_MW_BUDGET"); /* benchmarks and diagnostics only */
+    mw.budget = b && *b ? strtoull(b, NULL, 10) : 4000;
+    mw.page_budget = mw.budget / 2 + 1;
+    /* per run, the seed decides how many shared pages are watched at once */
+    uint64_t h = wedge_mix(wedge_g.token.seed, 0x6d656d7761746368ull);
+    static const uint32_t widths[] = { 2, 4, 8, 8 };
+    mw.max_watch = widths[h & 3];
+    mw.lost_update = (wedge_g.token.opts & WEDGE_OPT_LOST_UPDATE) != 0;
+    wedge_mw_tracker_reset(&mw_tracker);
+    void *a = mmap(NULL, (size_t)MW_ARENA_PAGES * MW_PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a == MAP_FAILED)
+        a = NULL;
+    if (a) {
+        mw.arena = (uintptr_t)a;
+        mw.arena_end = mw.arena + (uintptr_t)MW_ARENA_PAGES * MW_PAGE;
+    }
+    mw.memfd = (int)mw_sys(SYS_open, (long)"/proc/self/mem", O_RDONLY | O_CLOEXEC, 0, 0);
+    atomic_store(&mw.on, 1);
+    mw_find_globals();
+    mw_install_handlers();
+    if (!mw.installed) {
+        atomic_store(&mw.on, 0);
+        wedge_log("memory watching off: cannot install the fault handlers", NULL);
+        return;
+    }
+    mw_me();
+    wedge_log("memory watching on", NULL);
+}
+
+void wedge_mem_thread_start(void)
+{
+    if (!atomic_load(&mw.on))
+        return;
+    uint64_t m;
+    mw_lock(&m);
+    mw_me();
+    mw_rearm();
+    mw_unlock(m);
+}
+
+void wedge_mem_after_fork_child(void)
+{
+    /* The child has one thread: nobody is stepping any page, the lock may have been held by
+     * a thread that does not exist here.  Watching stops in a child (it usually execs, and
+     * the kernel must be able to read argv and the environment). */
+    atomic_flag_clear(&mw_lock_flag);
+    for (uint32_t i = 0; i < mw.bump; i++)
+        mw_pages[i].pending = mw_pages[i].io = 0;
+    for (uint32_t i = 0; i < mw.nglobals; i++)
+        mw.globals[i].pending = mw.globals[i].io = 0;
+    struct mw_thread *me = wedge_self.mem;
+    if (me)
+        me->nlv = 0;
+    if (mw.memfd >= 0)
+        mw_sys(SYS_close, mw.memfd, 0, 0, 0);
+    mw.memfd = -1; /* it shows the parent's memory */
+    mw_stop_all();
+}
+
+void wedge_mem_stop(void)
+{
+    if (!mw.installed)
+        return;
+    uint64_t m;
+    mw_lock(&m);
+    mw_stop_all();
+    mw_unlock(m);
+}
+
+/* Where in the arena an object's allocation site stands: its n-th allocation. */
+#define MW_SITES 512u
+static struct {
+    uint64_t site;
+    uint32_t count;
+} site_counts[MW_SITES];
+
+static uint32_t site_order(uint64_t site)
+{
+    uint32_t h = (uint32_t)(wedge_mix(site, 1) & (MW_SITES - 1));
+    for (uint32_t k = 0; k < 16; k++) {
+        uint32_t i = (h + k) & (MW_SITES - 1);
+        if (site_counts[i].site == site || site_counts[i].site == 0) {
+            site_counts[i].site = site;
+            return site_counts[i].count++;
+        }
+    }
+    return 0xffffffffu;
+}
+
+void *wedge_mem_alloc(size_t size, size_t align, uint64_t site)
+{
+    if (!atomic_load_explicit(&mw.on, memory_order_relaxed) || !mw.arena || align > MW_PAGE ||
+        size > (size_t)MW_MAX_OBJ_PAGES * MW_PAGE || !site_is_target(site))
+        return NULL;
+    uint32_t n = size ? (uint32_t)((size + MW_PAGE - 1) / MW_PAGE) : 1u;
+    uint64_t m;
+    mw_lock(&m);
+    uint32_t first;
+    if (mw.live + n > MW_MAX_LIVE) {
+        mw_unlock(m);
+        return NULL;
+    }
+    if (mw.free_head[n]) {
+        first = mw.free_head[n] - 1;
+        mw.free_head[n] = mw_pages[first].next_free;
+    } else if (mw.bump + n <= MW_ARENA_PAGES) {
+        first = mw.bump;
+        mw.bump += n;
+    } else {
+        mw_unlock(m);
+        return NULL;
+    }
+    mw.live += n;
+    struct mw_thread *me = mw_me();
+    uint64_t obj = wedge_mix(site, site_order(site));
+    for (uint32_t k = 0; k < n; k++) {
+        struct mw_page *pg = &mw_pages[first + k];
+        pg->addr = mw.arena + (uintptr_t)(first + k) * MW_PAGE;
+        pg->ident = wedge_mix(obj, k);
+        pg->threads = me ? 1ull << (me->idx & 63) : 0;
+        pg->obj_pages = k == 0 ? n : 0;
+        pg->next_free = 0;
+        pg->sys_atomic = 0;
+        mw_set_open(pg); /* its allocator initializes it without traps */
+    }
+    mw_tick();
+    mw_unlock(m);
+    return (void *)(mw.arena + (uintptr_t)first * MW_PAGE);
+}
+
+int wedge_mem_owns(const void *p)
+{
+    return (uintptr_t)p >= mw.arena && (uintptr_t)p < mw.arena_end;
+}
+
+void wedge_mem_free(void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (!wedge_mem_owns(p) || (a & (MW_PAGE - 1)))
+        return;
+    uint32_t first = (uint32_t)((a - mw.arena) / MW_PAGE);
+    uint64_t m;
+    mw_lock(&m);
+    uint32_t n = mw_pages[first].obj_pages;
+    if (n == 0 || n > MW_MAX_OBJ_PAGES) { /* not an object start: a double free, say */
+        mw_unlock(m);
+        return;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        struct mw_page *pg = &mw_pages[first + k];
+        if (pg->state == MW_WATCH && mw.nwatch)
+            mw.nwatch--;
+        pg->state = MW_OFF;
+        pg->threads = 0;
+        mw_sync_prot(pg);
+    }
+    mw_pages[first].obj_pages = 0;
+    mw_pages[first].next_free = mw.free_head[n];
+    mw.free_head[n] = first + 1;
+    mw.live -= n;
+    mw_tick();
+    mw_unlock(m);
+}
+
+size_t wedge_mem_usable_size(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (!wedge_mem_owns(p))
+        return 0;
+    uint32_t first = (uint32_t)((a - mw.arena) / MW_PAGE);
+    return (size_t)mw_pages[first].obj_pages * MW_PAGE - (a & (MW_PAGE - 1));
+}
+
+/* A buffer handed to the kernel: its watched pages are opened for the duration of the call
+ * (the kernel would fail with EFAULT instead of faulting into our handler). */
+int wedge_mem_io_begin(const void *buf, size_t len)
+{
+    uintptr_t lo = (uintptr_t)buf, hi = lo + len;
+    if (!mw.installed || len == 0 || hi < lo)
+        return 0;
+    int in_arena = lo < mw.arena_end && hi > mw.arena;
+    int in_globals = lo < mw.ghi && hi > mw.glo;
+    if (!in_arena && !in_globals)
+        return 0;
+    uint64_t m;
+    mw_lock(&m);
+    struct mw_thread *me = mw_me();
+    int cookie = 0;
+    for (int k = 0; me && k < 4; k++)
+        if (me->io[k].hi == 0) {
+            me->io[k].lo = lo;
+            me->io[k].hi = hi;
+            cookie = k + 1;
+            break;
+        }
+    for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < hi; a += MW_PAGE) {
+        struct mw_page *pg = mw_page_of(a);
+        if (!pg)
+            continue;
+        if (cookie) {
+            pg->io++;
+        } else if (pg->state == MW_LEARN || pg->state == MW_WATCH) {
+            pg->state = MW_DROP; /* no room to remember the call: stop watching the page */
+        }
+        mw_sync_prot(pg);
+    }
+    mw_unlock(m);
+    return cookie;
+}
+
+void wedge_mem_io_end(int cookie)
+{
+    if (cookie <= 0 || cookie > 4)
+        return;
+    uint64_t m;
+    mw_lock(&m);
+    struct mw_thread *me = mw_me();
+    if (me) {
+        uintptr_t lo = me->io[cookie - 1].lo, hi = me->io[cookie - 1].hi;
+        me->io[cookie - 1].lo = me->io[cookie - 1].hi = 0;
+        for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < hi; a += MW_PAGE) {
+            struct mw_page *pg = mw_page_of(a);
+            if (pg && pg->io) {
+                pg->io--;
+                mw_sync_prot(pg);
+            }
+        }
+    }
+    mw_unlock(m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the target's signal dispositions */
+
+int wedge_mem_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc)
+{
+    if (!mw.installed)
+        return 0;
+    if (sig == SIGSEGV || sig == SIGTRAP) {
+        /* ours stay installed; the target's is remembered and chained for faults that are
+         * not ours (memwatch_trap.c) */
+        struct sigaction *u = &mw.user[sig == SIGTRAP];
+        uint64_t m;
+        mw_lock(&m);
+        if (old)
+            *old = *u;
+        if (act)
+            *u = *act;
+        mw_unlock(m);
+        *rc = 0;
+        return 1;
+    }
+    if (!act)
+        return 0;
+    /* A handler that blocks everything must not block our traps: a synchronous SIGSEGV that
+     * arrives blocked kills the process. */
+    struct sigaction a = *act;
+    sigdelset(&a.sa_mask, SIGSEGV);
+    sigdelset(&a.sa_mask, SIGTRAP);
+    *rc = REAL(sigaction)(sig, &a, old);
+    return 1;
+}
+
+/* The same for the thread's signal mask: worker threads often block every signal. */
+static const sigset_t *unblock_traps(int how, const sigset_t *set, sigset_t *copy)
+{
+    if (!set || how == SIG_UNBLOCK || atomic_load(&wedge_g.init_state) != 2 || !mw.installed)
+        return set;
+    *copy = *set;
+    sigdelset(copy, SIGSEGV);
+    sigdelset(copy, SIGTRAP);
+    return copy;
+}
+
+WEDGE_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    return REAL(sigprocmask)(how, unblock_traps(how, set, &copy), old);
+}
+
+WEDGE_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    return REAL(pthread_sigmask)(how, unblock_traps(how, set, &copy), old);
+}

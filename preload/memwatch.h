@@ -17,6 +17,8 @@
 void wedge_mem_init(void) WEDGE_MW_HIDDEN;              /* process start, after core init */
 void wedge_mem_after_fork_child(void) WEDGE_MW_HIDDEN;
 void wedge_mem_thread_start(void) WEDGE_MW_HIDDEN;      /* first event of a new thread */
+/* Before exec: unwatch everything (the kernel must read argv and envp). */
+void wedge_mem_stop(void) WEDGE_MW_HIDDEN;
 
 /* malloc family: return non-NULL if memwatch allocated the object itself (watched arena). */
 void *wedge_mem_alloc(size_t size, size_t align, uint64_t site) WEDGE_MW_HIDDEN;

@@ -82,6 +82,8 @@ static void before_exec(uint64_t site)
 {
     wedge_record(WEDGE_EV_EXEC, site, NULL, 0, WEDGE_ACT_NONE, 0, 0);
     wedge_run_flag(WEDGE_RUN_EXECED, NULL);
+    if (wedge_g.memory)
+        wedge_mem_stop(); /* the kernel reads argv and envp: no protected page may hold them */
 }
 
 WEDGE_EXPORT int execve(const char *path, char *const argv[], char *const envp[])

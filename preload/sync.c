@@ -9,11 +9,16 @@
 #include <errno.h>
 
 /* Noise-mode body for an operation that may block: point, mark blocked, real call. */
+/* With memory watching, the object's page is opened for the call: a futex wait on a
+ * protected page fails with EFAULT, which glibc treats as fatal (memwatch). */
 #define NOISE_BLOCKING(kind, obj, site, call)                                                \
     do {                                                                                     \
         wedge_noise_point(kind, site, obj, 0);                                               \
         wedge_set_blocked(kind, obj, site);                                                  \
+        int mw_ = wedge_g.memory ? wedge_mem_io_begin((const void *)(obj), 64) : 0;          \
         r = call;                                                                            \
+        if (mw_)                                                                             \
+            wedge_mem_io_end(mw_);                                                           \
         wedge_set_running();                                                                 \
     } while (0)
 
@@ -148,6 +153,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
     int r;
     if (wedge_g.serial)
         return wedge_serial_cond_wait(c, m, clock, abstime, site);
+    /* the mutex is waited for too, when the wait ends (memwatch: see NOISE_BLOCKING) */
+    int mw_m = wedge_g.memory ? wedge_mem_io_begin(m, 64) : 0;
     if (!abstime)
         NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site, REAL(pthread_cond_wait)(c, m));
     else if (clock == CLOCK_REALTIME)
@@ -155,6 +162,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
     else
         NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site,
                        REAL(pthread_cond_clockwait)(c, m, clock, abstime));
+    if (mw_m)
+        wedge_mem_io_end(mw_m);
     return r;
 }
 

@@ -157,7 +157,12 @@ WEDGE_EXPORT int pthread_once(pthread_once_t *once, void (*fn)(void))
         wedge_noise_point(WEDGE_EV_ONCE, site, once, 0);
         /* fn runs user code: let its calls be interception points again */
         wedge_leave();
-        return REAL(pthread_once)(once, fn);
+        /* memwatch: a waiter futex-waits on the once word; open its page for the call */
+        int mw = wedge_g.memory ? wedge_mem_io_begin(once, sizeof *once) : 0;
+        r = REAL(pthread_once)(once, fn);
+        if (mw)
+            wedge_mem_io_end(mw);
+        return r;
     }
     wedge_leave();
     return r;

@@ -1,0 +1,144 @@
+/* memwatch_int.h - internals shared by the memwatch_*.c files (not part of the shim's API).
+ *
+ * Every page memwatch may protect has a struct mw_page: the pages of its own arena (heap
+ * objects the target allocated from its own code) and the pages of the target's globals
+ * (.data/.bss of the executable and of its non-system libraries, outside RELRO).
+ *
+ * Life of a page:
+ *   OPEN   not protected; its accessors are not being learned right now.  Every page starts
+ *          here (a fresh allocation is its allocator's business until it is shared), and a
+ *          page learned as private comes back here.  Re-armed (-> LEARN) at each thread
+ *          start and every MW_REARM_EVERY traps or allocations.
+ *   LEARN  protected; each trap adds the thread to the page's set.  A second thread makes it
+ *          shared: the seed then chooses WATCH or DROP.  MW_LEARN_TRAPS traps by one thread
+ *          alone send it back to OPEN (cheap for private data).
+ *   WATCH  protected; every access traps, is tracked (pairs, stale writes) and is an
+ *          interception point.
+ *   DROP   not protected for the rest of the run (not chosen, over its share of the budget,
+ *          or futex words that the kernel must be able to read).
+ *   OFF    not in use (a freed arena object).
+ * The page is actually PROT_NONE iff its state is LEARN or WATCH, no thread is single-stepping
+ * an access to it (pending) and no intercepted system call is using it as a buffer (io).
+ * All of this state changes only under mw_lock, with every signal blocked.
+ */
+#ifndef WEDGE_MEMWATCH_INT_H
+#define WEDGE_MEMWATCH_INT_H
+
+#include "shim.h"
+#include "wedge_mw.h"
+
+#define MW_PAGE 4096u
+#define MW_ARENA_PAGES 8192u      /* 32 MiB of address space, touched only as used */
+#define MW_MAX_LIVE 2048u         /* arena pages in use at once; beyond, the real malloc */
+#define MW_MAX_OBJ_PAGES 16u      /* larger objects go to the real malloc */
+#define MW_MAX_GLOBAL 256u        /* global pages considered */
+#define MW_MAX_RANGES 16u
+#define MW_MAX_OPEN 1024u         /* OPEN pages remembered for re-arming */
+#define MW_THREADS 256u
+#define MW_LEVELS 4u              /* nested single steps (a signal handler touching a page) */
+#define MW_STEP_PAGES 4u          /* pages one instruction may touch */
+#define MW_LEARN_TRAPS 4u
+#define MW_REARM_EVERY 128u
+#define MW_SYS_ATOMIC_MAX 16u     /* libc atomics on a page before it is dropped (futexes) */
+
+enum mw_state { MW_OFF = 0, MW_OPEN, MW_LEARN, MW_WATCH, MW_DROP };
+
+struct mw_page {
+    uintptr_t addr;
+    uint64_t ident;      /* stable identity for the seeded choice (site + order, or site) */
+    uint64_t threads;    /* bit (thread index % 64) of each thread seen accessing it */
+    uint32_t state;
+    uint32_t pending;    /* threads single-stepping an access to it */
+    uint32_t io;         /* intercepted system calls using it as a buffer */
+    uint32_t traps;      /* traps in the current state */
+    uint32_t sys_atomic;
+    uint8_t prot;        /* currently PROT_NONE */
+    uint8_t is_global;
+    uint8_t in_open;     /* listed in mw.open[] */
+    uint8_t pad;
+    /* arena bookkeeping */
+    uint32_t obj_pages;  /* on an object's first page: its length in pages */
+    uint32_t next_free;  /* free list link (first page index + 1) */
+};
+
+struct mw_step {
+    uintptr_t pc;
+    uintptr_t addr;
+    uint32_t write;
+    uint32_t npages;
+    struct mw_page *pages[MW_STEP_PAGES];
+    uint32_t size;       /* decoded access width, 0 unknown */
+    uint8_t rmw, atomic;
+};
+
+struct mw_thread {
+    uint32_t idx;
+    int32_t slot;
+    uint32_t nlv;
+    struct mw_step lv[MW_LEVELS];
+    struct {
+        uintptr_t lo, hi;
+    } io[4];
+};
+
+struct mw_range {
+    uintptr_t lo, hi;    /* page aligned */
+    uint32_t first;      /* index of lo's page in mw.globals */
+};
+
+struct mw_state_all {
+    _Atomic int on;            /* watching (cleared when the budget is spent, in a child) */
+    int installed;             /* our SIGSEGV/SIGTRAP handlers are in place */
+    int lost_update;           /* token asked for the stale-write oracle */
+    int memfd;                 /* /proc/self/mem, to read the GOT without unprotecting */
+    uintptr_t arena, arena_end;
+    uint32_t bump;             /* arena pages handed out so far */
+    uint32_t live;             /* arena pages in use */
+    uint32_t free_head[MW_MAX_OBJ_PAGES + 1];
+    uint32_t nglobals, nranges;
+    uintptr_t glo, ghi;        /* span of all global ranges, for a quick test */
+    struct mw_range ranges[MW_MAX_RANGES];
+    struct mw_page globals[MW_MAX_GLOBAL];
+    struct mw_page *open[MW_MAX_OPEN];
+    uint32_t nopen;
+    uint32_t nwatch, max_watch;
+    uint64_t traps, budget, page_budget;
+    uint32_t ticks;
+    _Atomic uint32_t nthreads;
+    struct sigaction user[2];  /* the target's SIGSEGV, SIGTRAP dispositions */
+};
+
+extern struct mw_state_all mw WEDGE_HIDDEN;
+extern struct mw_page mw_pages[MW_ARENA_PAGES] WEDGE_HIDDEN;
+extern struct mw_thread mw_threads[MW_THREADS] WEDGE_HIDDEN;
+extern struct wedge_mw_tracker mw_tracker WEDGE_HIDDEN;
+
+/* raw system calls: no errno, no interposable libc entry points, usable in handlers */
+static inline long mw_sys(long n, long a, long b, long c, long d)
+{
+    long r;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+
+/* The lock: taken with every signal blocked (a handler of the target touching a watched page
+ * must never find it held by its own thread). */
+WEDGE_HIDDEN void mw_lock(uint64_t *saved_mask);
+WEDGE_HIDDEN void mw_unlock(uint64_t saved_mask);
+/* In our own handlers signals are already blocked. */
+WEDGE_HIDDEN void mw_lock_raw(void);
+WEDGE_HIDDEN void mw_unlock_raw(void);
+
+WEDGE_HIDDEN struct mw_page *mw_page_of(uintptr_t addr);
+WEDGE_HIDDEN void mw_sync_prot(struct mw_page *pg);       /* under the lock */
+WEDGE_HIDDEN void mw_set_open(struct mw_page *pg);        /* under the lock */
+WEDGE_HIDDEN void mw_rearm(void);                          /* under the lock */
+WEDGE_HIDDEN void mw_tick(void);                           /* under the lock */
+WEDGE_HIDDEN void mw_stop_all(void);                       /* under the lock */
+WEDGE_HIDDEN struct mw_thread *mw_me(void);
+WEDGE_HIDDEN void mw_install_handlers(void);
+WEDGE_HIDDEN void mw_find_globals(void);
+
+#endif

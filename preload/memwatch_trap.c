@@ -1,0 +1,370 @@
+/* memwatch_trap.c - the trap: fault on a protected page, single-step the access, protect the
+ * page again, and make the access an interception point.
+ *
+ *   SIGSEGV (SEGV_ACCERR) on a page of ours: lift the protection (the page's pending count
+ *     says how many threads are stepping it), set the trap flag in the interrupted context and
+ *     return: the access executes, alone.
+ *   SIGTRAP (TRAP_TRACE) right after it: clear the trap flag, protect the page again unless
+ *     another thread still steps it, learn (who shares the page), track (pairs, stale
+ *     writes), then act as an interception point: a seeded delay in noise mode, a scheduling
+ *     point in serial mode.  Only for accesses made by the target's own code outside the
+ *     shim: scheduling inside libc could stop a thread that holds one of libc's locks.
+ *
+ * Both handlers run with every signal blocked and use raw system calls only; the target's
+ * own handlers for these signals are called for every fault that is not ours.  Nested steps
+ * (a signal handler of the target touching a watched page while an access is being stepped)
+ * are a per-thread stack: signal handlers nest strictly.
+ */
+#define _GNU_SOURCE
+#include "memwatch_int.h"
+#include "wedge_stream.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+
+#define MW_TF 0x100ull /* the trap flag in RFLAGS */
+
+struct mw_step_info {
+    uint32_t size;
+    uint8_t rmw, atomic;
+};
+
+static int popcount64(uint64_t v)
+{
+    return __builtin_popcountll(v);
+}
+
+/* The instruction at pc: up to 15 bytes, never reading past a mapping's end. */
+static void decode_at(uintptr_t pc, struct wedge_mw_insn *in)
+{
+    uint8_t code[15];
+    size_t n = MW_PAGE - (pc & (MW_PAGE - 1));
+    if (n >= sizeof code) {
+        memcpy(code, (const void *)pc, sizeof code);
+        n = sizeof code;
+    } else if (mw.memfd >= 0) {
+        long r = mw_sys(SYS_pread64, mw.memfd, (long)code, sizeof code, (long)pc);
+        if (r < (long)n) {
+            memcpy(code, (const void *)pc, n);
+        } else {
+            n = (size_t)r;
+        }
+    } else {
+        memcpy(code, (const void *)pc, n);
+    }
+    wedge_mw_decode(code, n, in);
+}
+
+/* The executable's own data page usually also holds the end of .got.plt: every call through
+ * the PLT reads it.  Such a read is not data sharing; emulating the jump (the target address
+ * read through /proc/self/mem, which sees protected pages) costs one signal instead of two
+ * plus two mprotect calls. */
+static int emulate_got_jump(greg_t *g, uintptr_t pc, uintptr_t addr, const struct wedge_mw_insn *in)
+{
+    if (!in->got_jump || mw.memfd < 0)
+        return 0;
+    uintptr_t slot = pc + in->len + (intptr_t)in->disp;
+    if (slot != addr)
+        return 0;
+    uint64_t target = 0;
+    if (mw_sys(SYS_pread64, mw.memfd, (long)&target, 8, (long)slot) != 8 || !target)
+        return 0;
+    if (in->got_jump == 2) { /* call: push the return address */
+        g[REG_RSP] -= 8;
+        *(uint64_t *)g[REG_RSP] = pc + in->len;
+    }
+    g[REG_RIP] = (greg_t)target;
+    return 1;
+}
+
+/* The fault, under the lock.  Returns 1 if it was ours (handled), 0 to chain it. */
+static int take_fault(siginfo_t *si, ucontext_t *uc)
+{
+    uintptr_t a = (uintptr_t)si->si_addr;
+    struct mw_page *pg = mw_page_of(a);
+    if (!pg)
+        return 0;
+    greg_t *g = uc->uc_mcontext.gregs;
+    uintptr_t pc = (uintptr_t)g[REG_RIP];
+    int write = (g[REG_ERR] & 2) != 0;
+    mw_lock_raw();
+    if (pg->state != MW_LEARN && pg->state != MW_WATCH) {
+        /* unwatched since the fault was raised: make sure the page is open, and retry */
+        if (pg->prot || !atomic_load(&mw.on)) {
+            mw_sys(SYS_mprotect, (long)pg->addr, MW_PAGE, PROT_READ | PROT_WRITE, 0);
+            pg->prot = 0;
+        }
+        mw_unlock_raw();
+        return 1;
+    }
+    struct mw_thread *me = mw_me();
+    struct wedge_mw_insn in;
+    decode_at(pc, &in);
+    if (!write && emulate_got_jump(g, pc, a, &in)) {
+        mw.traps++;
+        mw_unlock_raw();
+        return 1;
+    }
+    struct mw_step *top = me && me->nlv ? &me->lv[me->nlv - 1] : NULL;
+    if (top && top->pc == pc && (g[REG_EFL] & MW_TF)) {
+        /* the same instruction, on a second page (a copy across a page boundary) */
+        int have = 0;
+        for (uint32_t k = 0; k < top->npages; k++)
+            have |= top->pages[k] == pg;
+        if (have || top->npages >= MW_STEP_PAGES) {
+            pg->state = MW_DROP; /* cannot happen; never loop on it */
+            mw_sync_prot(pg);
+            mw_unlock_raw();
+            return 1;
+        }
+        top->pages[top->npages++] = pg;
+    } else {
+        if (!me || me->nlv >= MW_LEVELS) {
+            pg->state = MW_DROP;
+            mw_sync_prot(pg);
+            mw_unlock_raw();
+            return 1;
+        }
+        top = &me->lv[me->nlv++];
+        top->pc = pc;
+        top->addr = a;
+        top->write = (uint32_t)write;
+        top->npages = 1;
+        top->pages[0] = pg;
+        top->size = in.size;
+        top->rmw = in.rmw;
+        top->atomic = in.atomic;
+    }
+    pg->pending++;
+    mw_sync_prot(pg);
+    g[REG_EFL] |= (greg_t)MW_TF;
+    mw_unlock_raw();
+    return 1;
+}
+
+/* A page becomes shared: the seed chooses whether this run watches it. */
+static void choose(struct mw_page *pg)
+{
+    uint64_t h = wedge_mix(wedge_g.token.seed ^ 0x73686172656421ull, pg->ident);
+    if (mw.nwatch < mw.max_watch && wedge_below(h, 4) != 0) {
+        pg->state = MW_WATCH;
+        pg->traps = 0;
+        mw.nwatch++;
+    } else {
+        pg->state = MW_DROP;
+    }
+}
+
+static void report_lost_update(struct mw_thread *me, const struct mw_step *st, uint64_t site,
+                               const struct wedge_mw_verdict *v)
+{
+    int32_t other = v->other_thread < MW_THREADS ? mw_threads[v->other_thread].slot : -1;
+    wedge_record(WEDGE_EV_LOST_UPDATE, site, (const void *)st->addr, v->read_site,
+                 WEDGE_ACT_NONE, (uint32_t)other, 0);
+    struct wedge_shm_header *h = wedge_g.shm;
+    static _Atomic int reported;
+    if (!h || atomic_exchange(&reported, 1) ||
+        (atomic_load(&h->flags) & WEDGE_RUN_LOST_UPDATE))
+        return;
+    h->lost_update.addr = st->addr;
+    h->lost_update.read_site = v->read_site;
+    h->lost_update.other_write_site = v->other_site;
+    h->lost_update.overwrite_site = site;
+    h->lost_update.thread_a = (uint32_t)me->slot;
+    h->lost_update.thread_b = (uint32_t)other;
+    char msg[160];
+    char *p = wedge_fmt_str(msg, "lost update at ");
+    p = wedge_fmt_hex(p, st->addr);
+    p = wedge_fmt_str(p, ": thread slot ");
+    p = wedge_fmt_u64(p, (uint64_t)me->slot);
+    p = wedge_fmt_str(p, " read it, thread slot ");
+    p = wedge_fmt_u64(p, (uint64_t)(uint32_t)other);
+    p = wedge_fmt_str(p, " wrote it, the first overwrote it with a stale value");
+    wedge_run_flag(WEDGE_RUN_LOST_UPDATE, msg);
+}
+
+/* Noise mode: right after the read of a check-then-act pair is where a delay opens the
+ * window; elsewhere a trapped access is a point like any other, at a lower rate (there are
+ * many more of them than of library calls). */
+static void noise_point(unsigned kind, uint64_t site, const struct mw_step *st, int pair)
+{
+    uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
+                              wedge_self.index++, site);
+    uint32_t arg = 0;
+    unsigned action = WEDGE_ACT_NONE;
+    if (!wedge_site_allowed(site)) {
+        action = WEDGE_ACT_NONE;
+    } else if (pair >= 0) {
+        /* the first aimed points of a pair at 1/2, then 1/16: move on to other pairs */
+        uint32_t aimed = mw_tracker.pairs[pair].aimed;
+        if ((aimed < 16 && (h & 1) == 0) || (h & 15) == 0) {
+            action = wedge_noise_decide(h & ~0xffffffffull, &arg); /* always acts */
+            mw_tracker.pairs[pair].aimed = aimed + 1;
+        }
+    } else if (((h >> 56) & 7) == 0) {
+        action = wedge_noise_decide(h, &arg);
+    }
+    if (action != WEDGE_ACT_NONE) {
+        if (wedge_g.shm)
+            atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
+        if (action == WEDGE_ACT_RENDEZVOUS)
+            action = WEDGE_ACT_YIELD, arg = 1;
+        wedge_delay(action, arg);
+    }
+    wedge_record(kind, site, (const void *)st->addr, st->size, action, arg, 0);
+}
+
+static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_t *uc)
+{
+    int sys = wedge_pc_in_system_module((const void *)st->pc);
+    uint64_t site = 0;
+    struct wedge_mw_verdict v = { .pair = -1 };
+    int pair = -1, tracked;
+
+    mw_lock_raw();
+    mw.traps++;
+    if (wedge_g.shm)
+        atomic_fetch_add_explicit(&wedge_g.shm->traps, 1, memory_order_relaxed);
+    struct mw_page *pg = st->pages[0];
+    uint32_t state = pg->state;
+    for (uint32_t k = 0; k < st->npages; k++)
+        if (st->pages[k]->pending)
+            st->pages[k]->pending--;
+    pg->traps++;
+    pg->threads |= 1ull << (me->idx & 63);
+    if (pg->state == MW_LEARN) {
+        if (popcount64(pg->threads) >= 2)
+            choose(pg);
+        else if (pg->traps >= MW_LEARN_TRAPS)
+            mw_set_open(pg);
+    } else if (pg->state == MW_WATCH && pg->traps > mw.page_budget) {
+        pg->state = MW_DROP;
+        mw.nwatch--;
+    }
+    /* libc's atomics on a page are a mutex or condition variable word: the kernel reads it
+     * in futex calls and would fail with EFAULT, making lock waits spin.  Stop watching it. */
+    if (sys && st->atomic && ++pg->sys_atomic >= MW_SYS_ATOMIC_MAX && pg->state != MW_OPEN) {
+        if (pg->state == MW_WATCH)
+            mw.nwatch--;
+        pg->state = MW_DROP;
+    }
+    for (uint32_t k = 0; k < st->npages; k++)
+        mw_sync_prot(st->pages[k]);
+    if (mw.traps >= mw.budget && atomic_load(&mw.on)) {
+        mw_stop_all();
+        wedge_log("memory watching: trap budget spent", NULL);
+    }
+    mw_tick();
+    tracked = !sys && (state == MW_LEARN || state == MW_WATCH);
+    if (tracked) {
+        site = wedge_site_of_nolock((const void *)st->pc);
+        if (st->write) {
+            wedge_mw_on_write(&mw_tracker, me->idx, st->addr, site, st->rmw, &v);
+        } else {
+            wedge_mw_on_read(&mw_tracker, me->idx, st->addr, site);
+            pair = wedge_mw_pair_of_read(&mw_tracker, site);
+        }
+    }
+    mw_unlock_raw();
+
+    if (!tracked || wedge_self.depth || wedge_self.exiting || !wedge_g.active)
+        return;
+    /* The interception point runs with the interrupted code's signal mask (a serial point
+     * may wait long), our two signals always open. */
+    uint64_t mask;
+    memcpy(&mask, &uc->uc_sigmask, sizeof mask);
+    mask &= ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGTRAP - 1)));
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
+    wedge_self.depth++;
+    unsigned kind = st->write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ;
+    if (v.lost && mw.lost_update)
+        report_lost_update(me, st, site, &v);
+    if (wedge_g.serial)
+        wedge_serial_point(kind, site, (const void *)st->addr, st->size);
+    else
+        noise_point(kind, site, st, pair);
+    wedge_self.depth--;
+}
+
+/* A fault or trap that is not ours: what the kernel would have done with the target's own
+ * disposition. */
+static void chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
+{
+    struct sigaction u = mw.user[which];
+    int from_kernel = si->si_code > 0;
+    if (u.sa_handler == SIG_IGN && !from_kernel)
+        return;
+    if (u.sa_handler == SIG_DFL || u.sa_handler == SIG_IGN) {
+        /* (the kernel does not let a program ignore a fault it raised: default action) */
+        struct sigaction d;
+        memset(&d, 0, sizeof d);
+        d.sa_handler = SIG_DFL;
+        REAL(sigaction)(sig, &d, NULL);
+        if (sig == SIGSEGV && from_kernel)
+            return; /* the faulting instruction runs again, now fatally */
+        sigdelset(&uc->uc_sigmask, sig);
+        mw_sys(SYS_tgkill, mw_sys(SYS_getpid, 0, 0, 0, 0), mw_sys(SYS_gettid, 0, 0, 0, 0), sig, 0);
+        return;
+    }
+    if (u.sa_flags & SA_RESETHAND) {
+        mw.user[which].sa_handler = SIG_DFL;
+        mw.user[which].sa_flags &= ~SA_SIGINFO;
+    }
+    uint64_t mask, add;
+    memcpy(&mask, &uc->uc_sigmask, sizeof mask);
+    memcpy(&add, &u.sa_mask, sizeof add);
+    mask |= add;
+    if (!(u.sa_flags & SA_NODEFER))
+        mask |= 1ull << (sig - 1);
+    mask &= ~(1ull << ((sig == SIGSEGV ? SIGTRAP : SIGSEGV) - 1));
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
+    if (u.sa_flags & SA_SIGINFO)
+        u.sa_sigaction(sig, si, uc);
+    else
+        u.sa_handler(sig);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+    int saved = errno;
+    if (!(si->si_code == SEGV_ACCERR && take_fault(si, ctx)))
+        chain(0, sig, si, ctx);
+    errno = saved;
+}
+
+static void on_trap(int sig, siginfo_t *si, void *ctx)
+{
+    int saved = errno;
+    ucontext_t *uc = ctx;
+    struct mw_thread *me = wedge_self.mem;
+    if (me && me->nlv && si->si_code == TRAP_TRACE) {
+        uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)MW_TF;
+        struct mw_step st = me->lv[--me->nlv];
+        after_step(me, &st, uc);
+    } else {
+        chain(1, sig, si, uc);
+    }
+    errno = saved;
+}
+
+void mw_install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigfillset(&sa.sa_mask);
+    sa.sa_sigaction = on_segv;
+    /* on the alternate stack if the target set one: its stack-overflow handler expects it */
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    if (REAL(sigaction)(SIGSEGV, &sa, &mw.user[0]) != 0)
+        return;
+    sa.sa_sigaction = on_trap;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    if (REAL(sigaction)(SIGTRAP, &sa, &mw.user[1]) != 0) {
+        REAL(sigaction)(SIGSEGV, &mw.user[0], NULL);
+        return;
+    }
+    mw.installed = 1;
+}
