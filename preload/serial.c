@@ -28,10 +28,15 @@
 
 struct serial_state S;
 
-/* Watchdog: a holder that reaches no scheduling point for this long loses the token; a holder
- * in a call outside the model (read on a pipe, poll, waitpid) after the shorter grace. */
+/* Watchdog: a holder that reaches no scheduling point while it uses this much CPU loses the
+ * token (a spin loop on an atomic).  CPU time, not wall time: on a loaded machine a holder
+ * may wait for a CPU for longer than that, and taking its token then would only break
+ * exactness.  A holder blocked in the kernel on something the model does not know (it uses
+ * no CPU) loses it after BLOCKED_NS of wall time; one in a call outside the model (read on a
+ * pipe, poll, waitpid) after the shorter GRACE_NS. */
 #define SLICE_NS (10 * 1000000LL)
-#define GRACE_NS (1 * 1000000LL)
+#define BLOCKED_NS (200 * 1000000LL)
+#define GRACE_NS (2 * 1000000LL)
 #define WD_TICK_NS (1 * 1000000LL)
 
 /* ------------------------------------------------------------------------------------------ */
@@ -152,6 +157,7 @@ struct sthread *serial_me(void)
     }
     t = &S.t[i];
     t->ordinal = wedge_self.ordinal;
+    t->tid = (int32_t)syscall(SYS_gettid);
     t->state = T_LOST;
     t->has_pt = 1;
     t->pt = pthread_self();
@@ -231,6 +237,8 @@ static void advance_to(int64_t d)
 
 static int collect(struct wedge_cand *c, int *slot, int self)
 {
+    /* sleepers and timed waiters whose time has come (virtual time moved past it) */
+    wake_deadlines(atomic_load(&S.vtime));
     int n = 0, runnable = 0;
     for (int i = 0; i < S.hi; i++)
         if (S.t[i].state == T_RUNNABLE || S.t[i].state == T_NEW)
@@ -353,6 +361,13 @@ void serial_ensure_token(struct sthread *self)
     int me = serial_index(self);
     if (atomic_load(&S.current) == me)
         return;
+    if (self->state == T_NEW) {
+        /* a new thread before its first turn: it is a candidate, the strategy chooses when */
+        serial_unlock();
+        wait_token(self);
+        serial_lock();
+        return;
+    }
     self->state = T_RUNNABLE;
     int cur = atomic_load(&S.current);
     if (cur == SERIAL_NONE) {
@@ -484,6 +499,16 @@ static int live_threads(void)
     return n;
 }
 
+/* CPU time used by a thread of this process (Linux: the per-thread CPU clock id). */
+static int64_t thread_cpu_ns(int32_t tid)
+{
+    struct timespec ts;
+    clockid_t id = (clockid_t)((~(unsigned)tid << 3) | 6u); /* MAKE_THREAD_CPUCLOCK(tid, SCHED) */
+    if (syscall(SYS_clock_gettime, id, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *watchdog(void *arg)
 {
     /* anything this thread calls passes straight through the shim */
@@ -492,7 +517,8 @@ static void *watchdog(void *arg)
     sigfillset(&all);
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, sizeof(uint64_t));
     uint64_t last_step = ~0ull;
-    int64_t still_since = 0;
+    int last_holder = SERIAL_NONE;
+    int64_t still_since = 0, cpu_since = 0;
     for (;;) {
         struct timespec tick = { 0, WD_TICK_NS };
         uint32_t seen = atomic_load(&S.wd_word);
@@ -505,42 +531,47 @@ static void *watchdog(void *arg)
         }
         int64_t now = serial_real_ns(CLOCK_MONOTONIC);
         int cur = atomic_load(&S.current);
-        if (S.step != last_step || cur == SERIAL_NONE) {
-            if (S.step != last_step)
-                still_since = now;
-            last_step = S.step;
-        }
-        if (cur != SERIAL_NONE) {
-            struct sthread *h = &S.t[cur];
-            int64_t limit = h->in_call ? GRACE_NS : SLICE_NS;
-            int64_t still = now - still_since;
-            int64_t d = min_deadline();
-            int others = has_candidates_besides(cur);
-            /* a sleeper's time comes in real time while the holder is stuck */
-            int timer_due = d >= 0 && still >= d - atomic_load(&S.vtime);
-            if (still >= limit && (others || timer_due)) {
-                h->state = h->in_call ? T_OUTSIDE : T_LOST;
-                h->wd_lost = 1;
-                wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
-                if (!others) {
-                    advance_to(d);
-                    wake_deadlines(atomic_load(&S.vtime));
-                }
-                int next = pick(SERIAL_NONE, WEDGE_EV_NONE, 0);
-                hand_to(next);
-                still_since = now;
-            }
-        } else {
+        if (cur == SERIAL_NONE) {
             /* the token is free while threads are outside: their sleepers' and timed
              * waiters' deadlines come in real time */
+            last_holder = SERIAL_NONE;
             int64_t d = min_deadline();
             if (d >= 0 && now - S.free_since >= d - atomic_load(&S.vtime)) {
                 wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
                 advance_to(d);
                 wake_deadlines(atomic_load(&S.vtime));
-                int next = pick(SERIAL_NONE, WEDGE_EV_NONE, 0);
-                hand_to(next);
+                hand_to(pick(SERIAL_NONE, WEDGE_EV_NONE, 0));
             }
+            serial_unlock();
+            continue;
+        }
+        struct sthread *h = &S.t[cur];
+        if (S.step != last_step || cur != last_holder) {
+            last_step = S.step;
+            last_holder = cur;
+            still_since = now;
+            cpu_since = thread_cpu_ns(h->tid);
+            serial_unlock();
+            continue;
+        }
+        int64_t still = now - still_since;
+        int stuck = h->in_call ? still >= GRACE_NS
+                               : still >= BLOCKED_NS ||
+                                     (still >= SLICE_NS && thread_cpu_ns(h->tid) - cpu_since >= SLICE_NS);
+        int64_t d = min_deadline();
+        int others = has_candidates_besides(cur);
+        /* a sleeper's time comes in real time while the holder is stuck */
+        int timer_due = d >= 0 && still >= d - atomic_load(&S.vtime);
+        if (stuck && (others || timer_due)) {
+            h->state = h->in_call ? T_OUTSIDE : T_LOST;
+            h->wd_lost = 1;
+            wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+            if (!others) {
+                advance_to(d);
+                wake_deadlines(atomic_load(&S.vtime));
+            }
+            hand_to(pick(SERIAL_NONE, WEDGE_EV_NONE, 0));
+            last_holder = SERIAL_NONE;
         }
         serial_unlock();
     }
@@ -570,7 +601,10 @@ static void *trampoline(void *p)
     wedge_self.depth++;
     if (wedge_g.memory)
         wedge_mem_thread_start();
-    wait_token(t);
+    serial_lock();
+    t->tid = (int32_t)syscall(SYS_gettid);
+    serial_ensure_token(t);
+    serial_unlock();
     wedge_record(WEDGE_EV_THREAD_START, 0, NULL, 0, WEDGE_ACT_NONE, 0, 0);
     void *(*fn)(void *) = t->fn;
     void *arg = t->arg;
@@ -617,6 +651,7 @@ void wedge_serial_init(void)
     struct sthread *t = &S.t[i];
     t->state = T_RUNNABLE;
     t->ordinal = wedge_self.ordinal;
+    t->tid = (int32_t)syscall(SYS_gettid);
     t->has_pt = 1;
     t->pt = pthread_self();
     S.strat->thread_new(S.strat_state, t->ordinal, t->words);
@@ -642,6 +677,7 @@ void wedge_serial_after_fork_child(void)
     struct sthread *t = &S.t[i];
     t->state = T_RUNNABLE;
     t->ordinal = wedge_self.ordinal;
+    t->tid = (int32_t)syscall(SYS_gettid);
     t->has_pt = 1;
     t->pt = pthread_self();
     S.strat->thread_new(S.strat_state, t->ordinal, t->words);
@@ -683,7 +719,10 @@ int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(v
     t->detached = detach == PTHREAD_CREATE_DETACHED;
     t->pt = *tp;
     t->has_pt = 1;
-    t->state = T_NEW;
+    if (t->state == T_STARTING)
+        t->state = T_NEW;
+    /* the kernel may have been slow to clone: the watchdog may have moved our token */
+    serial_ensure_token(self);
     /* the point after the creation: the child may run first */
     serial_reschedule(self, WEDGE_EV_CREATE, 0, site, NULL, t->ordinal);
     return 0;

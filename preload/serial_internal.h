@@ -46,6 +46,7 @@ struct sthread {
     int in_call;                /* holder in a short outside call (read/write), token kept */
     int wd_lost;                /* the watchdog moved its token: say so at its next event */
     int has_pt, detached;
+    int32_t tid;
     pthread_t pt;
     void *(*fn)(void *);
     void *arg;

@@ -13,13 +13,16 @@ const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id)
 
 void wedge_strategy_yield_marks(uint64_t *epoch, const struct wedge_point *p)
 {
-    if (p->yield) {
-        if (p->self_data)
-            p->self_data[1] = *epoch;
-    } else {
-        /* progress by someone: every earlier yield has had its effect */
-        ++*epoch;
-    }
+    if (p->yield && p->self_data)
+        p->self_data[1] = *epoch;
+    /* once every candidate has yielded, each has let the others run: start a new round */
+    for (uint32_t i = 0; i < p->n; i++)
+        if (!wedge_strategy_marked(*epoch, &p->c[i]))
+            return;
+    ++*epoch;
+    /* the yielder itself still goes last in the new round, if anyone else can run */
+    if (p->yield && p->self_data && p->n > 1)
+        p->self_data[1] = *epoch;
 }
 
 int wedge_strategy_marked(uint64_t epoch, const struct wedge_cand *c)

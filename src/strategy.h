@@ -67,10 +67,11 @@ const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id);
 /* PCT: the expected run length used when the token carries none (length 0). */
 #define WEDGE_PCT_DEFAULT_LENGTH 1000u
 
-/* Yield marks shared by the strategies: a thread that yields (or sleeps) is passed over by
- * the choice until another thread reaches a scheduling point that is not a yield, so that a
- * busy-wait on sched_yield lets the thread it waits for run instead of livelocking.
- * The mark lives in data[1]: marked iff data[1] == *epoch (epoch starts at 1). */
+/* Yield marks shared by the strategies: a thread that yields (or sleeps) is passed over until
+ * every other candidate has yielded too (then a new round starts), so that a busy-wait on
+ * sched_yield or a polling loop with short sleeps lets the threads it waits for run, however
+ * low their priority.  The mark lives in data[1]: marked iff data[1] == *epoch (from 1).
+ * Call wedge_strategy_yield_marks once per point, then prefer unmarked candidates. */
 void wedge_strategy_yield_marks(uint64_t *epoch, const struct wedge_point *p);
 int wedge_strategy_marked(uint64_t epoch, const struct wedge_cand *c);
 

@@ -13,12 +13,19 @@
 #include "wedge_stream.h"
 
 #define PCT_MAX_CHANGES 64u
+/* Strict priorities are unfair: a high thread polling a flag under a lock (no yield) would
+ * starve the low thread that sets it, forever.  Past this many times the expected length
+ * (and at least PCT_FAIR_MIN steps) the run is long past its change points: choose at random,
+ * which is fair with probability 1. */
+#define PCT_FAIR_FACTOR 8u
+#define PCT_FAIR_MIN 20000u
 
 struct pct_state {
     uint64_t seed;
     uint64_t epoch;
     uint32_t nchange;
     uint32_t next;                      /* first change point not yet passed */
+    uint64_t fair_after;                /* step from which choices are random */
     uint64_t change[PCT_MAX_CHANGES];   /* steps, ascending */
 };
 _Static_assert(sizeof(struct pct_state) <= WEDGE_STRATEGY_STATE_MAX, "pct state size");
@@ -35,6 +42,9 @@ static void pct_init(void *state, const struct wedge_token *tok, uint64_t seed)
     uint32_t d = tok->depth ? tok->depth : 1;
     s->nchange = d - 1 < PCT_MAX_CHANGES ? d - 1 : PCT_MAX_CHANGES;
     uint32_t len = tok->length ? tok->length : WEDGE_PCT_DEFAULT_LENGTH;
+    s->fair_after = (uint64_t)len * PCT_FAIR_FACTOR;
+    if (s->fair_after < PCT_FAIR_MIN)
+        s->fair_after = PCT_FAIR_MIN;
     for (uint32_t i = 0; i < s->nchange; i++) {
         uint64_t v = wedge_below(wedge_mix(seed, 0x70637400u + i), len);
         /* insertion sort: at most 63 entries */
@@ -72,6 +82,16 @@ static uint32_t pct_choose(void *state, const struct wedge_point *p)
         for (uint32_t i = 0; i < p->n; i++)
             if (!(p->c[i].flags & WEDGE_CAND_SELF))
                 pass_self = 1;
+
+    if (p->step >= s->fair_after) {
+        uint32_t idx[p->n], k = 0;
+        for (uint32_t i = 0; i < p->n; i++)
+            if (!(pass_marked && wedge_strategy_marked(s->epoch, &p->c[i])) &&
+                !(pass_self && (p->c[i].flags & WEDGE_CAND_SELF)))
+                idx[k++] = i;
+        uint64_t h = wedge_decide(s->seed, 0, p->self, p->step, 0x66616972u);
+        return k ? idx[wedge_below(h, k)] : 0;
+    }
 
     uint32_t best = 0;
     int have = 0;
