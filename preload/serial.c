@@ -307,11 +307,17 @@ static int pick(int self, unsigned kind, int yield)
         }
     }
     struct sthread *st = self >= 0 ? &S.t[self] : NULL;
-    struct wedge_point p = { S.step, st ? st->ordinal : WEDGE_NO_THREAD, st ? st->words : NULL,
-                             kind, yield, (uint32_t)n, c };
-    uint32_t k = S.strat->choose(S.strat_state, &p);
-    if (k >= (uint32_t)n)
-        k = 0;
+    uint32_t k = 0;
+    if (n > 1) {
+        /* a decision: only these count as steps (PCT's change points index them) */
+        struct wedge_point p = { S.step, st ? st->ordinal : WEDGE_NO_THREAD,
+                                 st ? st->words : NULL, kind, yield, (uint32_t)n, c };
+        k = S.strat->choose(S.strat_state, &p);
+        if (k >= (uint32_t)n)
+            k = 0;
+        S.step++;
+    }
+    S.points++;
     int next = slot[k];
     struct sthread *t = &S.t[next];
     if (t->state == T_SLEEPING) {
@@ -320,7 +326,6 @@ static int pick(int self, unsigned kind, int yield)
         t->woke = W_TIMEOUT;
     }
     t->state = T_RUNNABLE;
-    S.step++;
     uint64_t rec[2] = { ((uint64_t)(st ? st->ordinal : 0xffffffffu) << 32) | kind, t->ordinal };
     S.hash = wedge_mix(S.hash ^ rec[0], rec[1]);
     if (wedge_g.shm && wedge_g.proc_index == 0) {
@@ -546,8 +551,8 @@ static void *watchdog(void *arg)
             continue;
         }
         struct sthread *h = &S.t[cur];
-        if (S.step != last_step || cur != last_holder) {
-            last_step = S.step;
+        if (S.points != last_step || cur != last_holder) {
+            last_step = S.points;
             last_holder = cur;
             still_since = now;
             cpu_since = thread_cpu_ns(h->tid);
@@ -668,6 +673,7 @@ void wedge_serial_after_fork_child(void)
         S.t[i].state = T_FREE;
     S.hi = 0;
     S.step = 0;
+    S.points = 0;
     S.hash = 0;
     S.wd_started = 0;
     S.wd_quit = 0;

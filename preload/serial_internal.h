@@ -58,7 +58,8 @@ struct serial_state {
     _Atomic int current;        /* slot holding the token, SERIAL_NONE */
     int ready;
     int hi;                     /* slots in use are below hi */
-    uint64_t step;
+    uint64_t step;              /* decisions among two or more candidates */
+    uint64_t points;            /* every scheduling point: the watchdog's sign of progress */
     uint64_t hash;
     uint64_t wait_seq;
     _Atomic int64_t vtime;      /* virtual ns since start */

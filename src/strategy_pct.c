@@ -2,8 +2,19 @@
  *
  * Every thread gets a random priority when it is created; at each point the highest-priority
  * candidate runs.  d-1 change points are drawn over the run's expected length L: at the
- * step of the i-th, the thread at the point drops to priority i, below every initial priority.
+ * step of the i-th, the thread at the point drops to priority d-i, below every initial
+ * priority (so a later change point puts its thread below an earlier one's, as in the paper).
  * A bug of depth d (d ordering constraints) is found with probability >= 1/(n * L^(d-1)).
+ *
+ * Steps are the scheduler's decisions among two or more candidates (a point where only one
+ * thread can run is no place for a change point), counted the same way in header.steps,
+ * from which the runner learns L.
+ *
+ * One deviation, for half of the runs (a seeded coin): the main thread starts above every
+ * other thread.  Tests typically create all their workers and then join; when a worker
+ * outranks main, it runs to its end before the next worker exists, and the run exercises no
+ * interleaving at all.  The other half keeps plain PCT, where a child may run before its
+ * creator goes on (bugs of initialization order).
  *
  * L comes from the token (the runner learns it from the first runs of a campaign); without it
  * WEDGE_PCT_DEFAULT_LENGTH.  Priorities only decide among candidates; a yield or a sleep puts
@@ -26,11 +37,12 @@ struct pct_state {
     uint32_t nchange;
     uint32_t next;                      /* first change point not yet passed */
     uint64_t fair_after;                /* step from which choices are random */
+    int main_first;                     /* this run: the main thread starts on top */
     uint64_t change[PCT_MAX_CHANGES];   /* steps, ascending */
 };
 _Static_assert(sizeof(struct pct_state) <= WEDGE_STRATEGY_STATE_MAX, "pct state size");
 
-/* Initial priorities sit above 2^62; change-point priorities are 1..d-1. */
+/* Initial priorities sit above 2^62; change-point priorities are d-1..1. */
 #define PCT_BASE (1ull << 62)
 
 static void pct_init(void *state, const struct wedge_token *tok, uint64_t seed)
@@ -39,6 +51,7 @@ static void pct_init(void *state, const struct wedge_token *tok, uint64_t seed)
     s->seed = seed;
     s->epoch = 1;
     s->next = 0;
+    s->main_first = (int)(wedge_mix(seed, 0x6d61696eu) & 1);
     uint32_t d = tok->depth ? tok->depth : 1;
     s->nchange = d - 1 < PCT_MAX_CHANGES ? d - 1 : PCT_MAX_CHANGES;
     uint32_t len = tok->length ? tok->length : WEDGE_PCT_DEFAULT_LENGTH;
@@ -61,6 +74,8 @@ static void pct_thread_new(void *state, uint32_t ordinal, uint64_t *data)
 {
     struct pct_state *s = state;
     data[0] = PCT_BASE | (wedge_mix(s->seed, 0x7072696f00000000ull | ordinal) >> 2);
+    if (ordinal == 0 && s->main_first)
+        data[0] = ~0ull;
 }
 
 static uint32_t pct_choose(void *state, const struct wedge_point *p)
@@ -69,7 +84,7 @@ static uint32_t pct_choose(void *state, const struct wedge_point *p)
     /* change points at or before this step (several may share a step) */
     while (s->next < s->nchange && s->change[s->next] <= p->step) {
         if (p->self_data)
-            p->self_data[0] = s->next + 1;
+            p->self_data[0] = s->nchange - s->next;
         s->next++;
     }
     wedge_strategy_yield_marks(&s->epoch, p);
