@@ -124,9 +124,28 @@ void options_help(FILE *f, enum wedge_command cmd)
         if (o->arg && n > 0 && (size_t)n < sizeof left)
             snprintf(left + n, sizeof left - (size_t)n, " %s", o->arg);
         if (strlen(left) > 26)
-            fprintf(f, "  %s\n  %-26s  %s\n", left, "", o->help);
+            fprintf(f, "  %s\n  %-26s  ", left, "");
         else
-            fprintf(f, "  %-26s  %s\n", left, o->help);
+            fprintf(f, "  %-26s  ", left);
+        /* wrap the help at 79 columns, continuing under its first column */
+        const char *h = o->help;
+        size_t col = 30;
+        while (*h) {
+            size_t w = strcspn(h, " ");
+            if (col > 30 && col + 1 + w > 79) {
+                fprintf(f, "\n%30s", "");
+                col = 30;
+            } else if (col > 30) {
+                fputc(' ', f);
+                col++;
+            }
+            fprintf(f, "%.*s", (int)w, h);
+            col += w;
+            h += w;
+            while (*h == ' ')
+                h++;
+        }
+        fputc('\n', f);
     }
     fputs("\nexit status: 0 no run failed, 1 a failure was reproduced, 2 usage error or the\n"
           "program could not be run.\n", f);

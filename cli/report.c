@@ -134,7 +134,9 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token)
  * address from a call into the shim. */
 static int site_is_return(unsigned kind)
 {
-    return kind != WEDGE_EV_MEM_READ && kind != WEDGE_EV_MEM_WRITE && kind != WEDGE_EV_LOST_UPDATE;
+    /* thread_start's site is the start routine itself, not a return address */
+    return kind != WEDGE_EV_MEM_READ && kind != WEDGE_EV_MEM_WRITE &&
+           kind != WEDGE_EV_LOST_UPDATE && kind != WEDGE_EV_THREAD_START;
 }
 
 static const char *state_name(uint32_t s)
@@ -149,6 +151,7 @@ static const char *state_name(uint32_t s)
     return "?";
 }
 
+/* indent NULL: one line, no stack (the merged interleaving) */
 static void print_event(FILE *f, const struct wedge_shm_header *h, const struct wedge_event *e,
                         const char *indent)
 {
@@ -180,6 +183,8 @@ static void print_event(FILE *f, const struct wedge_shm_header *h, const struct 
         break;
     }
     fputc('\n', f);
+    if (!indent)
+        return;
     unsigned ns = e->nstack < WEDGE_STACK_DEPTH ? e->nstack : WEDGE_STACK_DEPTH;
     for (unsigned k = 0; k < ns; k++)
         fprintf(f, "%s    #%u %s\n", indent, k, symbolize(h, e->stack[k], 1));
@@ -262,7 +267,7 @@ static void print_interleaving(FILE *f, const struct job *job)
         fprintf(f, "interleaving (last %zu events of the run, in order):\n", nmerged - from);
         for (size_t k = from; k < nmerged; k++) {
             fprintf(f, "  %6" PRIu64 "  T%-3u ", all[k].ev.seq, all[k].slot);
-            print_event(f, h, &all[k].ev, "              ");
+            print_event(f, h, &all[k].ev, NULL);
         }
     }
     free(all);
