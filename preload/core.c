@@ -92,6 +92,44 @@ struct range_table {
     int n;
     struct range r[MAX_RANGES];
 };
+/* The fork gate.  libunwind and the module-table refresh take locks (libunwind's own mutex,
+ * the run's module spin lock); a fork while another thread holds one would leave the child
+ * waiting forever on a lock whose owner does not exist there.  fork closes the gate and waits
+ * for those sections to drain; they are skipped (no stack, no refresh) while it is closed. */
+static _Atomic int gate_closed;
+static _Atomic int gate_users;
+
+static int gate_enter(void)
+{
+    if (atomic_load(&gate_closed))
+        return 0;
+    atomic_fetch_add(&gate_users, 1);
+    if (atomic_load(&gate_closed)) {
+        atomic_fetch_sub(&gate_users, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static void gate_leave(void)
+{
+    atomic_fetch_sub(&gate_users, 1);
+}
+
+void wedge_fork_prepare(void)
+{
+    atomic_store(&gate_closed, 1);
+    while (atomic_load(&gate_users))
+        syscall(SYS_sched_yield);
+}
+
+void wedge_fork_done(int child)
+{
+    if (child)
+        atomic_store(&gate_users, 0);
+    atomic_store(&gate_closed, 0);
+}
+
 static struct range_table tables[2];
 static _Atomic(struct range_table *) current_table;
 static _Atomic int refreshing;
@@ -151,14 +189,19 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 
 static void refresh_modules(void)
 {
-    if (atomic_exchange(&refreshing, 1))
+    if (!gate_enter())
+        return;
+    if (atomic_exchange(&refreshing, 1)) {
+        gate_leave();
         return; /* someone else is at it; this lookup stays unknown */
+    }
     struct range_table *cur = atomic_load(&current_table);
     struct range_table *next = cur == &tables[0] ? &tables[1] : &tables[0];
     next->n = 0;
     dl_iterate_phdr(collect, next);
     atomic_store(&current_table, next);
     atomic_store(&refreshing, 0);
+    gate_leave();
 }
 
 static uint64_t lookup_site(uintptr_t pc, int may_refresh)
@@ -290,7 +333,10 @@ void wedge_set_exited(void)
 static unsigned capture_stack(uint64_t *out, unsigned max)
 {
     void *pcs[WEDGE_STACK_DEPTH + 6];
+    if (!gate_enter())
+        return 0;
     int n = unw_backtrace(pcs, (int)(sizeof pcs / sizeof pcs[0]));
+    gate_leave();
     unsigned k = 0;
     for (int i = 0; i < n && k < max; i++) {
         uint64_t site = lookup_site((uintptr_t)pcs[i], 0);

@@ -27,7 +27,9 @@ WEDGE_EXPORT pid_t fork(void)
         wedge_serial_point(WEDGE_EV_FORK, site, NULL, child);
     else
         wedge_noise_point(WEDGE_EV_FORK, site, NULL, child);
+    wedge_fork_prepare();
     pid_t pid = REAL(fork)();
+    wedge_fork_done(pid == 0);
     if (pid == 0)
         wedge_after_fork_child(child);
     wedge_leave();

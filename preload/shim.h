@@ -146,6 +146,11 @@ WEDGE_HIDDEN char *wedge_fmt_u64(char *p, uint64_t v);
 WEDGE_HIDDEN char *wedge_fmt_hex(char *p, uint64_t v);
 WEDGE_HIDDEN char *wedge_fmt_str(char *p, const char *s);
 
+/* Around the real fork: wait until no thread is inside a section that takes a lock a child
+ * could never get (stack unwinding, module refresh); reopen after. */
+WEDGE_HIDDEN void wedge_fork_prepare(void);
+WEDGE_HIDDEN void wedge_fork_done(int child);
+
 /* fork bookkeeping: called in the child after fork returned 0, with its process ordinal. */
 WEDGE_HIDDEN void wedge_after_fork_child(uint32_t child_ordinal);
 
