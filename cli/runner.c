@@ -346,8 +346,14 @@ static void drain(struct job *j)
  * recorded (a daemon may have called setsid and left the group). */
 static void kill_run(struct job *j)
 {
-    if (j->pid > 0)
+    /* The group id outlives a reaped leader while members remain (the kernel keeps the pid
+     * reserved), so kill(-pid) is safe after the reap; kill(pid) only before it (the main
+     * process may have moved to another group). */
+    if (j->pid > 0) {
         kill(-j->pid, SIGKILL);
+        if (!j->exited)
+            kill(j->pid, SIGKILL);
+    }
     struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
     if (!h || j->pid <= 0)
         return;
