@@ -120,13 +120,26 @@ int target_resolve(struct wedge_config *cfg)
         free(path);
         return -1;
     }
-    char magic[2] = { 0 };
-    ssize_t n = pread(fd, magic, 2, 0);
+    char head[256] = { 0 };
+    ssize_t n = pread(fd, head, sizeof head - 1, 0);
     int interp = -1;
-    if (n == 2 && magic[0] == '#' && magic[1] == '!')
-        interp = 1; /* a script: its interpreter is dynamically linked, as good as it gets */
-    else
+    if (n >= 2 && head[0] == '#' && head[1] == '!') {
+        /* A script: the kernel runs its interpreter, which must exist (else every run would
+         * fail with ENOENT, which looks like a missing script). */
+        char *p = head + 2;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        p[strcspn(p, " \t\r\n")] = 0;
+        if (!*p || access(p, X_OK) != 0) {
+            usage_error("%s: interpreter '%s' not found or not executable", name, p);
+            close(fd);
+            free(path);
+            return -1;
+        }
+        interp = 1;
+    } else {
         interp = elf_has_interp(fd);
+    }
     close(fd);
     if (interp < 0) {
         usage_error("%s: not an ELF executable or a #! script", name);
