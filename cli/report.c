@@ -176,7 +176,7 @@ static void print_event(FILE *f, const struct wedge_shm_header *h, const struct 
         fprintf(f, " -> sleep %uus", e->action_arg);
         break;
     case WEDGE_ACT_PREEMPT:
-        fprintf(f, " -> preempt to T%u", e->action_arg);
+        fprintf(f, " -> preempt to thread %u", e->action_arg);
         break;
     default:
         fprintf(f, " -> %s %u", wedge_action_name(e->action), e->action_arg);
@@ -273,6 +273,27 @@ static void print_interleaving(FILE *f, const struct job *job)
     free(all);
 }
 
+/* The shim writes sites into its messages as raw numbers ("at 0x10000000012bc"): print
+ * those that name a known module symbolized, the rest as they are. */
+static void print_message(FILE *f, const struct wedge_shm_header *h, const char *msg)
+{
+    uint32_t nmod = atomic_load(&h->nmodules);
+    const char *p = msg;
+    while (*p) {
+        if (strncmp(p, "at 0x", 5) == 0) {
+            char *end;
+            uint64_t v = strtoull(p + 3, &end, 16);
+            int mod = WEDGE_SITE_MODULE(v);
+            if (end > p + 5 && mod >= 0 && (uint32_t)mod < nmod) {
+                fprintf(f, "at %s", symbolize(h, v, 1));
+                p = end;
+                continue;
+            }
+        }
+        fputc(*p++, f);
+    }
+}
+
 char *report_text(const struct wedge_config *cfg, const struct job *job,
                   const struct outcome *oc, const char *replay)
 {
@@ -297,8 +318,11 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
         char msg[WEDGE_MESSAGE_LEN + 1];
         memcpy(msg, h->message, WEDGE_MESSAGE_LEN);
         msg[WEDGE_MESSAGE_LEN] = 0;
-        if (msg[0])
-            fprintf(f, "shim:    %s\n", msg);
+        if (msg[0]) {
+            fputs("shim:    ", f);
+            print_message(f, h, msg);
+            fputc('\n', f);
+        }
         if (flags & WEDGE_RUN_LOST_UPDATE) {
             const struct wedge_lost_update *l = &h->lost_update;
             fprintf(f, "lost update of 0x%" PRIx64 ":\n", l->addr);
