@@ -49,10 +49,11 @@ int main(int argc, char **argv)
     atexit(shm_destroy_all);
     struct sigaction sa = { .sa_handler = on_fatal, .sa_flags = SA_RESETHAND };
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    sigaction(SIGABRT, &sa, NULL);
-    sigaction(SIGFPE, &sa, NULL);
+    /* SIGINT/SIGTERM/SIGHUP are handled by the runner (summary first); these end wedge. */
+    static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGQUIT,
+                                 SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ };
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        sigaction(fatal[i], &sa, NULL);
 
     if (argc < 2) {
         general_help(stderr);
