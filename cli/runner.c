@@ -323,10 +323,12 @@ static int start_job(const struct wedge_config *cfg, struct job *j)
     return 0;
 }
 
-static void drain(struct job *j)
+/* Read what is in the pipe, at most max_reads chunks: a target writing without pause must
+ * not keep the loop from its other runs' timeouts. */
+static void drain(struct job *j, int max_reads)
 {
     char buf[16384];
-    while (j->out_fd >= 0) {
+    while (j->out_fd >= 0 && max_reads-- > 0) {
         ssize_t n = read(j->out_fd, buf, sizeof buf);
         if (n > 0) {
             output_feed(&j->out, buf, (size_t)n);
@@ -555,8 +557,10 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
             struct job *j = &jobs[i];
             if (!j->active || !j->exited)
                 continue;
-            drain(j); /* what the run wrote before it ended is in the pipe already */
+            /* Kill first: with every writer gone the drain ends; what the run wrote before it
+             * ended stays in the pipe. */
             kill_run(j);
+            drain(j, 256);
             if (j->out_fd >= 0) {
                 close(j->out_fd);
                 j->out_fd = -1;
@@ -661,7 +665,7 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
             break;
         for (nfds_t k = 1; k < n && pr > 0; k++)
             if (pfd[k].revents)
-                drain(polled[k - 1]);
+                drain(polled[k - 1], 16);
     }
 
 out:
