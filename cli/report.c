@@ -394,6 +394,41 @@ int report_write_file(const char *dir, const char *name, const char *text, char 
 /* ---------------------------------------------------------------------------------------- */
 /* JSON and JUnit */
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if the bytes there are not valid
+ * UTF-8.  Program output is arbitrary bytes (and our cuts may split a character); the JSON
+ * and XML reports must stay valid, so invalid bytes are replaced. */
+static int utf8_len(const unsigned char *p)
+{
+    int n;
+    unsigned min;
+    unsigned cp;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xe0) == 0xc0) {
+        n = 2;
+        min = 0x80;
+        cp = p[0] & 0x1f;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        n = 3;
+        min = 0x800;
+        cp = p[0] & 0x0f;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        n = 4;
+        min = 0x10000;
+        cp = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -405,10 +440,17 @@ static void json_str(FILE *f, const char *s)
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20) {
                 fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f); /* UTF-8 passes through; invalid bytes are the program's */
+            } else {
+                int n = utf8_len(p);
+                if (n == 0) {
+                    fputs("\\ufffd", f);
+                } else {
+                    fwrite(p, 1, (size_t)n, f);
+                    p += n - 1;
+                }
+            }
         }
     }
     fputc('"', f);
@@ -540,10 +582,17 @@ static void xml_str(FILE *f, const char *s)
         case '\'': fputs("&apos;", f); break;
         default:
             /* XML 1.0 allows no control characters besides tab, newline, return */
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
                 fputc('?', f);
-            else
-                fputc(*p, f);
+            } else {
+                int n = utf8_len(p);
+                if (n == 0) {
+                    fputc('?', f);
+                } else {
+                    fwrite(p, 1, (size_t)n, f);
+                    p += n - 1;
+                }
+            }
         }
     }
 }
@@ -564,11 +613,9 @@ int report_junit(const char *path, const struct summary *s)
                "    <property name=\"mode\" value=\"%s\"/>\n  </properties>\n",
             s->cfg->seed, s->runs_done,
             s->cfg->baseline ? "baseline" : wedge_mode_name(s->cfg->proto.mode));
-    char prog[512] = "";
-    size_t pl = 0;
-    for (int i = 0; i < s->cfg->argc && pl < sizeof prog - 2; i++)
-        pl += (size_t)snprintf(prog + pl, sizeof prog - pl, "%s%s", i ? " " : "",
-                               s->cfg->argv[i]);
+    /* CI dashboards show classname as a dotted path: the program's base name reads best. */
+    const char *slash = strrchr(s->cfg->argv[0], '/');
+    const char *prog = slash ? slash + 1 : s->cfg->argv[0];
     for (size_t g = 0; g < s->ngroups; g++) {
         const struct group *gr = &s->groups[g];
         const struct repro *r = &s->repros[gr->first];
@@ -576,7 +623,15 @@ int report_junit(const char *path, const struct summary *s)
         describe_outcome(desc, sizeof desc, &r->oc, s->cfg->timeout_us);
         fprintf(f, "  <testcase classname=\"wedge.");
         xml_str(f, prog);
-        fprintf(f, "\" name=\"failure group %zu: %s\">\n", g + 1, outcome_kind_name(r->oc.kind));
+        fprintf(f, "\" name=\"failure group %zu: ", g + 1);
+        xml_str(f, desc);
+        if (r->last_line && *r->last_line) {
+            char cut[101];
+            snprintf(cut, sizeof cut, "%s", r->last_line);
+            fputs(": ", f);
+            xml_str(f, cut);
+        }
+        fputs("\">\n", f);
         fprintf(f, "    <failure message=\"");
         xml_str(f, desc);
         fprintf(f, " in %u of %" PRIu64 " runs", gr->count, s->runs_done);
