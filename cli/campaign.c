@@ -27,7 +27,8 @@ struct campaign {
     uint64_t calib_steps[CALIB];
     uint32_t learned_length;
     int attach_checked;
-    int stop;
+    int stop;                    /* --stop-after reached */
+    int budget_hit;              /* --time-budget reached */
     uint64_t t0;
     struct summary sum;
     size_t repro_cap;
@@ -67,8 +68,10 @@ static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
     const struct wedge_config *cfg = c->cfg;
     if (c->stop || runner_interrupted())
         return -1;
-    if (cfg->time_budget_us && now_us() - c->t0 >= cfg->time_budget_us)
+    if (cfg->time_budget_us && now_us() - c->t0 >= cfg->time_budget_us) {
+        c->budget_hit = 1;
         return -1;
+    }
     if (c->replay) {
         if (c->started >= cfg->runs)
             return -1;
@@ -301,6 +304,13 @@ static void print_summary(struct campaign *c)
         printf("\n    first:  %s (run %" PRIu64 ")\n    replay: %s\n", r->token, r->run,
                r->replay ? r->replay : "?");
     }
+    if (c->stop)
+        printf("stopped after %zu reproductions (--stop-after)\n", s->nrepros);
+    else if (c->budget_hit && s->runs_done < s->runs_requested)
+        printf("stopped starting runs after --time-budget\n");
+    if (s->runs_done)
+        printf("failure rate: %.2f%% (%zu of %" PRIu64 ")\n",
+               100.0 * (double)s->nrepros / (double)s->runs_done, s->nrepros, s->runs_done);
     if (s->nrepros)
         printf("reports in %s/\n", cfg->out_dir);
     fflush(stdout);
@@ -336,6 +346,8 @@ static int finish(struct campaign *c, int rc)
     struct summary *s = &c->sum;
     s->elapsed_s = (double)(now_us() - c->t0) / 1e6;
     s->interrupted = rc == 1;
+    s->stopped = rc == 1 ? "interrupted" : c->stop ? "stop-after"
+                 : c->budget_hit && s->runs_done < s->runs_requested ? "time-budget" : NULL;
     symbolize_shutdown();
     if (rc < 0) {
         progress_done();

@@ -207,6 +207,7 @@ struct summary {
     size_t ngroups;
     double elapsed_s;
     int interrupted;
+    const char *stopped;         /* why the campaign ended early, NULL: it did not */
     /* replay */
     uint64_t same_trace;
     uint64_t first_trace_hash;

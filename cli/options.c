@@ -44,33 +44,35 @@ struct opt_desc {
     const char *arg;    /* value placeholder, NULL: flag */
     unsigned cmds;      /* commands that take it */
     const char *help;
+    const char *help_replay; /* replay and minimize, when their meaning differs */
 };
 
 static const struct opt_desc opt_table[] = {
-    { "runs", OPT_RUNS, "N", R | P | M, "runs in the campaign (run: 1000; replay: 1)" },
-    { "jobs", OPT_JOBS, "N", R | P | M, "runs at a time (default: online CPUs)" },
-    { "seed", OPT_SEED, "HEX", R, "base seed (default: random, printed first)" },
+    { "runs", OPT_RUNS, "N", R | P | M, "runs in the campaign (default 1000)",
+      "how many times to run the token (default 1; with 1, the output shows live)" },
+    { "jobs", OPT_JOBS, "N", R | P | M, "runs at a time (default: online CPUs)", NULL },
+    { "seed", OPT_SEED, "HEX", R, "base seed (default: random, printed first)", NULL },
     { "mode", OPT_MODE, "noise|serial", R, "noise: parallel with injected delays (default); "
-                                            "serial: one thread at a time, exact replay" },
-    { "strategy", OPT_STRATEGY, "NAME[:P]", R, "random (default), or pct:D (serial mode)" },
-    { "watch", OPT_WATCH, "mem", R, "watch plain reads and writes of shared memory" },
+                                            "serial: one thread at a time, exact replay", NULL },
+    { "strategy", OPT_STRATEGY, "NAME[:P]", R, "random (default), or pct:D (serial mode)", NULL },
+    { "watch", OPT_WATCH, "mem", R, "watch plain reads and writes of shared memory", NULL },
     { "detect", OPT_DETECT, "lost-update", R, "fail a run where a write overwrote a newer "
-                                              "value (implies --watch mem)" },
-    { "timeout", OPT_TIMEOUT, "DUR", R | P | M, "per run; a run past it is a hang (default 10s)" },
-    { "time-budget", OPT_TIME_BUDGET, "DUR", R, "start no new run after DUR" },
-    { "stop-after", OPT_STOP_AFTER, "K", R, "stop after K reproductions" },
+                                              "value (implies --watch mem)", NULL },
+    { "timeout", OPT_TIMEOUT, "DUR", R | P | M, "per run; a run past it is a hang (default 10s)", NULL },
+    { "time-budget", OPT_TIME_BUDGET, "DUR", R, "start no new run after DUR", NULL },
+    { "stop-after", OPT_STOP_AFTER, "K", R, "stop after K reproductions", NULL },
     { "pass-exit", OPT_PASS_EXIT, "LIST", R | P | M, "exit statuses that pass, comma-separated "
-                                                     "(default 0)" },
+                                                     "(default 0)", NULL },
     { "fail-on", OPT_FAIL_ON, "REGEX", R | P | M, "a run with an output line matching this "
-                                                  "extended regex fails" },
-    { "out", OPT_OUT, "DIR", R | P | M, "where reproduction reports go (default wedge-out/)" },
-    { "json", OPT_JSON, "FILE", R | P, "write a JSON report at the end" },
-    { "junit", OPT_JUNIT, "FILE", R, "write a JUnit XML report at the end" },
-    { "shard", OPT_SHARD, "K/N", R, "run only shard K of N of the campaign's runs" },
-    { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)" },
-    { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never" },
-    { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)" },
-    { "help", OPT_HELP, NULL, R | P | M, "this help" },
+                                                  "extended regex fails", NULL },
+    { "out", OPT_OUT, "DIR", R | P | M, "where reproduction reports go (default wedge-out/)", NULL },
+    { "json", OPT_JSON, "FILE", R | P, "write a JSON report at the end", NULL },
+    { "junit", OPT_JUNIT, "FILE", R, "write a JUnit XML report at the end", NULL },
+    { "shard", OPT_SHARD, "K/N", R, "run only shard K of N of the campaign's runs", NULL },
+    { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)", NULL },
+    { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
+    { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)", NULL },
+    { "help", OPT_HELP, NULL, R | P | M, "this help", NULL },
 };
 #define NOPTS (sizeof opt_table / sizeof opt_table[0])
 
@@ -128,7 +130,7 @@ void options_help(FILE *f, enum wedge_command cmd)
         else
             fprintf(f, "  %-26s  ", left);
         /* wrap the help at 79 columns, continuing under its first column */
-        const char *h = o->help;
+        const char *h = cmd != CMD_RUN && o->help_replay ? o->help_replay : o->help;
         size_t col = 30;
         while (*h) {
             size_t w = strcspn(h, " ");

@@ -531,6 +531,11 @@ int report_json(const char *path, const struct summary *s)
         fputc('}', f);
     }
     fprintf(f, ",\n  \"interrupted\": %s", s->interrupted ? "true" : "false");
+    fprintf(f, ",\n  \"stopped\": ");
+    if (s->stopped)
+        json_str(f, s->stopped);
+    else
+        fputs("null", f);
     fprintf(f, ",\n  \"elapsed_s\": %.3f", s->elapsed_s);
     fprintf(f, ",\n  \"reproductions\": [");
     for (size_t i = 0; i < s->nrepros; i++) {
