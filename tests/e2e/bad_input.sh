@@ -41,10 +41,12 @@ fi
 
 # Malformed tokens, each for its own reason.
 for tok in "w1.noise.random" "w9.noise.random.00000000000000a1" "w1.bogus.random.00000000000000a1" \
-           "w1.noise.zigzag.00000000000000a1" "w1.noise.random.xyz" "w1.serial.pct0.00000000000000a1" \
-           "w1.noise.random.00000000000000a1.extra" "hello" ""; do
+           "w1.noise.random.xyz" "w1.noise.random.00000000000000a1.extra" "hello" ""; do
     bad "replay token '$tok'" 'token' replay "$tok" -- "$OK"
 done
+# A bad part of a well-formed token: the message may name that part instead.
+bad "replay token with strategy zigzag" 'token|zigzag' replay w1.noise.zigzag.00000000000000a1 -- "$OK"
+bad "replay token with pct depth 0" 'token|pct|depth' replay w1.serial.pct0.00000000000000a1 -- "$OK"
 bad "replay without a token" 'token|usage' replay -- "$OK"
 
 bad "unknown flag" 'no-such-flag' run --no-such-flag -n 1 -- "$OK"

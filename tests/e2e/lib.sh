@@ -39,6 +39,9 @@ e2e_init() {
     fi
     E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/wedge-e2e.XXXXXX")
     trap e2e_cleanup EXIT
+    # Targets that make temporary files put them here, so that runs killed as hangs leave
+    # nothing behind once the test's directory is removed.
+    export TMPDIR=$E2E_TMP
     # CI: no progress bars, and never inherit a token from the caller's environment.
     unset WEDGE_TOKEN WEDGE_SHM
     cd "$E2E_TMP" || exit 1

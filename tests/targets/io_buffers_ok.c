@@ -89,7 +89,9 @@ static void *consumer(void *arg)
 
 int main(void)
 {
-    char path[] = "/tmp/io_buffers_ok.XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/io_buffers_ok.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     filefd = mkstemp(path);
     if (filefd < 0 || pipe(pipefd) != 0) {
         perror("io_buffers_ok: setup");
