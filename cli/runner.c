@@ -265,15 +265,19 @@ child_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid
 static int start_job(const struct wedge_config *cfg, struct job *j)
 {
     int outp[2], errp[2];
-    if (pipe2(outp, O_CLOEXEC) != 0)
+    if (pipe2(outp, O_CLOEXEC) != 0) {
+        usage_error("cannot start %s: pipe: %s", cfg->argv[0], strerror(errno));
         return -1;
+    }
     if (pipe2(errp, O_CLOEXEC) != 0) {
+        usage_error("cannot start %s: pipe: %s", cfg->argv[0], strerror(errno));
         close(outp[0]);
         close(outp[1]);
         return -1;
     }
     char **env = child_env(cfg, j);
     if (!env) {
+        usage_error("cannot start %s: out of memory", cfg->argv[0]);
         close(outp[0]);
         close(outp[1]);
         close(errp[0]);
@@ -293,7 +297,7 @@ static int start_job(const struct wedge_config *cfg, struct job *j)
     if (pid < 0) {
         close(outp[0]);
         close(errp[0]);
-        usage_error("fork: %s", strerror(fork_errno));
+        usage_error("cannot start %s: fork: %s", cfg->argv[0], strerror(fork_errno));
         return -1;
     }
     /* Also from the parent: whichever runs first, the group exists before we may kill it. */
@@ -609,11 +613,9 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
             output_init(&free_job->out, cfg->fail_on_arg ? &cfg->fail_on : NULL,
                         p->tee ? 1 : -1);
             int s = start_job(cfg, free_job);
-            if (s < 0) {
+            if (s < 0) { /* start_job said why */
                 if (s == -2)
                     free_job->killed = 1;
-                else
-                    usage_error("cannot start %s: %s", cfg->argv[0], strerror(errno));
                 aborted = 1;
                 starting = 0;
                 rc = -1;
