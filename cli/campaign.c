@@ -27,6 +27,7 @@ struct campaign {
     uint64_t calib_steps[CALIB];
     uint32_t learned_length;
     int attach_checked;
+    int shim_error_told;
     int stop;                    /* --stop-after reached */
     int budget_hit;              /* --time-budget reached */
     uint64_t t0;
@@ -199,6 +200,16 @@ static int run_done(void *ctx, struct job *j)
             return -1;
         }
         c->attach_checked = 1;
+    }
+    if (h && (atomic_load(&h->flags) & WEDGE_RUN_SHIM_ERROR) && !c->shim_error_told) {
+        /* A passing run would hide it otherwise; once is enough. */
+        char msg[WEDGE_MESSAGE_LEN + 1];
+        memcpy(msg, h->message, WEDGE_MESSAGE_LEN);
+        msg[WEDGE_MESSAGE_LEN] = 0;
+        progress_clear();
+        fprintf(stderr, "wedge: note: the shim reported a problem in run %" PRIu64 " (%s): %s\n",
+                j->index, j->token, msg[0] ? msg : "(no message)");
+        c->shim_error_told = 1;
     }
     if (c->calibrate && j->index < CALIB) {
         c->calib_steps[j->index] = h ? atomic_load(&h->steps) : 0;
