@@ -91,7 +91,7 @@ void shm_reset(struct wedge_shm_slot *s);
 void shm_destroy(struct wedge_shm_slot *s);
 void shm_destroy_all(void);      /* every slot file still linked (atexit, signals) */
 
-/* output capture: a bounded tail plus line-by-line matching (runner.c) */
+/* output capture: a bounded tail plus line-by-line matching (output.c) */
 #define OUT_TAIL 8192u
 #define OUT_LINE 4096u
 #define OUT_LAST 512u
