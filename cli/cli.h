@@ -2,8 +2,9 @@
  *
  * Layers: main.c dispatches; options.c turns argv into a struct wedge_config; target.c checks
  * PROGRAM and finds the shim; shm.c owns the per-slot shared memory files; runner.c spawns,
- * watches and reaps runs (single-threaded, poll-based); campaign.c decides which runs to start
- * and classifies them; report.c, symbolize.c and progress.c present the results.
+ * watches and reaps runs (single-threaded, poll-based) and output.c keeps their output
+ * bounded; campaign.c decides which runs to start and classifies them; report.c, symbolize.c
+ * and progress.c present the results; minimize.c is the minimizer's entry point.
  *
  * Errors: functions that can fail on bad input print "wedge: ..." themselves and return -1;
  * the caller exits with status 2 (DESIGN.md section 1).
