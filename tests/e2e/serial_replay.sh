@@ -1,15 +1,16 @@
 #!/bin/bash
-# serial_replay.sh WEDGE TARGETS SHIM NAME [RUN OPTIONS...]
+# serial_replay.sh WEDGE TARGETS SHIM NAME RUNS [RUN OPTIONS...]
 # Replay fidelity in serial mode: a reproduction found by a serial campaign replays exactly,
 # 100 times out of 100, with the same trace hash every time.
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
 NAME=$1
-shift
+RUNS=$2
+shift 2
 PROG=$TARGETS/$NAME
 
-run 600 "$WEDGE" run --mode serial -n 2000 --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
+run 600 "$WEDGE" run --mode serial -n "$RUNS" --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
 expect_rc "$NAME serial campaign $*" 1
 TOKEN=$(first_token run.json)
 if [[ "$TOKEN" =~ ^w1\.serial\. ]]; then

@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#define STEPS 300
-#define K 150
-#define PREP 200
+#define STEPS 200
+#define K 100
+#define PREP 100
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t prep_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -1,24 +1,24 @@
 /* pct_depth3: an ordering bug of depth 3 (two preemptions, in a given order).
  *
- * Thread A takes lock m STEPS times; its K-th critical section opens a window (`a_open = 1`)
- * and its (K+1)-th closes it, checking on the way that nobody left a mark.  Thread B, after
- * PREP acquisitions of its own lock, leaves a mark under m if the window is open and removes it
- * in its very next critical section.  The failure needs: A preempted after its K-th unlock (B
- * runs its mark step), then B preempted right after marking (A runs its K+1-th step and finds
- * the mark).  One preemption is never enough.
+ * Threads A and B each take lock m STEPS times.  A keeps a window open during its steps
+ * [OPEN, CLOSE) and at step CLOSE commits, checking that no half-done work of B is visible.
+ * B notes at its first step whether it started inside A's window; if it did, its steps
+ * [OPEN, CLOSE) leave a half-done state visible.  The failure needs A preempted inside its
+ * window (B starts), then B preempted inside its half-done stretch (A commits and sees it):
+ * two preemptions, in that order.  A single preemption never fails: B then either starts
+ * outside the window or runs to its end before A commits.  Natively B starts after A is done.
  *
- * WEDGE_FIXED: B's mark and unmark happen within one critical section. */
+ * WEDGE_FIXED: B's half-done state is set and cleared within one critical section. */
 #include <pthread.h>
 #include <stdio.h>
 
 #define STEPS 300
-#define K 150
-#define PREP 200
+#define OPEN 100
+#define CLOSE 200
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t prep_lock = PTHREAD_MUTEX_INITIALIZER;
-static int a_open, b_mark;
-static int a_found_mark;
+static int a_open, b_inside, b_half;
+static int a_found_half;
 static unsigned a_work, b_work;
 
 static void *thread_a(void *arg)
@@ -26,11 +26,11 @@ static void *thread_a(void *arg)
     for (unsigned i = 0; i < STEPS; i++) {
         pthread_mutex_lock(&m);
         a_work++;
-        if (i == K) {
+        if (i == OPEN) {
             a_open = 1;
-        } else if (i == K + 1) {
-            if (b_mark)
-                a_found_mark = 1;
+        } else if (i == CLOSE) {
+            if (b_half)
+                a_found_half = 1;
             a_open = 0;
         }
         pthread_mutex_unlock(&m);
@@ -40,29 +40,23 @@ static void *thread_a(void *arg)
 
 static void *thread_b(void *arg)
 {
-    for (unsigned j = 0; j < PREP; j++) {
-        pthread_mutex_lock(&prep_lock);
+    for (unsigned j = 0; j < STEPS; j++) {
+        pthread_mutex_lock(&m);
         b_work++;
-        pthread_mutex_unlock(&prep_lock);
-    }
-    pthread_mutex_lock(&m);
+        if (j == 0 && a_open)
+            b_inside = 1;
 #ifdef WEDGE_FIXED
-    if (a_open)
-        b_mark = 1;
-    b_mark = 0;
-    pthread_mutex_unlock(&m);
+        if (j == OPEN && b_inside) {
+            b_half = 1; /* the half-done stretch, now inside one critical section */
+            b_half = 0;
+        }
 #else
-    if (a_open)
-        b_mark = 1;
-    pthread_mutex_unlock(&m);
-    pthread_mutex_lock(&m);
-    b_mark = 0;
-    pthread_mutex_unlock(&m);
+        if (j == OPEN && b_inside)
+            b_half = 1;
+        else if (j == CLOSE)
+            b_half = 0;
 #endif
-    for (unsigned j = 0; j < PREP; j++) {
-        pthread_mutex_lock(&prep_lock);
-        b_work++;
-        pthread_mutex_unlock(&prep_lock);
+        pthread_mutex_unlock(&m);
     }
     return NULL;
 }
@@ -74,12 +68,11 @@ int main(void)
     pthread_create(&b, NULL, thread_b, NULL);
     pthread_join(a, NULL);
     pthread_join(b, NULL);
-    if (a_found_mark) {
-        printf("pct_depth3: A found B's mark at step %d (B ran inside A's window and was preempted)\n",
-               K + 1);
+    if (a_found_half) {
+        printf("pct_depth3: A committed at step %d while B's work was half done\n", CLOSE);
         return 1;
     }
-    if (a_work != STEPS || b_work != 2 * PREP) {
+    if (a_work != STEPS || b_work != STEPS) {
         printf("pct_depth3: work counters wrong (%u, %u)\n", a_work, b_work);
         return 1;
     }
