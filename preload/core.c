@@ -402,12 +402,18 @@ void wedge_delay(unsigned action, uint32_t arg)
  * then both go on together.  Two threads running the same code from the same point at the
  * same moment on two cores is what makes a window of a few instructions between a read and
  * the store that depends on it (n = len; ...; len = n + 1) overlap: sleeping and yielding
- * only shuffle whole slices.  The releasing thread adds a small seeded skew, so that over a
- * run the relative offset of the pair sweeps the window. */
+ * only shuffle whole slices.
+ *
+ * The hand-shake makes sure both are on a CPU at the same moment: the releaser sets
+ * RDV_RELEASED and spins until the waiter answers RDV_ACKED (a waiter that yielded its core
+ * answers when it is back).  The waiter then adds a small seeded skew, so that over a run the
+ * offset between the two sweeps across the window (the releaser trails by one cache-line
+ * transfer, the skew puts the waiter behind by up to a few hundred ns). */
 #define RDV_SLOTS 16
+enum { RDV_WAITING = 0, RDV_RELEASED = 1, RDV_ACKED = 2, RDV_CLOSED = 3 };
 struct rendezvous {
     _Atomic uint64_t site; /* site a thread waits at; 0: free */
-    _Atomic uint32_t released;
+    _Atomic uint32_t state;
     char pad[64 - sizeof(uint64_t) - sizeof(uint32_t)];
 };
 static struct rendezvous rdv[RDV_SLOTS] __attribute__((aligned(64)));
@@ -417,18 +423,6 @@ static struct rendezvous *rdv_slot(uint64_t site)
     return &rdv[(site ^ (site >> 17) ^ (site >> 31)) % RDV_SLOTS];
 }
 
-/* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
-static int rdv_release(uint64_t site, uint64_t h)
-{
-    struct rendezvous *r = rdv_slot(site);
-    if (WEDGE_LIKELY(atomic_load_explicit(&r->site, memory_order_relaxed) != site))
-        return 0;
-    if (atomic_exchange(&r->released, 1))
-        return 0; /* someone else released it */
-    spin((uint32_t)(h >> 40) & 7); /* 0-7 pauses: a few tens of ns, the width of a window */
-    return 1;
-}
-
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -436,21 +430,58 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Spin until *word != value or max_us passed, yielding the core now and then so that the
+ * thread we wait for can run even when every core is taken.  Returns the last value seen. */
+static uint32_t spin_while(_Atomic uint32_t *word, uint32_t value, uint32_t max_us)
+{
+    uint64_t start = 0;
+    for (uint32_t n = 1;; n++) {
+        uint32_t v = atomic_load_explicit(word, memory_order_acquire);
+        if (v != value)
+            return v;
+        __asm__ volatile("pause");
+        if ((n & 255) == 0) {
+            uint64_t t = now_us();
+            if (!start)
+                start = t;
+            else if (t - start >= max_us)
+                return value;
+            if ((n & 4095) == 0)
+                syscall(SYS_sched_yield);
+        }
+    }
+}
+
+/* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
+static int rdv_release(uint64_t site)
+{
+    struct rendezvous *r = rdv_slot(site);
+    if (WEDGE_LIKELY(atomic_load_explicit(&r->site, memory_order_relaxed) != site))
+        return 0;
+    uint32_t expected = RDV_WAITING;
+    if (!atomic_compare_exchange_strong(&r->state, &expected, RDV_RELEASED))
+        return 0; /* someone else released it, or the waiter gave up */
+    spin_while(&r->state, RDV_RELEASED, 500);
+    return 1;
+}
+
 /* Wait at `site` for a peer, at most max_us.  Returns the microseconds waited. */
-static uint32_t rdv_wait(uint64_t site, uint32_t max_us)
+static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
 {
     struct rendezvous *r = rdv_slot(site);
     uint64_t free_ = 0;
     if (!atomic_compare_exchange_strong(&r->site, &free_, site))
         return 0; /* the slot is busy: no wait */
-    atomic_store(&r->released, 0);
-    uint64_t start = now_us(), waited = 0;
-    while (!atomic_load_explicit(&r->released, memory_order_acquire)) {
-        __asm__ volatile("pause");
-        if ((++waited & 255) == 0 && now_us() - start >= max_us)
-            break;
-    }
+    atomic_store(&r->state, RDV_WAITING);
+    uint64_t start = now_us();
+    uint32_t v = spin_while(&r->state, RDV_WAITING, max_us);
+    if (v == RDV_WAITING)
+        v = atomic_exchange(&r->state, RDV_CLOSED); /* give up, unless released just now */
     atomic_store(&r->site, 0);
+    if (v == RDV_RELEASED) {
+        atomic_store_explicit(&r->state, RDV_ACKED, memory_order_release);
+        spin((uint32_t)(h >> 40) & 7); /* 0-7 pauses: about the width of a window */
+    }
     return (uint32_t)(now_us() - start);
 }
 
@@ -516,7 +547,7 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
     unsigned action;
     if (!wedge_site_allowed(site)) {
         action = WEDGE_ACT_NONE;
-    } else if (wedge_g.rendezvous_us && rdv_release(site, h)) {
+    } else if (wedge_g.rendezvous_us && rdv_release(site)) {
         action = WEDGE_ACT_RENDEZVOUS; /* we were the peer someone waited for */
     } else {
         action = wedge_noise_decide(h, &arg);
@@ -528,7 +559,7 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
         if (wedge_g.shm)
             atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
         if (action == WEDGE_ACT_RENDEZVOUS && arg)
-            arg = rdv_wait(site, arg);
+            arg = rdv_wait(site, arg, h);
         else
             wedge_delay(action, arg);
         wedge_record(kind, site, obj, aux, action, arg, 1);
@@ -555,12 +586,12 @@ static void noise_parameters(void)
 {
     /* One run, one temperament: how often to inject, how long to sleep, whether to pile
      * threads up at start.  Variety across runs is what finds different windows. */
-    static const uint32_t shifts[] = { 1, 2, 3, 3, 4, 5, 6, 8 };
+    static const uint32_t shifts[] = { 1, 1, 2, 2, 3, 4, 5, 6 };
     static const uint32_t sleeps[] = { 20, 50, 200, 1000 };
     static const uint32_t starts[] = { 0, 500, 2000, 5000 };
     /* Rendezvous (see rdv_wait) is what overlaps windows of a few instructions; sleeps and
      * yields are what reorder longer stretches.  Most runs mix both, some do one only. */
-    static const uint32_t rendezvous[] = { 0, 200, 500, 2000 };
+    static const uint32_t rendezvous[] = { 200, 500, 1000, 2000 };
     static const uint32_t rendezvous_pick[] = { 0, 2, 4, 6 };
     uint64_t h = wedge_mix(wedge_g.token.seed, 0x6e6f697365ull ^ wedge_g.proc_ordinal);
     wedge_g.inject_shift = shifts[h & 7];
