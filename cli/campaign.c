@@ -101,7 +101,7 @@ static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
     return 1;
 }
 
-static void classify(const struct wedge_config *cfg, const struct job *j, struct outcome *oc)
+void campaign_classify(const struct wedge_config *cfg, const struct job *j, struct outcome *oc)
 {
     uint32_t flags = j->shm ? atomic_load(&j->shm->hdr->flags) : 0;
     memset(oc, 0, sizeof *oc);
@@ -127,7 +127,7 @@ static void classify(const struct wedge_config *cfg, const struct job *j, struct
     oc->fail_on = oc->kind == OUT_EXIT && j->out.matched && cfg->pass_exit[oc->code];
 }
 
-static uint64_t signature_of(const struct job *j, const struct outcome *oc)
+uint64_t campaign_signature(const struct job *j, const struct outcome *oc)
 {
     uint64_t extra = 0;
     if (oc->kind == OUT_LOST_UPDATE && j->shm) {
@@ -220,7 +220,7 @@ static int run_done(void *ctx, struct job *j)
     }
 
     struct outcome oc;
-    classify(cfg, j, &oc);
+    campaign_classify(cfg, j, &oc);
     struct summary *s = &c->sum;
     s->runs_done++;
     s->outcome_counts[oc.kind]++;
@@ -252,7 +252,7 @@ static int run_done(void *ctx, struct job *j)
         snprintf(r->token, sizeof r->token, "%s", j->token);
     r->run = j->index;
     r->oc = oc;
-    r->signature = signature_of(j, &oc);
+    r->signature = campaign_signature(j, &oc);
     r->trace_hash = h ? atomic_load(&h->trace_hash) : 0;
     r->steps = h ? atomic_load(&h->steps) : 0;
     r->exact = h && j->tok.mode == WEDGE_MODE_SERIAL &&
@@ -339,7 +339,7 @@ static void free_summary(struct summary *s)
 }
 
 /* Shared set-up of run and replay: the checks that make bad input exit 2 before any run. */
-static int prepare(struct wedge_config *cfg)
+int campaign_prepare(struct wedge_config *cfg)
 {
     if (target_resolve(cfg) != 0)
         return -1;
@@ -394,7 +394,7 @@ static int finish(struct campaign *c, int rc)
 
 int cmd_run(struct wedge_config *cfg)
 {
-    if (prepare(cfg) != 0)
+    if (campaign_prepare(cfg) != 0)
         return WEDGE_EXIT_USAGE;
     if (!cfg->seed_given) {
         uint64_t seed = 0;
@@ -435,11 +435,13 @@ int cmd_run(struct wedge_config *cfg)
 
 int cmd_replay(struct wedge_config *cfg)
 {
-    if (prepare(cfg) != 0)
+    if (campaign_prepare(cfg) != 0)
         return WEDGE_EXIT_USAGE;
     struct campaign c = { .cfg = cfg, .replay = 1 };
     c.sum.cfg = cfg;
     c.sum.runs_requested = cfg->runs;
+    if (cfg->sites)
+        setenv(WEDGE_ENV_SITES, cfg->sites, 1); /* the runs inherit it */
     printf("wedge replay: %s, %" PRIu64 " run%s of %s\n", cfg->token_arg, cfg->runs,
            cfg->runs == 1 ? "" : "s", cfg->argv[0]);
     fflush(stdout);

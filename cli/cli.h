@@ -65,6 +65,7 @@ struct wedge_config {
     int argc;
     char *program;               /* PROGRAM resolved to a path (target.c) */
     char *shim;                  /* libwedge.so path, NULL in baseline mode */
+    const char *sites;           /* replay --sites: WEDGE_SITES for the runs, NULL: all */
 };
 
 /* options.c */
@@ -236,5 +237,10 @@ int cmd_minimize(struct wedge_config *cfg);
 /* campaign.c */
 int cmd_run(struct wedge_config *cfg);
 int cmd_replay(struct wedge_config *cfg);
+/* Shared with minimize: the checks before any run (0 or -1, message printed), a finished
+ * run's outcome, and its failure signature. */
+int campaign_prepare(struct wedge_config *cfg);
+void campaign_classify(const struct wedge_config *cfg, const struct job *j, struct outcome *oc);
+uint64_t campaign_signature(const struct job *j, const struct outcome *oc);
 
 #endif

@@ -32,6 +32,7 @@ enum opt_id {
     OPT_BASELINE,
     OPT_WATCH,
     OPT_DETECT,
+    OPT_SITES,
 };
 
 #define R CMD_RUN
@@ -70,6 +71,8 @@ static const struct opt_desc opt_table[] = {
     { "junit", OPT_JUNIT, "FILE", R, "write a JUnit XML report at the end", NULL },
     { "shard", OPT_SHARD, "K/N", R, "run only shard K of N of the campaign's runs", NULL },
     { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)", NULL },
+    { "sites", OPT_SITES, "LIST", P, "act only at these sites (hex, comma-separated; printed "
+                                     "by wedge minimize)", NULL },
     { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
     { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)", NULL },
     { "help", OPT_HELP, NULL, R | P | M, "this help", NULL },
@@ -85,7 +88,8 @@ static const struct {
     { CMD_REPLAY, "replay", "wedge replay [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
       "Run one seed token again, with its interleaving; show its output and report." },
     { CMD_MINIMIZE, "minimize", "wedge minimize [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
-      "Find the smallest schedule that still fails (not built yet in 0.1)." },
+      "Find the smallest set of sites where wedge must act for TOKEN to still fail\n"
+      "(delta debugging; --runs N replays per trial, default 20 in noise mode, 1 in serial)." },
 };
 
 const char *command_name(enum wedge_command cmd)
@@ -374,6 +378,12 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
             break;
         case OPT_BASELINE:
             cfg->baseline = 1;
+            break;
+        case OPT_SITES:
+            for (const char *p = optarg; *p; p++)
+                if (!strchr("0123456789abcdefABCDEFx,", *p))
+                    return bad_value("sites", optarg, "expected hex sites, comma-separated");
+            cfg->sites = optarg;
             break;
         case ':':
             usage_error("option '%s' needs a value (see wedge help %s)",

@@ -110,6 +110,8 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token)
             fputs(" --pass-exit ", f);
             shell_quote(f, cfg->pass_exit_arg);
         }
+        if (cfg->sites)
+            fprintf(f, " --sites %s", cfg->sites);
         if (cfg->fail_on_arg) {
             fputs(" --fail-on ", f);
             shell_quote(f, cfg->fail_on_arg);
