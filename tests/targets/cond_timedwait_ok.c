@@ -8,7 +8,7 @@
 
 #define PRODUCERS 2
 #define CONSUMERS 2
-#define ITEMS 200 /* per producer */
+#define ITEMS 100 /* per producer */
 #define CAP 4
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
