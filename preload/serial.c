@@ -190,8 +190,14 @@ static __attribute__((noreturn)) void deadlock(void)
         p = wedge_fmt_u64(p, t->ordinal);
         p = wedge_fmt_str(p, " waits in ");
         p = wedge_fmt_str(p, kind_name(t->wait_kind));
-        p = wedge_fmt_str(p, " on ");
-        p = wedge_fmt_hex(p, (uint64_t)(uintptr_t)t->wait_obj);
+        if (t->wait_kind == WEDGE_EV_JOIN) {
+            /* wait_obj is the joined thread's record: name the thread */
+            p = wedge_fmt_str(p, " on thread ");
+            p = wedge_fmt_u64(p, ((const struct sthread *)t->wait_obj)->ordinal);
+        } else {
+            p = wedge_fmt_str(p, " on ");
+            p = wedge_fmt_hex(p, (uint64_t)(uintptr_t)t->wait_obj);
+        }
         p = wedge_fmt_str(p, " at ");
         p = wedge_fmt_hex(p, t->wait_site);
         p = wedge_fmt_str(p, ";");
