@@ -170,6 +170,14 @@ struct sthread *serial_me(void)
 /* ------------------------------------------------------------------------------------------ */
 /* choosing and handing over */
 
+static void not_exact(const char *why)
+{
+    if (wedge_g.shm && (atomic_load(&wedge_g.shm->flags) & WEDGE_RUN_NOT_EXACT))
+        return;
+    wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+    wedge_log("serial: run not exactly replayable: ", why);
+}
+
 static const char *kind_name(unsigned kind)
 {
     const char *n = wedge_event_kind_name(kind);
@@ -372,8 +380,9 @@ void serial_ensure_token(struct sthread *self)
     int me = serial_index(self);
     if (atomic_load(&S.current) == me)
         return;
-    if (self->state == T_NEW) {
-        /* a new thread before its first turn: it is a candidate, the strategy chooses when */
+    if (self->state == T_NEW || self->state == T_STARTING) {
+        /* a new thread before its first turn (its creator may still be inside
+         * pthread_create): the strategy chooses when it runs */
         serial_unlock();
         wait_token(self);
         serial_lock();
@@ -387,7 +396,7 @@ void serial_ensure_token(struct sthread *self)
         return;
     }
     /* someone else runs: when we get the token back depends on time */
-    wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+    not_exact("a thread came back while another held the token (after a call outside the model, a watchdog preemption, or unknown to the scheduler)");
     serial_unlock();
     wait_token(self);
     serial_lock();
@@ -548,7 +557,7 @@ static void *watchdog(void *arg)
             last_holder = SERIAL_NONE;
             int64_t d = min_deadline();
             if (d >= 0 && now - S.free_since >= d - atomic_load(&S.vtime)) {
-                wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+                not_exact("deadlines reached in real time while threads were outside the model");
                 advance_to(d);
                 wake_deadlines(atomic_load(&S.vtime));
                 hand_to(pick(SERIAL_NONE, WEDGE_EV_NONE, 0));
@@ -576,7 +585,8 @@ static void *watchdog(void *arg)
         if (stuck && (others || timer_due)) {
             h->state = h->in_call ? T_OUTSIDE : T_LOST;
             h->wd_lost = 1;
-            wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
+            not_exact(h->in_call ? "watchdog: a call outside the model blocked"
+                                 : "watchdog: the holder reached no scheduling point for a time slice");
             if (!others) {
                 advance_to(d);
                 wake_deadlines(atomic_load(&S.vtime));
