@@ -620,12 +620,14 @@ static void *trampoline(void *p)
     wedge_thread_register(t->ordinal);
     wedge_self.serial = t;
     wedge_self.depth++;
-    if (wedge_g.memory)
-        wedge_mem_thread_start();
     serial_lock();
     t->tid = (int32_t)syscall(SYS_gettid);
     serial_ensure_token(t);
     serial_unlock();
+    /* with the token: memwatch numbers threads and re-arms pages in the order they start,
+     * which must not depend on how fast the kernel started each of them */
+    if (wedge_g.memory)
+        wedge_mem_thread_start();
     wedge_record(WEDGE_EV_THREAD_START, 0, NULL, 0, WEDGE_ACT_NONE, 0, 0);
     void *(*fn)(void *) = t->fn;
     void *arg = t->arg;
