@@ -47,6 +47,7 @@ struct sthread {
     int wd_lost;                /* the watchdog moved its token: say so at its next event */
     int has_pt, detached;
     int32_t tid;
+    uint64_t cond_waits;        /* condition waits so far: index of the spurious-wakeup stream */
     pthread_t pt;
     void *(*fn)(void *);
     void *arg;

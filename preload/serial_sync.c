@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "serial_internal.h"
+#include "wedge_stream.h"
 
 #include <errno.h>
 #include <string.h>
@@ -214,6 +215,17 @@ int wedge_serial_sem_post(sem_t *s, uint64_t site)
 
 /* ---- condition variables ---- */
 
+/* One wait in SPURIOUS_ONE_IN returns spuriously: a seeded decision per thread and wait, so
+ * that replay repeats it. */
+#define SPURIOUS_ONE_IN 16u
+
+static int spurious_wakeup(struct sthread *self)
+{
+    uint64_t h = wedge_decide(wedge_g.token.seed ^ 0x73707572696f7573ull, wedge_g.proc_ordinal,
+                              self->ordinal, self->cond_waits++, 0);
+    return wedge_below(h, SPURIOUS_ONE_IN) == 0;
+}
+
 int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                            const struct timespec *abstime, uint64_t site)
 {
@@ -235,6 +247,11 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
     if (abstime && atomic_load(&S.vtime) >= deadline) {
         serial_unlock();
         w = W_TIMEOUT;
+    } else if (spurious_wakeup(self)) {
+        /* POSIX allows a wait to return without a signal, and code that waits with `if`
+         * instead of `while` is wrong for it: a plain scheduling point, then return 0 */
+        serial_reschedule(self, WEDGE_EV_COND_WAIT, 0, site, c, 2);
+        w = W_WOKEN;
     } else {
         w = serial_block(self, WEDGE_EV_COND_WAIT, c, site, abstime != NULL, deadline);
     }
