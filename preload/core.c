@@ -230,9 +230,8 @@ uint64_t wedge_site_of_nolock(const void *pc)
     return lookup_site((uintptr_t)pc, 0);
 }
 
-int wedge_pc_in_system_module(const void *pc)
+static int site_in_system_module(uint64_t site)
 {
-    uint64_t site = lookup_site((uintptr_t)pc, 0);
     int mod = WEDGE_SITE_MODULE(site);
     if (!wedge_g.shm || mod < 0 || mod >= (int)WEDGE_MAX_MODULES)
         return 1;
@@ -240,6 +239,11 @@ int wedge_pc_in_system_module(const void *pc)
     /* System libraries: the C library, the loader, and anything under /lib, /usr/lib. */
     return strncmp(path, "/lib", 4) == 0 || strncmp(path, "/usr/lib", 8) == 0 ||
            strstr(path, "libwedge.so") != NULL;
+}
+
+int wedge_pc_in_system_module(const void *pc)
+{
+    return site_in_system_module(lookup_site((uintptr_t)pc, 0));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -540,11 +544,16 @@ int wedge_site_allowed(uint64_t site)
 
 unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
 {
-    /* serial mode reaches here only from the malloc family, which is no scheduling point
-     * there (libc calls malloc under its own stdio locks); a delay while holding the run token
-     * would only cost time, and spinning at a rendezvous made the watchdog preempt. */
-    if (wedge_g.serial)
+    /* Serial mode reaches here only from the malloc family.  Called by libc (or any system
+     * library) it is no scheduling point: libc calls malloc under its own stdio locks, and a
+     * thread switched out there would block the next one in the kernel.  Called by the
+     * target's own code it is one (an allocation inside a check-then-link window).  Never a
+     * delay: it would only cost time with the run token held. */
+    if (wedge_g.serial) {
+        if (!site_in_system_module(site))
+            wedge_serial_point(kind, site, obj, aux);
         return WEDGE_ACT_NONE;
+    }
     ensure_registered();
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
                               wedge_self.index++, site);
