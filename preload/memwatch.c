@@ -70,7 +70,7 @@ struct mw_page *mw_page_of(uintptr_t a)
 
 void mw_sync_prot(struct mw_page *pg)
 {
-    int want = atomic_load_explicit(&mw.on, memory_order_relaxed) &&
+    int want = atomic_load_explicit(&mw.on, memory_order_relaxed) && !pg->pinned &&
                (pg->state == MW_LEARN || pg->state == MW_WATCH) && pg->pending == 0 &&
                pg->io == 0;
     if (want == pg->prot)
@@ -361,6 +361,7 @@ void *wedge_mem_alloc(size_t size, size_t align, uint64_t site)
         pg->obj_pages = k == 0 ? n : 0;
         pg->next_free = 0;
         pg->sys_atomic = 0;
+        pg->pinned = 0;
         mw_set_open(pg); /* its allocator initializes it without traps */
     }
     mw_tick();
@@ -522,4 +523,40 @@ WEDGE_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     sigset_t copy;
     return REAL(pthread_sigmask)(how, unblock_traps(how, set, &copy), old);
+}
+
+/* The kernel writes signal frames on the alternate signal stack, and a thread's stack is
+ * written by everyone's calls: on a protected page the kernel cannot deliver the signal and
+ * kills the process.  Such ranges are pinned open for the rest of the run. */
+static void pin_range(const void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)p, hi = lo + len;
+    if (!mw.installed || !len || hi < lo || !((lo < mw.arena_end && hi > mw.arena) ||
+                                              (lo < mw.ghi && hi > mw.glo)))
+        return;
+    uint64_t m;
+    mw_lock(&m);
+    for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < hi; a += MW_PAGE) {
+        struct mw_page *pg = mw_page_of(a);
+        if (pg) {
+            pg->pinned = 1;
+            mw_sync_prot(pg);
+        }
+    }
+    mw_unlock(m);
+}
+
+WEDGE_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+    if (ss && !(ss->ss_flags & SS_DISABLE) && atomic_load(&wedge_g.init_state) == 2 &&
+        wedge_g.memory)
+        pin_range(ss->ss_sp, ss->ss_size);
+    return REAL(sigaltstack)(ss, old);
+}
+
+WEDGE_EXPORT int pthread_attr_setstack(pthread_attr_t *attr, void *stack, size_t size)
+{
+    if (atomic_load(&wedge_g.init_state) == 2 && wedge_g.memory)
+        pin_range(stack, size);
+    return REAL(pthread_attr_setstack)(attr, stack, size);
 }

@@ -55,7 +55,7 @@ struct mw_page {
     uint8_t prot;        /* currently PROT_NONE */
     uint8_t is_global;
     uint8_t in_open;     /* listed in mw.open[] */
-    uint8_t pad;
+    uint8_t pinned;      /* a signal stack or thread stack: never protected while in use */
     /* arena bookkeeping */
     uint32_t obj_pages;  /* on an object's first page: its length in pages */
     uint32_t next_free;  /* free list link (first page index + 1) */
