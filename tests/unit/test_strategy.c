@@ -12,7 +12,7 @@
 #define TMAX 8
 #define SMAX 4096
 
-enum op { OP_RUN, OP_YIELD, OP_WAIT, OP_SET, OP_SPIN_UNTIL };
+enum op { OP_RUN, OP_YIELD, OP_WAIT, OP_SET, OP_SPIN_UNTIL, OP_POLL_UNTIL };
 struct step {
     enum op op;
     int flag;
@@ -76,7 +76,7 @@ static int toy_run(struct toy *t, const struct wedge_strategy *st, const struct 
         struct step *s = &t->s[cur][t->pc[cur]];
         if (s->op == OP_SET)
             t->flags[s->flag] = 1;
-        if (s->op == OP_SPIN_UNTIL && !t->flags[s->flag])
+        if ((s->op == OP_SPIN_UNTIL || s->op == OP_POLL_UNTIL) && !t->flags[s->flag])
             continue; /* busy-wait: stays at this step */
         t->pc[cur]++;
     }
@@ -241,6 +241,72 @@ static void test_blocking(const struct wedge_strategy *st, struct wedge_token to
         CHECK(toy_run(&t, st, &tok, seed, 1000) == 13);
 }
 
+/* The depth-3 bug of tests/targets/pct_depth3.c in the toy: A must be preempted inside its
+ * window [40, 60) so that B starts there, and B preempted inside its own [40, 60) so that A
+ * commits while B's state is half done.  Needs the second change point to put B *below* A:
+ * PCT gives the i-th of d-1 change points priority d-i. */
+static int depth3_found(const struct toy *t)
+{
+    int a = 0, b = 0, b_start_a = -1;
+    for (int i = 0; i < t->ntrace; i++) {
+        if (t->trace[i] == 0) {
+            a++;
+            if (a == 60 && b_start_a >= 40 && b >= 40 && b < 60)
+                return 1;
+        } else {
+            if (b == 0)
+                b_start_a = a;
+            b++;
+        }
+    }
+    return 0;
+}
+
+static void test_pct_finds_depth3(void)
+{
+    static struct toy t;
+    t.n = 2;
+    fill(&t, 0, 100, OP_RUN);
+    fill(&t, 1, 100, OP_RUN);
+    struct wedge_token tok = token(WEDGE_STRAT_PCT, 3, 200);
+    int found = 0, found2 = 0;
+    for (uint64_t seed = 1; seed <= 4000; seed++) {
+        toy_run(&t, &wedge_strategy_pct, &tok, wedge_mix(7, seed), 100000);
+        found += depth3_found(&t);
+    }
+    /* with one change point it cannot happen */
+    struct wedge_token tok2 = token(WEDGE_STRAT_PCT, 2, 200);
+    for (uint64_t seed = 1; seed <= 4000; seed++) {
+        toy_run(&t, &wedge_strategy_pct, &tok2, wedge_mix(7, seed), 100000);
+        found2 += depth3_found(&t);
+    }
+    /* ~ 1/2 (A first) * 20/200 (first change in A's window) * 20/200 (second in B's) */
+    printf("pct depth 3 toy: pct3 found in %d of 4000 runs, pct2 in %d\n", found, found2);
+    CHECK(found >= 8 && found <= 80);
+    CHECK(found2 == 0);
+}
+
+/* PCT is unfair: a high thread polling a flag without yielding starves the low thread that
+ * sets it.  Past its fair point PCT chooses at random, so the run still ends. */
+static void test_pct_fair_eventually(void)
+{
+    static struct toy t;
+    t.n = 2;
+    t.len[0] = 2;
+    t.s[0][0] = (struct step){ OP_POLL_UNTIL, 1 };
+    t.s[0][1] = (struct step){ OP_RUN, 0 };
+    t.len[1] = 1;
+    t.s[1][0] = (struct step){ OP_SET, 1 };
+    struct wedge_token tok = token(WEDGE_STRAT_PCT, 1, 100);
+    int starved_early = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        int steps = toy_run(&t, &wedge_strategy_pct, &tok, seed, 100000);
+        CHECK(steps > 0 && steps <= 20100);
+        starved_early += steps > 1000;
+    }
+    CHECK(starved_early > 0 && starved_early < 20); /* about half: the poller on top */
+}
+
 int main(void)
 {
     test_registry();
@@ -254,6 +320,8 @@ int main(void)
     test_pct_depth1_no_preemption();
     test_pct_depth2_one_preemption();
     test_pct_finds_depth2();
+    test_pct_finds_depth3();
+    test_pct_fair_eventually();
     test_yield_no_livelock(&wedge_strategy_random, r);
     test_yield_no_livelock(&wedge_strategy_pct, p3);
     test_yield_no_livelock(&wedge_strategy_pct, token(WEDGE_STRAT_PCT, 1, 0));
