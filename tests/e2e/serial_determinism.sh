@@ -11,9 +11,9 @@ RUNS=$3
 shift 3
 PROG=$TARGETS/$NAME
 
-run 600 "$WEDGE" run --mode serial --seed "$SEED" -n "$RUNS" -j 2 -q --json a.json --out ra "$@" -- "$PROG"
+run 250 "$WEDGE" run --mode serial --seed "$SEED" -n "$RUNS" -j 2 -q --json a.json --out ra "$@" -- "$PROG"
 RC_A=$RC
-run 600 "$WEDGE" run --mode serial --seed "$SEED" -n "$RUNS" -j 1 -q --json b.json --out rb "$@" -- "$PROG"
+run 250 "$WEDGE" run --mode serial --seed "$SEED" -n "$RUNS" -j 1 -q --json b.json --out rb "$@" -- "$PROG"
 RC_B=$RC
 if [ "$RC_A" -eq 1 ] && [ "$RC_B" -eq 1 ]; then
     pass "both campaigns reproduced (exit 1)"

@@ -10,7 +10,7 @@ RUNS=$2
 shift 2
 PROG=$TARGETS/$NAME
 
-run 600 "$WEDGE" run --mode serial -n "$RUNS" --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
+run 300 "$WEDGE" run --mode serial -n "$RUNS" --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
 expect_rc "$NAME serial campaign $*" 1
 TOKEN=$(first_token run.json)
 if [[ "$TOKEN" =~ ^w1\.serial\. ]]; then
@@ -19,7 +19,7 @@ else
     fail "$NAME: no serial token in --json (got '$TOKEN')"
     e2e_finish
 fi
-run 600 "$WEDGE" replay --runs 100 --json replay.json "$TOKEN" -- "$PROG"
+run 200 "$WEDGE" replay --runs 100 --json replay.json "$TOKEN" -- "$PROG"
 expect_rc "$NAME replay x100" 1
 expect_json "$NAME replay runs" replay.json "j['runs'] == 100"
 expect_json "$NAME reproduced 100 of 100" replay.json "j['reproduced'] == 100"

@@ -10,7 +10,7 @@ shift
 PROG=$TARGETS/$NAME
 [ -x "$PROG" ] || { fail "$NAME: target not built ($PROG)"; e2e_finish; }
 
-run 600 "$WEDGE" run -n 2000 --stop-after 3 -q --json run.json --out reports "$@" -- "$PROG"
+run 300 "$WEDGE" run -n 2000 --stop-after 3 -q --json run.json --out reports "$@" -- "$PROG"
 expect_rc "$NAME campaign" 1
 expect_output "$NAME campaign names a token" 'w1\.[a-z]+\.'
 TOKEN=$(first_token run.json)
@@ -27,7 +27,7 @@ else
     fail "$NAME: nothing written under --out reports/"
 fi
 
-run 600 "$WEDGE" replay --runs 20 --json replay.json "$TOKEN" -- "$PROG"
+run 200 "$WEDGE" replay --runs 20 --json replay.json "$TOKEN" -- "$PROG"
 expect_rc "$NAME replay" 1
 expect_json "$NAME replay runs" replay.json "j['runs'] == 20"
 expect_json "$NAME replay reproduces >= 10 of 20" replay.json "j['reproduced'] >= 10"

@@ -11,7 +11,7 @@ PROG=$TARGETS/$NAME
 [ -x "$PROG" ] || { fail "$NAME: target not built ($PROG)"; e2e_finish; }
 
 start=$(date +%s.%N)
-run 900 "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "$PROG"
+run 280 "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "$PROG"
 end=$(date +%s.%N)
 echo "  ($RUNS runs of $NAME $* took $(python3 -c "print(round($end - $start, 1))") s)"
 expect_rc "$NAME x$RUNS $*" 0
