@@ -502,27 +502,37 @@ int wedge_mem_sigaction(int sig, const struct sigaction *act, struct sigaction *
     return 1;
 }
 
-/* The same for the thread's signal mask: worker threads often block every signal. */
+/* The same for the thread's signal mask: worker threads often block every signal.  The sets
+ * go through our stack: the target's may sit on a watched page, which the kernel cannot read
+ * or write (EFAULT). */
 static const sigset_t *unblock_traps(int how, const sigset_t *set, sigset_t *copy)
 {
-    if (!set || how == SIG_UNBLOCK || atomic_load(&wedge_g.init_state) != 2 || !mw.installed)
+    if (!set || atomic_load(&wedge_g.init_state) != 2 || !mw.installed)
         return set;
     *copy = *set;
-    sigdelset(copy, SIGSEGV);
-    sigdelset(copy, SIGTRAP);
+    if (how != SIG_UNBLOCK) {
+        sigdelset(copy, SIGSEGV);
+        sigdelset(copy, SIGTRAP);
+    }
     return copy;
 }
 
 WEDGE_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-    sigset_t copy;
-    return REAL(sigprocmask)(how, unblock_traps(how, set, &copy), old);
+    sigset_t copy, prev;
+    int r = REAL(sigprocmask)(how, unblock_traps(how, set, &copy), old ? &prev : NULL);
+    if (r == 0 && old)
+        *old = prev;
+    return r;
 }
 
 WEDGE_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-    sigset_t copy;
-    return REAL(pthread_sigmask)(how, unblock_traps(how, set, &copy), old);
+    sigset_t copy, prev;
+    int r = REAL(pthread_sigmask)(how, unblock_traps(how, set, &copy), old ? &prev : NULL);
+    if (r == 0 && old)
+        *old = prev;
+    return r;
 }
 
 /* The kernel writes signal frames on the alternate signal stack, and a thread's stack is

@@ -291,20 +291,16 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
 
 /* A fault or trap that is not ours: what the kernel would have done with the target's own
  * disposition. */
-/* The target's own handler for SIGSEGV must run with SIGSEGV unblocked: it may touch a watched
- * page, and a fault that arrives blocked kills the process.  The kernel would have blocked
- * it, though, so that a second genuine fault inside the handler is fatal; a marker bit in the
- * handler's mask (one of the last real-time signals) tells us that we are inside it. */
-#define MW_MARK(which) (1ull << (63 - (which)))
-
+/* The target's own handler for SIGSEGV runs with SIGSEGV and SIGTRAP open, unlike under the
+ * kernel: it may touch a watched page, and a fault that arrives blocked kills the process.
+ * (A genuine fault inside that handler then re-enters it instead of killing at once; it ends
+ * in a stack overflow, fatal all the same.  A marker in the mask was tried to tell the nested
+ * case, but siglongjmp restores the mask from a jmp_buf that may sit on a watched page, where
+ * the kernel cannot read it, and the marker stayed.) */
 static void chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
 {
     struct sigaction u = mw.user[which];
     int from_kernel = si->si_code > 0;
-    uint64_t cur;
-    memcpy(&cur, &uc->uc_sigmask, sizeof cur);
-    if (cur & MW_MARK(which))
-        u.sa_handler = SIG_DFL; /* nested in the target's handler with the signal "blocked" */
     if (u.sa_handler == SIG_IGN && !from_kernel)
         return;
     if (u.sa_handler == SIG_DFL || u.sa_handler == SIG_IGN) {
@@ -327,8 +323,6 @@ static void chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
     memcpy(&mask, &uc->uc_sigmask, sizeof mask);
     memcpy(&add, &u.sa_mask, sizeof add);
     mask |= add;
-    if (!(u.sa_flags & SA_NODEFER))
-        mask |= MW_MARK(which);
     mask &= ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGTRAP - 1)));
     mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
     if (u.sa_flags & SA_SIGINFO)
