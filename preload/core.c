@@ -354,13 +354,14 @@ static unsigned capture_stack(uint64_t *out, unsigned max)
     return k;
 }
 
-void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux, unsigned action,
-                  uint32_t action_arg, int with_stack)
+static struct wedge_event *record_event(unsigned kind, uint64_t site, const void *obj,
+                                        uint64_t aux, unsigned action, uint32_t action_arg,
+                                        int with_stack)
 {
     ensure_registered();
     struct wedge_thread_slot *s = my_slot();
     if (!s)
-        return;
+        return NULL;
     uint64_t head = atomic_load_explicit(&s->head, memory_order_relaxed);
     struct wedge_event *e = &s->ring[head % WEDGE_RING_EVENTS];
     e->seq = 0; /* a reader after a crash sees a torn entry as empty */
@@ -373,6 +374,13 @@ void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux, u
     e->nstack = with_stack ? (uint8_t)capture_stack(e->stack, WEDGE_STACK_DEPTH) : 0;
     e->seq = atomic_fetch_add_explicit(&wedge_g.shm->seq, 1, memory_order_relaxed) + 1;
     atomic_store_explicit(&s->head, head + 1, memory_order_release);
+    return e;
+}
+
+void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux, unsigned action,
+                  uint32_t action_arg, int with_stack)
+{
+    record_event(kind, site, obj, aux, action, action_arg, with_stack);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -456,11 +464,17 @@ static uint32_t spin_while(_Atomic uint32_t *word, uint32_t value, uint32_t max_
     }
 }
 
+/* 1 if a thread waits for a peer at `site` (a cheap look, no claim). */
+static int rdv_waiting(uint64_t site)
+{
+    return atomic_load_explicit(&rdv_slot(site)->site, memory_order_relaxed) == site;
+}
+
 /* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
 static int rdv_release(uint64_t site)
 {
     struct rendezvous *r = rdv_slot(site);
-    if (WEDGE_LIKELY(atomic_load_explicit(&r->site, memory_order_relaxed) != site))
+    if (!rdv_waiting(site))
         return 0;
     uint32_t expected = RDV_WAITING;
     if (!atomic_compare_exchange_strong(&r->state, &expected, RDV_RELEASED))
@@ -558,28 +572,39 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
                               wedge_self.index++, site);
     uint32_t arg = 0;
-    unsigned action;
-    if (!wedge_site_allowed(site)) {
+    unsigned action = WEDGE_ACT_NONE;
+    if (!wedge_site_allowed(site))
         action = WEDGE_ACT_NONE;
-    } else if (wedge_g.rendezvous_us && rdv_release(site)) {
-        action = WEDGE_ACT_RENDEZVOUS; /* we were the peer someone waited for */
-    } else {
+    else if (wedge_g.rendezvous_us && rdv_waiting(site))
+        action = WEDGE_ACT_RENDEZVOUS; /* we may be the peer someone waits for */
+    else
         action = wedge_noise_decide(h, &arg);
-    }
     /* The malloc family is chatty: record it only where wedge acted, so that the ring keeps
      * the synchronization history. */
     int quiet = kind == WEDGE_EV_MALLOC || kind == WEDGE_EV_FREE;
-    if (action != WEDGE_ACT_NONE) {
-        if (wedge_g.shm)
-            atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
-        if (action == WEDGE_ACT_RENDEZVOUS && arg)
-            arg = rdv_wait(site, arg, h);
-        else
-            wedge_delay(action, arg);
-        wedge_record(kind, site, obj, aux, action, arg, 1);
-    } else if (!quiet) {
-        wedge_record(kind, site, obj, aux, action, arg, 0);
+    if (action == WEDGE_ACT_NONE) {
+        if (!quiet)
+            wedge_record(kind, site, obj, aux, action, arg, 0);
+        return action;
     }
+    /* Record (with its stack: microseconds of unwinding) before acting, so that after a
+     * rendezvous both threads go on at once; the time waited is filled in afterwards. */
+    struct wedge_event *e = record_event(kind, site, obj, aux, action, arg, 1);
+    if (action == WEDGE_ACT_RENDEZVOUS && !arg) {
+        if (!rdv_release(site)) { /* another thread released it first */
+            if (e)
+                e->action = WEDGE_ACT_NONE;
+            return WEDGE_ACT_NONE;
+        }
+    } else if (action == WEDGE_ACT_RENDEZVOUS) {
+        arg = rdv_wait(site, arg, h);
+        if (e)
+            e->action_arg = arg;
+    } else {
+        wedge_delay(action, arg);
+    }
+    if (wedge_g.shm)
+        atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
     return action;
 }
 
