@@ -21,6 +21,7 @@
 #include "wedge_stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <string.h>
@@ -172,7 +173,8 @@ struct sthread *serial_me(void)
 
 static void not_exact(const char *why)
 {
-    if (wedge_g.shm && (atomic_load(&wedge_g.shm->flags) & WEDGE_RUN_NOT_EXACT))
+    static _Atomic int said;
+    if (atomic_exchange(&said, 1))
         return;
     wedge_run_flag(WEDGE_RUN_NOT_EXACT, NULL);
     wedge_log("serial: run not exactly replayable: ", why);
@@ -529,6 +531,35 @@ static int64_t thread_cpu_ns(int32_t tid)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* 1 if the thread sleeps in the kernel (state S or D in /proc), 0 if it runs or waits for a
+ * CPU (R), or is not known yet. */
+static int thread_sleeps(int32_t tid)
+{
+    if (tid <= 0)
+        return 0;
+    char path[64], buf[256];
+    char *p = wedge_fmt_str(path, "/proc/self/task/");
+    p = wedge_fmt_u64(p, (uint64_t)tid);
+    wedge_fmt_str(p, "/stat");
+    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* "tid (comm) S ...": the state follows the last ')' (comm may hold parentheses) */
+    char *close_paren = NULL;
+    for (char *q = buf; *q; q++)
+        if (*q == ')')
+            close_paren = q;
+    if (!close_paren || close_paren[1] != ' ')
+        return 0;
+    char st = close_paren[2];
+    return st == 'S' || st == 'D';
+}
+
 static void *watchdog(void *arg)
 {
     /* anything this thread calls passes straight through the shim */
@@ -575,8 +606,10 @@ static void *watchdog(void *arg)
             continue;
         }
         int64_t still = now - still_since;
-        int stuck = h->in_call ? still >= GRACE_NS
-                               : still >= BLOCKED_NS ||
+        /* waiting for a CPU is not being stuck: only a holder asleep in the kernel, or one
+         * that burned a slice of CPU without a point, loses the token */
+        int stuck = h->in_call ? still >= GRACE_NS && thread_sleeps(h->tid)
+                               : (still >= BLOCKED_NS && thread_sleeps(h->tid)) ||
                                      (still >= SLICE_NS && thread_cpu_ns(h->tid) - cpu_since >= SLICE_NS);
         int64_t d = min_deadline();
         int others = has_candidates_besides(cur);
