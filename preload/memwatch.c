@@ -360,7 +360,6 @@ void *wedge_mem_alloc(size_t size, size_t align, uint64_t site)
         pg->threads = me ? 1ull << (me->idx & 63) : 0;
         pg->obj_pages = k == 0 ? n : 0;
         pg->next_free = 0;
-        pg->sys_atomic = 0;
         pg->pinned = 0;
         mw_set_open(pg); /* its allocator initializes it without traps */
     }

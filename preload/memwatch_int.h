@@ -15,7 +15,7 @@
  *   WATCH  protected; every access traps, is tracked (pairs, stale writes) and is an
  *          interception point.
  *   DROP   not protected for the rest of the run (not chosen, over its share of the budget,
- *          or futex words that the kernel must be able to read).
+ *          or given to the kernel when there was no room to remember the call).
  *   OFF    not in use (a freed arena object).
  * The page is actually PROT_NONE iff its state is LEARN or WATCH, no thread is single-stepping
  * an access to it (pending) and no intercepted system call is using it as a buffer (io).
@@ -39,7 +39,6 @@
 #define MW_STEP_PAGES 4u          /* pages one instruction may touch */
 #define MW_LEARN_TRAPS 4u
 #define MW_REARM_EVERY 128u
-#define MW_SYS_ATOMIC_MAX 16u     /* libc atomics on a page before it is dropped (futexes) */
 
 enum mw_state { MW_OFF = 0, MW_OPEN, MW_LEARN, MW_WATCH, MW_DROP };
 
@@ -51,7 +50,7 @@ struct mw_page {
     uint32_t pending;    /* threads single-stepping an access to it */
     uint32_t io;         /* intercepted system calls using it as a buffer */
     uint32_t traps;      /* traps in the current state */
-    uint32_t sys_atomic;
+    uint32_t pad0;
     uint8_t prot;        /* currently PROT_NONE */
     uint8_t is_global;
     uint8_t in_open;     /* listed in mw.open[] */

@@ -244,13 +244,6 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
         pg->state = MW_DROP;
         mw.nwatch--;
     }
-    /* libc's atomics on a page are a mutex or condition variable word: the kernel reads it
-     * in futex calls and would fail with EFAULT, making lock waits spin.  Stop watching it. */
-    if (sys && st->atomic && ++pg->sys_atomic >= MW_SYS_ATOMIC_MAX && pg->state != MW_OPEN) {
-        if (pg->state == MW_WATCH)
-            mw.nwatch--;
-        pg->state = MW_DROP;
-    }
     for (uint32_t k = 0; k < st->npages; k++)
         mw_sync_prot(st->pages[k]);
     if (mw.traps >= mw.budget && atomic_load(&mw.on)) {
