@@ -64,7 +64,8 @@ WEDGE_STRATEGY_LIST(WEDGE_STRATEGY_DECLARE)
 /* The strategy of an id; random for an unknown id. */
 const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id);
 
-/* PCT: the expected run length used when the token carries none (length 0). */
+/* PCT: the expected run length assumed for fairness when the token carries none (length 0);
+ * change points are then spread over scales (strategy_pct.c). */
 #define WEDGE_PCT_DEFAULT_LENGTH 1000u
 
 /* Yield marks shared by the strategies: a thread that yields (or sleeps) is passed over until

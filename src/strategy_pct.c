@@ -30,6 +30,9 @@
  * which is fair with probability 1. */
 #define PCT_FAIR_FACTOR 8u
 #define PCT_FAIR_MIN 20000u
+/* Without a known length, change points fall in [2^e - 1, 2^(e+1) - 1) for e uniform below
+ * this: steps 0 to 4094. */
+#define PCT_UNKNOWN_SCALES 12u
 
 struct pct_state {
     uint64_t seed;
@@ -59,7 +62,19 @@ static void pct_init(void *state, const struct wedge_token *tok, uint64_t seed)
     if (s->fair_after < PCT_FAIR_MIN)
         s->fair_after = PCT_FAIR_MIN;
     for (uint32_t i = 0; i < s->nchange; i++) {
-        uint64_t v = wedge_below(wedge_mix(seed, 0x70637400u + i), len);
+        uint64_t h = wedge_mix(seed, 0x70637400u + i);
+        uint64_t v;
+        if (tok->length) {
+            v = wedge_below(h, len);
+        } else {
+            /* length unknown (the runner's first runs): a program may take 20 steps or
+             * 20,000; spread change points evenly over the scales (a power of two, then
+             * uniform within it) instead of over 0..WEDGE_PCT_DEFAULT_LENGTH, where a short
+             * run would hardly ever meet one */
+            uint32_t e = wedge_below(h, PCT_UNKNOWN_SCALES);
+            uint32_t lo = (1u << e) - 1u;
+            v = lo + wedge_below(h * 0x9e3779b97f4a7c15ull, 1u << e);
+        }
         /* insertion sort: at most 63 entries */
         uint32_t j = i;
         while (j > 0 && s->change[j - 1] > v) {
