@@ -438,10 +438,14 @@ void serial_reschedule(struct sthread *self, unsigned kind, int yield, uint64_t 
 
 void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux, int yield)
 {
+    /* the futex calls may set errno; the target's must survive a point (memwatch calls this
+     * from a signal handler, between any two instructions) */
+    int saved = errno;
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);
     serial_reschedule(self, kind, yield, site, obj, aux);
+    errno = saved;
 }
 
 /* Wait in the model (lock held on entry, released on return).  Returns W_WOKEN or W_TIMEOUT. */
@@ -887,6 +891,7 @@ void wedge_serial_outside_begin(unsigned kind, uint64_t site, const void *obj)
 
 void wedge_serial_outside_end(void)
 {
+    int saved = errno;
     struct sthread *self = serial_me();
     serial_lock();
     self->in_call = 0;
@@ -899,4 +904,5 @@ void wedge_serial_outside_end(void)
     serial_unlock();
     if (lost)
         wedge_record(WEDGE_EV_BLOCKING_CALL, 0, NULL, 0, WEDGE_ACT_WATCHDOG, 0, 0);
+    errno = saved;
 }

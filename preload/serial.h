@@ -76,8 +76,10 @@ int wedge_serial_sleep(clockid_t clock, int flags, const struct timespec *req, u
 void wedge_serial_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
     __attribute__((visibility("hidden")));
 
-/* Around a call that may block outside the model (read on a pipe, poll, waitpid, accept):
- * give the token up, and take it back afterwards. */
+/* Around a call that may block outside the model (read on a pipe, poll, waitpid, accept): a
+ * scheduling point, then the call with the token kept (most return at once, and then the
+ * schedule stays exact); one that blocks longer than a grace period loses the token to the
+ * watchdog and takes it back afterwards.  Both keep errno. */
 void wedge_serial_outside_begin(unsigned kind, uint64_t site, const void *obj)
     __attribute__((visibility("hidden")));
 void wedge_serial_outside_end(void) __attribute__((visibility("hidden")));
