@@ -80,6 +80,60 @@ static int emulate_got_jump(greg_t *g, uintptr_t pc, uintptr_t addr, const struc
     return 1;
 }
 
+/* Open (+1) or close (-1) our pages in [lo, lo+len) for an emulated access (under the lock). */
+static void open_range(uintptr_t lo, size_t len, int delta)
+{
+    for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < lo + len; a += MW_PAGE) {
+        struct mw_page *pg = mw_page_of(a);
+        if (!pg)
+            continue;
+        if (delta > 0)
+            pg->io++;
+        else if (pg->io)
+            pg->io--;
+        mw_sync_prot(pg);
+    }
+}
+
+/* rep movs / rep stos (memset and struct copies gcc inlines, libc's large memcpy): a single
+ * step traps after every iteration, so a 4 KiB memset would cost a thousand signals.  The
+ * instruction is carried out here instead, its pages opened for the copy.  Forward only (DF
+ * clear, as the ABI has it at every call); anything else is single-stepped. */
+static int emulate_rep(greg_t *g, uintptr_t pc, const struct wedge_mw_insn *in)
+{
+    if (!in->string || !in->rep || !in->len || (g[REG_EFL] & 0x400))
+        return 0;
+    uint8_t op = *(const uint8_t *)(pc + in->len - 1);
+    int movs = op == 0xa4 || op == 0xa5, stos = op == 0xaa || op == 0xab;
+    uint64_t n = (uint64_t)g[REG_RCX];
+    if ((!movs && !stos) || n == 0 || n > (1ull << 32))
+        return 0;
+    size_t bytes = (size_t)n * in->size;
+    uintptr_t dst = (uintptr_t)g[REG_RDI], src = (uintptr_t)g[REG_RSI];
+    open_range(dst, bytes, 1);
+    if (movs)
+        open_range(src, bytes, 1);
+    volatile uint8_t *d = (volatile uint8_t *)dst;
+    if (movs) {
+        const volatile uint8_t *sp = (const volatile uint8_t *)src;
+        for (size_t i = 0; i < bytes; i++) /* forward, byte by byte: rep movs semantics */
+            d[i] = sp[i];
+    } else {
+        uint64_t v = (uint64_t)g[REG_RAX];
+        for (size_t i = 0; i < bytes; i++)
+            d[i] = (uint8_t)(v >> (8 * (i % in->size)));
+    }
+    if (movs)
+        open_range(src, bytes, -1);
+    open_range(dst, bytes, -1);
+    g[REG_RDI] += (greg_t)bytes;
+    if (movs)
+        g[REG_RSI] += (greg_t)bytes;
+    g[REG_RCX] = 0;
+    g[REG_RIP] = (greg_t)(pc + in->len);
+    return 1;
+}
+
 /* The fault, under the lock.  Returns 1 if it was ours (handled), 0 to chain it. */
 static int take_fault(siginfo_t *si, ucontext_t *uc)
 {
@@ -103,8 +157,10 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
     struct mw_thread *me = mw_me();
     struct wedge_mw_insn in;
     decode_at(pc, &in);
-    if (!write && emulate_got_jump(g, pc, a, &in)) {
+    if ((!write && emulate_got_jump(g, pc, a, &in)) || emulate_rep(g, pc, &in)) {
         mw.traps++;
+        if (wedge_g.shm)
+            atomic_fetch_add_explicit(&wedge_g.shm->traps, 1, memory_order_relaxed);
         mw_unlock_raw();
         return 1;
     }
