@@ -418,21 +418,21 @@ void wedge_delay(unsigned action, uint32_t arg)
  *
  * The hand-shake makes sure both are on a CPU at the same moment: the releaser sets
  * RDV_RELEASED and spins until the waiter answers RDV_ACKED (a waiter that yielded its core
- * answers when it is back).  The waiter then adds a small seeded skew, so that over a run the
- * offset between the two sweeps across the window (the releaser trails by one cache-line
- * transfer, the skew puts the waiter behind by up to a few hundred ns). */
-#define RDV_SLOTS 16
+ * answers when it is back).  Then the releaser names a moment a microsecond ahead on the time
+ * stamp counter and both spin until it: they leave within a few tens of cycles of each other,
+ * where a plain flag would leave them one cache-line transfer (~100 ns) apart, wider than the
+ * window.  Each adds its own seeded skew of 0-63 cycles, so that over a run the offset of the
+ * pair sweeps across the window. */
+#define RDV_SLOTS WEDGE_RENDEZVOUS_SLOTS
 enum { RDV_WAITING = 0, RDV_RELEASED = 1, RDV_ACKED = 2, RDV_CLOSED = 3 };
-struct rendezvous {
-    _Atomic uint64_t site; /* site a thread waits at; 0: free */
-    _Atomic uint32_t state;
-    char pad[64 - sizeof(uint64_t) - sizeof(uint32_t)];
-};
-static struct rendezvous rdv[RDV_SLOTS] __attribute__((aligned(64)));
+/* The slots live in the run's shared memory, so that the processes of a run meet too (two
+ * workers at the same SELECT); without it, in our own memory. */
+static struct wedge_rendezvous rdv_local[RDV_SLOTS] __attribute__((aligned(64)));
 
-static struct rendezvous *rdv_slot(uint64_t site)
+static struct wedge_rendezvous *rdv_slot(uint64_t site)
 {
-    return &rdv[(site ^ (site >> 17) ^ (site >> 31)) % RDV_SLOTS];
+    struct wedge_rendezvous *table = wedge_g.shm ? wedge_g.shm->rendezvous : rdv_local;
+    return &table[(site ^ (site >> 17) ^ (site >> 31)) % RDV_SLOTS];
 }
 
 static uint64_t now_us(void)
@@ -470,26 +470,48 @@ static int rdv_waiting(uint64_t site)
     return atomic_load_explicit(&rdv_slot(site)->site, memory_order_relaxed) == site;
 }
 
-/* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
-static int rdv_release(uint64_t site)
+static inline uint64_t tsc(void)
 {
-    struct rendezvous *r = rdv_slot(site);
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* Spin until the time stamp counter passes `when` (bounded: a counter that jumps, as after a
+ * migration to another host, must not hold a thread for long). */
+static void spin_until_tsc(uint64_t when)
+{
+    for (uint32_t n = 0; tsc() < when && n < (1u << 20); n++)
+        ;
+}
+
+#define RDV_LEAD_CYCLES 4000u
+
+/* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
+static int rdv_release(uint64_t site, uint64_t h)
+{
+    struct wedge_rendezvous *r = rdv_slot(site);
     if (!rdv_waiting(site))
         return 0;
     uint32_t expected = RDV_WAITING;
     if (!atomic_compare_exchange_strong(&r->state, &expected, RDV_RELEASED))
         return 0; /* someone else released it, or the waiter gave up */
-    spin_while(&r->state, RDV_RELEASED, 500);
+    if (spin_while(&r->state, RDV_RELEASED, 500) != RDV_ACKED)
+        return 1; /* the waiter never answered: go on alone */
+    uint64_t go = tsc() + RDV_LEAD_CYCLES;
+    atomic_store_explicit(&r->go, go, memory_order_release);
+    spin_until_tsc(go + ((h >> 48) & 63));
     return 1;
 }
 
 /* Wait at `site` for a peer, at most max_us.  Returns the microseconds waited. */
 static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
 {
-    struct rendezvous *r = rdv_slot(site);
+    struct wedge_rendezvous *r = rdv_slot(site);
     uint64_t free_ = 0;
     if (!atomic_compare_exchange_strong(&r->site, &free_, site))
         return 0; /* the slot is busy: no wait */
+    atomic_store(&r->go, 0);
     atomic_store(&r->state, RDV_WAITING);
     uint64_t start = now_us();
     uint32_t v = spin_while(&r->state, RDV_WAITING, max_us);
@@ -498,7 +520,12 @@ static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
     atomic_store(&r->site, 0);
     if (v == RDV_RELEASED) {
         atomic_store_explicit(&r->state, RDV_ACKED, memory_order_release);
-        spin((uint32_t)(h >> 40) & 7); /* 0-7 pauses: about the width of a window */
+        uint64_t go = 0;
+        for (uint32_t n = 0; !(go = atomic_load_explicit(&r->go, memory_order_acquire)) &&
+                             n < (1u << 20); n++)
+            __asm__ volatile("pause");
+        if (go)
+            spin_until_tsc(go + ((h >> 40) & 63));
     }
     return (uint32_t)(now_us() - start);
 }
@@ -591,7 +618,7 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
      * rendezvous both threads go on at once; the time waited is filled in afterwards. */
     struct wedge_event *e = record_event(kind, site, obj, aux, action, arg, 1);
     if (action == WEDGE_ACT_RENDEZVOUS && !arg) {
-        if (!rdv_release(site)) { /* another thread released it first */
+        if (!rdv_release(site, h)) { /* another thread released it first */
             if (e)
                 e->action = WEDGE_ACT_NONE;
             return WEDGE_ACT_NONE;
@@ -625,19 +652,31 @@ static void noise_parameters(void)
 {
     /* One run, one temperament: how often to inject, how long to sleep, whether to pile
      * threads up at start.  Variety across runs is what finds different windows. */
-    static const uint32_t shifts[] = { 1, 1, 2, 2, 3, 4, 5, 6 };
-    static const uint32_t sleeps[] = { 20, 50, 200, 1000 };
-    static const uint32_t starts[] = { 0, 500, 2000, 5000 };
     /* Rendezvous (see rdv_wait) is what overlaps windows of a few instructions; sleeps and
-     * yields are what reorder longer stretches.  Most runs mix both, some do one only. */
-    static const uint32_t rendezvous[] = { 200, 500, 1000, 2000 };
-    static const uint32_t rendezvous_pick[] = { 0, 2, 4, 6 };
-    uint64_t h = wedge_mix(wedge_g.token.seed, 0x6e6f697365ull ^ wedge_g.proc_ordinal);
-    wedge_g.inject_shift = shifts[h & 7];
-    wedge_g.max_sleep_us = sleeps[(h >> 8) & 3];
-    wedge_g.start_delay_us = starts[(h >> 16) & 3];
-    wedge_g.rendezvous_us = rendezvous[(h >> 24) & 3];
-    wedge_g.rendezvous_pick = rendezvous_pick[(h >> 32) & 3];
+     * yields are what reorder longer stretches.  Three runs in four are "overlap" runs
+     * (frequent rendezvous, threads piled up at start), one in four a "reorder" run (rarer,
+     * longer sleeps).  A token of a failure keeps its temperament, so it fails again on
+     * replay about as often as its temperament makes that failure happen. */
+    uint64_t h = wedge_mix(wedge_g.token.seed, 0x6e6f697365ull);
+    if ((h & 3) != 3) {
+        static const uint32_t shifts[] = { 1, 1, 2, 3 };
+        static const uint32_t waits[] = { 500, 1000, 2000, 4000 };
+        static const uint32_t starts[] = { 500, 2000, 2000, 5000 };
+        wedge_g.inject_shift = shifts[(h >> 8) & 3];
+        wedge_g.rendezvous_us = waits[(h >> 16) & 3];
+        wedge_g.rendezvous_pick = (h >> 24) & 1 ? 0 : 2;
+        wedge_g.start_delay_us = starts[(h >> 32) & 3];
+        wedge_g.max_sleep_us = 50;
+    } else {
+        static const uint32_t shifts[] = { 2, 3, 4, 6 };
+        static const uint32_t sleeps[] = { 200, 1000, 5000, 20000 };
+        static const uint32_t starts[] = { 0, 500, 2000, 5000 };
+        wedge_g.inject_shift = shifts[(h >> 8) & 3];
+        wedge_g.max_sleep_us = sleeps[(h >> 16) & 3];
+        wedge_g.start_delay_us = starts[(h >> 32) & 3];
+        wedge_g.rendezvous_us = (h >> 24) & 1 ? 500 : 0;
+        wedge_g.rendezvous_pick = 6;
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -750,9 +789,10 @@ void wedge_after_fork_child(uint32_t child_ordinal)
     atomic_store(&wedge_g.next_thread_ordinal, 1);
     atomic_store(&wedge_g.forks, 0);
     atomic_store(&refreshing, 0);
-    /* a peer that waited at a rendezvous in the parent does not exist here */
-    for (int i = 0; i < RDV_SLOTS; i++)
-        atomic_store(&rdv[i].site, 0);
+    /* a peer that waited at a rendezvous in the parent's own table does not exist here (the
+     * run's shared table is another matter: its waiters are real) */
+    for (unsigned i = 0; i < RDV_SLOTS; i++)
+        atomic_store(&rdv_local[i].site, 0);
     /* the forking thread is the child's only thread: it becomes its main thread */
     wedge_self.registered = 0;
     wedge_thread_register(0);

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 1u
+#define WEDGE_PROTOCOL_VERSION 2u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -175,6 +175,17 @@ struct wedge_lost_update {
     uint32_t thread_a, thread_b;                          /* slot indices */
 };
 
+/* A rendezvous slot (noise mode): a thread waits at `site` for a peer of any process of the
+ * run to reach the same site; see preload/core.c. */
+#define WEDGE_RENDEZVOUS_SLOTS 16u
+struct wedge_rendezvous {
+    _Atomic uint64_t site;
+    _Atomic uint64_t go;     /* time stamp counter value at which both threads go on */
+    _Atomic uint32_t state;
+    uint32_t pad[11];
+};
+_Static_assert(sizeof(struct wedge_rendezvous) == 64, "wedge_rendezvous layout");
+
 struct wedge_shm_header {
     uint64_t magic;
     uint32_t version;
@@ -201,6 +212,7 @@ struct wedge_shm_header {
     struct wedge_candidate cand_out[WEDGE_MAX_CANDIDATES];
     struct wedge_proc procs[WEDGE_MAX_PROCS];
     struct wedge_module modules[WEDGE_MAX_MODULES];
+    struct wedge_rendezvous rendezvous[WEDGE_RENDEZVOUS_SLOTS];
     uint8_t pad[4096];
 };
 
