@@ -108,6 +108,19 @@ int64_t serial_deadline(clockid_t clock, const struct timespec *abstime)
     return d < 0 ? 0 : d;
 }
 
+void serial_real_abstime(clockid_t clock, const struct timespec *abstime, struct timespec *out)
+{
+    *out = *abstime;
+    if (!S.ready || !virtual_clock(clock))
+        return;
+    int64_t d = serial_deadline(clock, abstime);
+    if (d < 0)
+        return; /* invalid: let the real call say EINVAL */
+    int64_t real = serial_real_ns(clock) + (d - atomic_load(&S.vtime));
+    out->tv_sec = (time_t)(real / 1000000000LL);
+    out->tv_nsec = (long)(real % 1000000000LL);
+}
+
 int wedge_serial_now(clockid_t clock, int64_t *ns)
 {
     if (!S.ready || !virtual_clock(clock))
@@ -505,6 +518,36 @@ void serial_wake_obj(const void *obj, int all)
     }
 }
 
+/* A sleep with nobody else of this process able to run, in a run of several processes: what
+ * the sleeper waits for may be another process (a lock on a shared file, a child's work), and
+ * that takes real time.  Jumping virtual time ahead would let a retry loop with a deadline
+ * (SQLite's busy timeout) give up in microseconds.  So sleep for real, keeping the token
+ * (nobody here needs it), and move virtual time by as much.  Lock held on entry; returns 1
+ * (lock released) if it slept, 0 (lock still held) if the sleep is for the model. */
+int serial_sleep_for_real(struct sthread *self, int64_t deadline)
+{
+    if (!wedge_g.shm || atomic_load(&wedge_g.shm->nprocs) < 2)
+        return 0;
+    int me = serial_index(self);
+    for (int i = 0; i < S.hi; i++)
+        if (i != me && (S.t[i].state == T_RUNNABLE || S.t[i].state == T_NEW ||
+                        S.t[i].state == T_SLEEPING || S.t[i].state == T_OUTSIDE ||
+                        S.t[i].state == T_LOST || (S.t[i].state == T_BLOCKED && S.t[i].timed)))
+            return 0;
+    int64_t ns = deadline - atomic_load(&S.vtime);
+    self->in_call = 1;
+    serial_unlock();
+    struct timespec ts = { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) };
+    while (syscall(SYS_nanosleep, &ts, &ts) != 0 && errno == EINTR)
+        ;
+    serial_lock();
+    self->in_call = 0;
+    advance_to(deadline);
+    serial_ensure_token(self);
+    serial_unlock();
+    return 1;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* the watchdog */
 
@@ -813,9 +856,12 @@ int wedge_serial_join(pthread_t pt, void **ret, const struct timespec *abstime, 
     if (!t) {
         /* a thread the scheduler does not know: wait for it outside the model */
         serial_unlock();
+        struct timespec real;
+        if (abstime)
+            serial_real_abstime(CLOCK_REALTIME, abstime, &real);
         wedge_serial_outside_begin(WEDGE_EV_JOIN, site, (void *)pt);
         int r = try_only ? REAL(pthread_tryjoin_np)(pt, ret)
-                : abstime ? REAL(pthread_timedjoin_np)(pt, ret, abstime)
+                : abstime ? REAL(pthread_timedjoin_np)(pt, ret, &real)
                           : REAL(pthread_join)(pt, ret);
         wedge_serial_outside_end();
         return r;

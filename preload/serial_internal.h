@@ -87,6 +87,10 @@ WEDGE_HIDDEN int serial_block(struct sthread *self, unsigned kind, const void *o
                               int timed, int64_t deadline);
 WEDGE_HIDDEN int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site);
 WEDGE_HIDDEN void serial_wake_obj(const void *obj, int all);
+WEDGE_HIDDEN int serial_sleep_for_real(struct sthread *self, int64_t deadline);
+/* An absolute time on a virtual clock as the kernel's clock sees it (for real timed calls). */
+WEDGE_HIDDEN void serial_real_abstime(clockid_t clock, const struct timespec *abstime,
+                                      struct timespec *out);
 WEDGE_HIDDEN int64_t serial_real_ns(clockid_t clock);
 /* Virtual deadline (ns since start) of an absolute time on clock; -1 if abstime is invalid. */
 WEDGE_HIDDEN int64_t serial_deadline(clockid_t clock, const struct timespec *abstime);

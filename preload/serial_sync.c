@@ -94,8 +94,11 @@ int wedge_serial_mutex_lock(pthread_mutex_t *m, const struct timespec *abstime, 
         return REAL(pthread_mutex_trylock)(m);
     if (mutex_pshared(m)) {
         /* another process may hold it: wait for it outside the model */
+        struct timespec real;
+        if (abstime)
+            serial_real_abstime(CLOCK_REALTIME, abstime, &real);
         wedge_serial_outside_begin(WEDGE_EV_MUTEX_LOCK, site, m);
-        int r = abstime ? REAL(pthread_mutex_timedlock)(m, abstime) : REAL(pthread_mutex_lock)(m);
+        int r = abstime ? REAL(pthread_mutex_timedlock)(m, &real) : REAL(pthread_mutex_lock)(m);
         wedge_serial_outside_end();
         return r;
     }
@@ -185,8 +188,11 @@ int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only
     serial_sched_point(WEDGE_EV_SEM_WAIT, site, s, try_only, 0);
     int r;
     if (sem_pshared(s) && !try_only) {
+        struct timespec real;
+        if (abstime)
+            serial_real_abstime(CLOCK_REALTIME, abstime, &real);
         wedge_serial_outside_begin(WEDGE_EV_SEM_WAIT, site, s);
-        r = abstime ? REAL(sem_timedwait)(s, abstime) : REAL(sem_wait)(s);
+        r = abstime ? REAL(sem_timedwait)(s, &real) : REAL(sem_wait)(s);
         int saved = errno;
         wedge_serial_outside_end();
         errno = saved;
@@ -422,5 +428,7 @@ int wedge_serial_sleep(clockid_t clock, int flags, const struct timespec *req, u
         serial_reschedule(self, WEDGE_EV_SLEEP, 1, site, NULL, 0);
         return 0;
     }
+    if (serial_sleep_for_real(self, deadline))
+        return 0;
     return serial_sleep_until(self, deadline, site);
 }
