@@ -505,6 +505,11 @@ static int rdv_release(uint64_t site, uint64_t h)
 }
 
 /* Wait at `site` for a peer, at most max_us.  Returns the microseconds waited. */
+#define RDV_BUDGET_US 20000u
+#define SLEEP_BUDGET_US 150000u
+static _Atomic uint64_t sleep_spent_us; /* injected sleep in this process */
+static _Atomic uint64_t rdv_spent_us; /* time this process waited at rendezvous */
+
 static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
 {
     struct wedge_rendezvous *r = rdv_slot(site);
@@ -624,10 +629,30 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
             return WEDGE_ACT_NONE;
         }
     } else if (action == WEDGE_ACT_RENDEZVOUS) {
-        arg = rdv_wait(site, arg, h);
+        /* A bounded budget of waiting per process: a process whose peers never come (one
+         * thread, or peers blocked elsewhere) must not wait its full time at every point. */
+        uint64_t spent = atomic_load_explicit(&rdv_spent_us, memory_order_relaxed);
+        if (spent >= RDV_BUDGET_US)
+            arg = 0;
+        else
+            arg = rdv_wait(site, arg < RDV_BUDGET_US - spent ? arg : (uint32_t)(RDV_BUDGET_US - spent), h);
+        atomic_fetch_add_explicit(&rdv_spent_us, arg, memory_order_relaxed);
         if (e)
             e->action_arg = arg;
     } else {
+        if (action == WEDGE_ACT_SLEEP) {
+            /* bounded too: a program making thousands of calls (SQLite) would otherwise
+             * sleep past any timeout; past the budget a sleep becomes a yield */
+            if (atomic_fetch_add_explicit(&sleep_spent_us, arg, memory_order_relaxed) + arg >
+                SLEEP_BUDGET_US) {
+                action = WEDGE_ACT_YIELD;
+                arg = 1;
+                if (e) {
+                    e->action = (uint8_t)action;
+                    e->action_arg = arg;
+                }
+            }
+        }
         wedge_delay(action, arg);
     }
     if (wedge_g.shm)
@@ -793,6 +818,8 @@ void wedge_after_fork_child(uint32_t child_ordinal)
      * run's shared table is another matter: its waiters are real) */
     for (unsigned i = 0; i < RDV_SLOTS; i++)
         atomic_store(&rdv_local[i].site, 0);
+    atomic_store(&rdv_spent_us, 0);
+    atomic_store(&sleep_spent_us, 0);
     /* the forking thread is the child's only thread: it becomes its main thread */
     wedge_self.registered = 0;
     wedge_thread_register(0);
