@@ -180,9 +180,8 @@ struct wedge_lost_update {
 #define WEDGE_RENDEZVOUS_SLOTS 16u
 struct wedge_rendezvous {
     _Atomic uint64_t site;
-    _Atomic uint64_t go;     /* time stamp counter value at which both threads go on */
     _Atomic uint32_t state;
-    uint32_t pad[11];
+    uint32_t pad[13];
 };
 _Static_assert(sizeof(struct wedge_rendezvous) == 64, "wedge_rendezvous layout");
 
