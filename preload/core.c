@@ -675,8 +675,8 @@ static void noise_parameters(void)
         wedge_g.inject_shift = shifts[(h >> 8) & 3];
         wedge_g.max_sleep_us = sleeps[(h >> 16) & 3];
         wedge_g.start_delay_us = starts[(h >> 32) & 3];
-        wedge_g.rendezvous_us = (h >> 24) & 1 ? 500 : 0;
-        wedge_g.rendezvous_pick = 6;
+        wedge_g.rendezvous_us = (h >> 24) & 1 ? 2000 : 500;
+        wedge_g.rendezvous_pick = (h >> 25) & 1 ? 4 : 6;
     }
 }
 
