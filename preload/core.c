@@ -377,10 +377,32 @@ static struct wedge_event *record_event(unsigned kind, uint64_t site, const void
     return e;
 }
 
+/* Note a site where wedge acted, once per run (a short scan: the set stays small). */
+static void note_acted(unsigned kind, uint64_t site, unsigned action)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h || !site)
+        return;
+    uint32_t n = atomic_load_explicit(&h->n_acted, memory_order_acquire);
+    if (n > WEDGE_MAX_ACTED)
+        n = WEDGE_MAX_ACTED;
+    for (uint32_t i = 0; i < n; i++)
+        if (atomic_load_explicit(&h->acted[i].site, memory_order_relaxed) == site)
+            return;
+    uint32_t i = atomic_fetch_add(&h->n_acted, 1);
+    if (i >= WEDGE_MAX_ACTED)
+        return;
+    h->acted[i].kind = kind;
+    h->acted[i].action = action;
+    atomic_store_explicit(&h->acted[i].site, site, memory_order_release);
+}
+
 void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux, unsigned action,
                   uint32_t action_arg, int with_stack)
 {
     record_event(kind, site, obj, aux, action, action_arg, with_stack);
+    if (action != WEDGE_ACT_NONE)
+        note_acted(kind, site, action);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -598,6 +620,7 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
      * is about to wait anyway: before a sleep or a rendezvous wait. */
     int with_stack = action == WEDGE_ACT_SLEEP || (action == WEDGE_ACT_RENDEZVOUS && arg);
     struct wedge_event *e = record_event(kind, site, obj, aux, action, arg, with_stack);
+    note_acted(kind, site, action);
     if (action == WEDGE_ACT_RENDEZVOUS && !arg) {
         if (!rdv_release(site, h)) { /* another thread released it first */
             if (e)

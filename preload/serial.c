@@ -429,6 +429,11 @@ void serial_reschedule(struct sthread *self, unsigned kind, int yield, uint64_t 
                 self->state == T_SLEEPING;
     int runnable = self->state == T_RUNNABLE;
     int next = pick(me, kind, yield);
+    /* WEDGE_SITES (minimize, replay --sites): where wedge may not act, a running thread keeps
+     * the token.  The strategy is still asked, so that its state (PCT's steps and change
+     * points) moves as in the unrestricted run and the other decisions stay the same. */
+    if (runnable && !yield && next != me && !wedge_site_allowed(site))
+        next = me;
     int preempt = runnable && next != me;
     unsigned action = WEDGE_ACT_NONE;
     if (self->wd_lost) {

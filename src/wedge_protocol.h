@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 2u
+#define WEDGE_PROTOCOL_VERSION 3u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -36,6 +36,7 @@
 #define WEDGE_MODULE_PATH 200u
 #define WEDGE_MESSAGE_LEN 512u
 #define WEDGE_MAX_CANDIDATES 64u
+#define WEDGE_MAX_ACTED 128u
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -212,6 +213,11 @@ struct wedge_shm_header {
     struct wedge_proc procs[WEDGE_MAX_PROCS];
     struct wedge_module modules[WEDGE_MAX_MODULES];
     struct wedge_rendezvous rendezvous[WEDGE_RENDEZVOUS_SLOTS];
+    /* every distinct site where wedge acted in the run (minimize starts from these; the
+     * rings keep only each thread's last events) */
+    _Atomic uint32_t n_acted;
+    uint32_t pad_acted;
+    struct wedge_acted { _Atomic uint64_t site; uint32_t kind, action; } acted[WEDGE_MAX_ACTED];
     uint8_t pad[4096];
 };
 
