@@ -151,6 +151,7 @@ static struct repro *add_repro(struct campaign *c)
     }
     struct repro *r = &s->repros[s->nrepros++];
     memset(r, 0, sizeof *r);
+    r->confirmed = -1;
     return r;
 }
 
@@ -392,6 +393,82 @@ static int finish(struct campaign *c, int rc)
     return status;
 }
 
+/* Noise mode is not exact: a token that failed once may have failed by luck.  Before the
+ * summary, the first reproductions are replayed a few times each, and each group leads with
+ * the token that reproduced most often (reproductions are listed in that order), so that the
+ * token a user copies first is the one most likely to fail again. */
+#define CONFIRM_TOKENS 6
+#define CONFIRM_RUNS 4
+
+struct confirm {
+    struct wedge_config *cfg;
+    struct wedge_token tok;
+    uint64_t want_sig, started, fails;
+};
+
+static int confirm_next(void *ctx, uint64_t *index, struct wedge_token *tok)
+{
+    struct confirm *k = ctx;
+    if (k->started >= CONFIRM_RUNS)
+        return -1;
+    *index = k->started++;
+    *tok = k->tok;
+    return 1;
+}
+
+static int confirm_done(void *ctx, struct job *j)
+{
+    struct confirm *k = ctx;
+    struct outcome oc;
+    campaign_classify(k->cfg, j, &oc);
+    if (oc.kind != OUT_PASS && campaign_signature(j, &oc) == k->want_sig)
+        k->fails++;
+    return 0;
+}
+
+static void confirm_tick(void *ctx)
+{
+    (void)ctx;
+}
+
+static int by_confirmed(const void *a, const void *b)
+{
+    const struct repro *x = a, *y = b;
+    if (x->confirmed != y->confirmed)
+        return y->confirmed - x->confirmed;
+    return x->run < y->run ? -1 : x->run > y->run;
+}
+
+static void confirm_tokens(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    if (c->cfg->baseline || c->cfg->proto.mode != WEDGE_MODE_NOISE || !s->nrepros ||
+        runner_interrupted())
+        return;
+    size_t n = s->nrepros < CONFIRM_TOKENS ? s->nrepros : CONFIRM_TOKENS;
+    printf("confirming: replaying the first %zu token%s %d times each\n", n, n == 1 ? "" : "s",
+           CONFIRM_RUNS);
+    fflush(stdout);
+    for (size_t i = 0; i < n; i++) {
+        struct confirm k = { .cfg = c->cfg, .want_sig = s->repros[i].signature };
+        char err[160];
+        if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err))
+            continue;
+        struct runner_params p = { .cfg = c->cfg, .jobs = c->cfg->jobs, .tee = 0 };
+        struct runner_ops ops = { confirm_next, confirm_done, confirm_tick };
+        if (runner_loop(&p, &ops, &k) != 0)
+            return;
+        s->repros[i].confirmed = (int)k.fails;
+    }
+    qsort(s->repros, s->nrepros, sizeof *s->repros, by_confirmed);
+    for (size_t g = 0; g < s->ngroups; g++)
+        for (size_t i = 0; i < s->nrepros; i++)
+            if (s->repros[i].group == g) {
+                s->groups[g].first = i;
+                break;
+            }
+}
+
 int cmd_run(struct wedge_config *cfg)
 {
     if (campaign_prepare(cfg) != 0)
@@ -430,6 +507,8 @@ int cmd_run(struct wedge_config *cfg)
     struct runner_ops ops = { next_run, run_done, tick };
     c.t0 = now_us();
     int rc = runner_loop(&p, &ops, &c);
+    if (rc == 0)
+        confirm_tokens(&c);
     return finish(&c, rc);
 }
 

@@ -184,6 +184,7 @@ struct repro {
     uint64_t steps;
     int exact;
     unsigned group;
+    int confirmed;               /* noise: of CONFIRM_RUNS replays, how many failed alike; -1 */
     char *replay;                /* command line */
     char *report_path;
     char *last_line;
