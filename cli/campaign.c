@@ -398,7 +398,7 @@ static int finish(struct campaign *c, int rc)
  * the token that reproduced most often (reproductions are listed in that order), so that the
  * token a user copies first is the one most likely to fail again. */
 #define CONFIRM_TOKENS 6
-#define CONFIRM_RUNS 4
+#define CONFIRM_RUNS 8
 
 struct confirm {
     struct wedge_config *cfg;

@@ -558,7 +558,7 @@ int report_json(const char *path, const struct summary *s)
         fprintf(f, ", \"last_line\": ");
         json_str(f, r->last_line);
         if (r->confirmed >= 0)
-            fprintf(f, ", \"confirmed\": {\"reproduced\": %d, \"of\": 4}", r->confirmed);
+            fprintf(f, ", \"confirmed\": {\"reproduced\": %d, \"of\": 8}", r->confirmed);
         fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s}",
                 r->trace_hash, r->steps, r->exact ? "true" : "false");
     }
