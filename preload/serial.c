@@ -747,12 +747,10 @@ void wedge_serial_thread_end(uint64_t site)
     serial_reschedule(self, WEDGE_EV_THREAD_EXIT, 0, site, NULL, 0);
 }
 
-void wedge_serial_init(void)
+/* The process's scheduler starts over with the calling thread as its only thread, holding
+ * the token (at process start, and in a forked child). */
+static void adopt_first_thread(void)
 {
-    S.base_real = serial_real_ns(CLOCK_REALTIME);
-    S.base_mono = serial_real_ns(CLOCK_MONOTONIC);
-    atomic_store(&S.vtime, 0);
-    S.strat = wedge_strategy_of(wedge_g.token.strategy);
     S.strat->init(S.strat_state, &wedge_g.token,
                   wedge_mix(wedge_g.token.seed, 0x73657269616c0000ull ^ wedge_g.proc_ordinal));
     int i = alloc_slot();
@@ -765,6 +763,15 @@ void wedge_serial_init(void)
     S.strat->thread_new(S.strat_state, t->ordinal, t->words);
     wedge_self.serial = t;
     atomic_store(&S.current, i);
+}
+
+void wedge_serial_init(void)
+{
+    S.base_real = serial_real_ns(CLOCK_REALTIME);
+    S.base_mono = serial_real_ns(CLOCK_MONOTONIC);
+    atomic_store(&S.vtime, 0);
+    S.strat = wedge_strategy_of(wedge_g.token.strategy);
+    adopt_first_thread();
     S.ready = 1;
 }
 
@@ -780,18 +787,7 @@ void wedge_serial_after_fork_child(void)
     S.hash = 0;
     S.wd_started = 0;
     S.wd_quit = 0;
-    S.strat->init(S.strat_state, &wedge_g.token,
-                  wedge_mix(wedge_g.token.seed, 0x73657269616c0000ull ^ wedge_g.proc_ordinal));
-    int i = alloc_slot();
-    struct sthread *t = &S.t[i];
-    t->state = T_RUNNABLE;
-    t->ordinal = wedge_self.ordinal;
-    t->tid = (int32_t)syscall(SYS_gettid);
-    t->has_pt = 1;
-    t->pt = pthread_self();
-    S.strat->thread_new(S.strat_state, t->ordinal, t->words);
-    wedge_self.serial = t;
-    atomic_store(&S.current, i);
+    adopt_first_thread();
 }
 
 int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
