@@ -57,35 +57,36 @@ static int elf_has_interp(int fd)
     if (pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
         memcmp(ident, ELFMAG, SELFMAG) != 0)
         return -1;
+    /* The header fields differ in width by class; p_type is the first 32-bit word of a
+     * program header in both, so one walk serves. */
+    uint64_t phoff;
+    unsigned phnum, phentsize;
     if (ident[EI_CLASS] == ELFCLASS64) {
         Elf64_Ehdr eh;
         if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
             return -1;
-        for (unsigned i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-                (ssize_t)sizeof ph)
-                return -1;
-            if (ph.p_type == PT_INTERP)
-                return 1;
-        }
-        return 0;
-    }
-    if (ident[EI_CLASS] == ELFCLASS32) {
+        phoff = eh.e_phoff;
+        phnum = eh.e_phnum;
+        phentsize = eh.e_phentsize;
+    } else if (ident[EI_CLASS] == ELFCLASS32) {
         Elf32_Ehdr eh;
         if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
             return -1;
-        for (unsigned i = 0; i < eh.e_phnum; i++) {
-            Elf32_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-                (ssize_t)sizeof ph)
-                return -1;
-            if (ph.p_type == PT_INTERP)
-                return 1;
-        }
-        return 0;
+        phoff = eh.e_phoff;
+        phnum = eh.e_phnum;
+        phentsize = eh.e_phentsize;
+    } else {
+        return -1;
     }
-    return -1;
+    for (unsigned i = 0; i < phnum; i++) {
+        uint32_t type;
+        if (pread(fd, &type, sizeof type, (off_t)(phoff + (uint64_t)i * phentsize)) !=
+            (ssize_t)sizeof type)
+            return -1;
+        if (type == PT_INTERP)
+            return 1;
+    }
+    return 0;
 }
 
 int target_resolve(struct wedge_config *cfg)
