@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 3u
+#define WEDGE_PROTOCOL_VERSION 4u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -24,7 +24,6 @@
 #define WEDGE_ENV_PROC "WEDGE_PROC"     /* process ordinal, set by the shim across exec */
 #define WEDGE_ENV_LOG "WEDGE_LOG"       /* 1: the shim may print diagnostics to stderr */
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
-#define WEDGE_ENV_WATCH "WEDGE_WATCH"   /* memory watch: candidate list (see memwatch) */
 #define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
                                            unset: everywhere (minimize narrows it down) */
 
@@ -35,7 +34,6 @@
 #define WEDGE_STACK_DEPTH 6u
 #define WEDGE_MODULE_PATH 200u
 #define WEDGE_MESSAGE_LEN 512u
-#define WEDGE_MAX_CANDIDATES 64u
 #define WEDGE_MAX_ACTED 128u
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
@@ -161,15 +159,6 @@ struct wedge_proc {
 #define WEDGE_RUN_SHIM_ERROR    0x0040u /* message says what went wrong inside the shim */
 #define WEDGE_RUN_RING_FULL     0x0080u /* more threads than slots: some went untraced */
 
-/* A memory candidate: heap object identified by allocation site + order, or global. */
-struct wedge_candidate {
-    uint64_t site;      /* allocation site (heap) or WEDGE_SITE of the global's address */
-    uint32_t order;     /* n-th allocation from that site (heap) */
-    uint32_t kind;      /* 1 heap, 2 global */
-    uint64_t offset;    /* offset of the hot location within the object */
-    uint64_t hits;      /* how many threads/accesses saw it shared */
-};
-
 struct wedge_lost_update {
     uint64_t addr;
     uint64_t read_site, other_write_site, overwrite_site; /* A's read, B's write, A's write */
@@ -205,11 +194,6 @@ struct wedge_shm_header {
     _Atomic uint32_t message_lock;
     char message[WEDGE_MESSAGE_LEN]; /* deadlock description, shim error */
     struct wedge_lost_update lost_update;
-    /* memory watch: runner -> shim (in) and shim -> runner (out) */
-    uint32_t n_cand_in;
-    _Atomic uint32_t n_cand_out;
-    struct wedge_candidate cand_in[WEDGE_MAX_CANDIDATES];
-    struct wedge_candidate cand_out[WEDGE_MAX_CANDIDATES];
     struct wedge_proc procs[WEDGE_MAX_PROCS];
     struct wedge_module modules[WEDGE_MAX_MODULES];
     struct wedge_rendezvous rendezvous[WEDGE_RENDEZVOUS_SLOTS];
