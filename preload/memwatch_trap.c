@@ -263,13 +263,11 @@ static void noise_point(unsigned kind, uint64_t site, const struct mw_step *st, 
     } else if (((h >> 56) & 7) == 0) {
         action = wedge_noise_decide(h, &arg);
     }
-    if (action != WEDGE_ACT_NONE) {
-        if (wedge_g.shm)
-            atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
-        if (action == WEDGE_ACT_RENDEZVOUS)
-            action = WEDGE_ACT_YIELD, arg = 1;
-        wedge_delay(action, arg);
-    }
+    /* no rendezvous from inside the trap handler (a peer may be trapped on the same page);
+     * the rest under noise mode's budgets, like every other point */
+    if (action == WEDGE_ACT_RENDEZVOUS)
+        action = WEDGE_ACT_YIELD, arg = 1;
+    action = wedge_noise_carry_out(action, &arg);
     wedge_record(kind, site, (const void *)st->addr, st->size, action, arg, 0);
 }
 

@@ -45,7 +45,7 @@ WEDGE_HIDDEN void wedge_resolve_all(void);
 /* Nonzero while dlsym runs: allocations go to the bootstrap arena (malloc.c). */
 extern _Atomic int wedge_resolving WEDGE_HIDDEN;
 
-/* ---- process-wide state (core.c) ---- */
+/* ---- process-wide state (core.c; the noise parameters are noise.c's) ---- */
 struct wedge_global {
     _Atomic int init_state;        /* 0 not yet, 1 in progress, 2 done */
     int active;                    /* a valid token was given: inject */
@@ -109,12 +109,38 @@ WEDGE_HIDDEN uint64_t wedge_site_of_nolock(const void *pc);
  * never a place to schedule (it may hold libc-internal locks). Signal-safe. */
 WEDGE_HIDDEN int wedge_pc_in_system_module(const void *pc);
 
+/* 1 if the site (module + offset) lies in a system library or is unknown. Signal-safe. */
+WEDGE_HIDDEN int wedge_site_in_system_module(uint64_t site);
+/* sites.c: the executable's path and the first module table (init); after fork. */
+WEDGE_HIDDEN void wedge_sites_init(void);
+WEDGE_HIDDEN void wedge_sites_after_fork_child(void);
+/* Parse WEDGE_SITES (hex sites, comma-separated); malformed lists allow nothing. */
+WEDGE_HIDDEN void wedge_sites_parse_allowed(const char *s);
+/* The fork gate (sites.c): 1 if the caller may enter a section that takes locks a forked
+ * child could never get (stack unwinding, module refresh); then wedge_gate_leave after. */
+WEDGE_HIDDEN int wedge_gate_enter(void);
+WEDGE_HIDDEN void wedge_gate_leave(void);
+
 /* Register the calling thread (slot, ordinal) if not yet: done lazily at its first event. */
 WEDGE_HIDDEN void wedge_thread_register(uint32_t ordinal);
+static inline void wedge_ensure_registered(void)
+{
+    if (WEDGE_UNLIKELY(!wedge_self.registered))
+        /* a thread the shim did not see created (made before init, or by raw clone) */
+        wedge_thread_register(atomic_fetch_add(&wedge_g.next_thread_ordinal, 1));
+}
 
 /* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
 WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,
                                unsigned action, uint32_t action_arg, int with_stack);
+/* The same, returning the ring entry (NULL without a slot) so that the caller can fill in
+ * what it did after acting; it must then call wedge_note_acted itself if it acted. */
+WEDGE_HIDDEN struct wedge_event *wedge_record_event(unsigned kind, uint64_t site,
+                                                    const void *obj, uint64_t aux,
+                                                    unsigned action, uint32_t action_arg,
+                                                    int with_stack);
+/* Note a site where wedge acted (the run's list of acted sites, for minimize). */
+WEDGE_HIDDEN void wedge_note_acted(unsigned kind, uint64_t site, unsigned action);
 
 /* An interception point in noise mode: advance the thread's stream, maybe inject a delay,
  * record the event.  Returns the action taken. */
@@ -124,6 +150,12 @@ WEDGE_HIDDEN unsigned wedge_noise_point(unsigned kind, uint64_t site, const void
 WEDGE_HIDDEN unsigned wedge_noise_decide(uint64_t h, uint32_t *arg);
 /* Carry out a delay action (raw system calls: async-signal-safe). */
 WEDGE_HIDDEN void wedge_delay(unsigned action, uint32_t arg);
+/* Carry out a delay action under the process's budgets and count the injection; returns the
+ * action done (a sleep past the budget becomes a yield, *arg updated). Signal-safe. */
+WEDGE_HIDDEN unsigned wedge_noise_carry_out(unsigned action, uint32_t *arg);
+/* noise.c: this process's temperament, drawn from the seed (init); reset after fork. */
+WEDGE_HIDDEN void wedge_noise_init(void);
+WEDGE_HIDDEN void wedge_noise_after_fork_child(void);
 /* At the start of a new thread in noise mode: the per-run start delay.  site: the thread's
  * start routine (so that minimize can tell whether the delay matters). */
 WEDGE_HIDDEN void wedge_noise_thread_start(uint64_t site);

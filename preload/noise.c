@@ -1,0 +1,304 @@
+/* noise.c - noise mode: threads run in parallel and wedge injects seeded delays (yields,
+ * spins, sleeps) and rendezvous at interception points.  One policy for every caller: the
+ * wrappers (wedge_noise_point), thread start, and the memory-watch trap handler all carry
+ * out their delays through wedge_noise_carry_out, under the same per-process budgets.
+ *
+ * Runs inside the target, also from the SIGSEGV/SIGTRAP handlers of memory watching: raw
+ * system calls only, no malloc, no locks.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+#include "wedge_stream.h"
+
+#include <sys/syscall.h>
+
+static void spin(uint32_t n)
+{
+    for (volatile uint32_t i = 0; i < n; i++)
+        __asm__ volatile("pause");
+}
+
+void wedge_delay(unsigned action, uint32_t arg)
+{
+    switch (action) {
+    case WEDGE_ACT_YIELD:
+        for (uint32_t i = 0; i < arg; i++)
+            syscall(SYS_sched_yield);
+        break;
+    case WEDGE_ACT_SPIN:
+        spin(arg);
+        break;
+    case WEDGE_ACT_SLEEP: {
+        struct timespec ts = { arg / 1000000u, (long)(arg % 1000000u) * 1000 };
+        syscall(SYS_nanosleep, &ts, NULL);
+        break;
+    }
+    }
+}
+
+/* Rendezvous: a thread stops at a site and spins until another thread reaches the same site,
+ * then both go on together.  Two threads running the same code from the same point at the
+ * same moment on two cores is what makes a window of a few instructions between a read and
+ * the store that depends on it (n = len; ...; len = n + 1) overlap: sleeping and yielding
+ * only shuffle whole slices.
+ *
+ * The releaser spins a seeded 0-7 pauses before it goes on, the waiter leaves as soon as it
+ * sees the release (one cache-line transfer later): over a run the offset of the pair sweeps
+ * across the window.  Measured on router_history through the CLI: this plain release 12-30%
+ * of runs; a hand-shake that first waits for the waiter to acknowledge, the same; both
+ * leaving at a named time-stamp-counter moment, 1%. */
+#define RDV_SLOTS WEDGE_RENDEZVOUS_SLOTS
+enum { RDV_WAITING = 0, RDV_RELEASED = 1, RDV_ACKED = 2, RDV_CLOSED = 3 };
+/* The slots live in the run's shared memory, so that the processes of a run meet too (two
+ * workers at the same SELECT); without it, in our own memory. */
+static struct wedge_rendezvous rdv_local[RDV_SLOTS] __attribute__((aligned(64)));
+
+static struct wedge_rendezvous *rdv_slot(uint64_t site)
+{
+    struct wedge_rendezvous *table = wedge_g.shm ? wedge_g.shm->rendezvous : rdv_local;
+    return &table[(site ^ (site >> 17) ^ (site >> 31)) % RDV_SLOTS];
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Spin until *word != value or max_us passed, yielding the core now and then so that the
+ * thread we wait for can run even when every core is taken.  Returns the last value seen. */
+static uint32_t spin_while(_Atomic uint32_t *word, uint32_t value, uint32_t max_us)
+{
+    uint64_t start = 0;
+    for (uint32_t n = 1;; n++) {
+        uint32_t v = atomic_load_explicit(word, memory_order_acquire);
+        if (v != value)
+            return v;
+        __asm__ volatile("pause");
+        if ((n & 255) == 0) {
+            uint64_t t = now_us();
+            if (!start)
+                start = t;
+            else if (t - start >= max_us)
+                return value;
+            if ((n & 4095) == 0)
+                syscall(SYS_sched_yield);
+        }
+    }
+}
+
+/* 1 if a thread waits for a peer at `site` (a cheap look, no claim). */
+static int rdv_waiting(uint64_t site)
+{
+    return atomic_load_explicit(&rdv_slot(site)->site, memory_order_relaxed) == site;
+}
+
+
+/* A thread at `site` releases a peer waiting there.  Returns 1 if it did. */
+static int rdv_release(uint64_t site, uint64_t h)
+{
+    struct wedge_rendezvous *r = rdv_slot(site);
+    if (!rdv_waiting(site))
+        return 0;
+    uint32_t expected = RDV_WAITING;
+    if (!atomic_compare_exchange_strong(&r->state, &expected, RDV_RELEASED))
+        return 0; /* someone else released it, or the waiter gave up */
+    spin((uint32_t)(h >> 48) & 7); /* 0-7 pauses: sweeps the offset across the window */
+    return 1;
+}
+
+/* Wait at `site` for a peer, at most max_us.  Returns the microseconds waited. */
+#define RDV_BUDGET_US 20000u
+#define SLEEP_BUDGET_US 150000u
+static _Atomic uint64_t sleep_spent_us; /* injected sleep in this process */
+static _Atomic uint64_t rdv_spent_us; /* time this process waited at rendezvous */
+
+static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
+{
+    struct wedge_rendezvous *r = rdv_slot(site);
+    uint64_t free_ = 0;
+    if (!atomic_compare_exchange_strong(&r->site, &free_, site))
+        return 0; /* the slot is busy: no wait */
+    atomic_store(&r->state, RDV_WAITING);
+    uint64_t start = now_us();
+    uint32_t v = spin_while(&r->state, RDV_WAITING, max_us);
+    if (v == RDV_WAITING)
+        v = atomic_exchange(&r->state, RDV_CLOSED); /* give up, unless released just now */
+    atomic_store(&r->site, 0);
+    if (v == RDV_RELEASED) {
+        (void)h;
+    }
+    return (uint32_t)(now_us() - start);
+}
+
+/* Carry out a delay action (yield, spin, sleep) under the process's sleep budget and count
+ * it.  Returns the action done: a sleep past the budget becomes one yield (*arg updated).
+ * Signal-safe: the memory-watch trap handler calls it too. */
+unsigned wedge_noise_carry_out(unsigned action, uint32_t *arg)
+{
+    if (action == WEDGE_ACT_NONE)
+        return action;
+    if (action == WEDGE_ACT_SLEEP) {
+        /* a program making thousands of calls (SQLite) would otherwise sleep past any
+         * timeout; past the budget a sleep becomes a yield */
+        if (atomic_fetch_add_explicit(&sleep_spent_us, *arg, memory_order_relaxed) + *arg >
+            SLEEP_BUDGET_US) {
+            action = WEDGE_ACT_YIELD;
+            *arg = 1;
+        }
+    }
+    wedge_delay(action, *arg);
+    if (wedge_g.shm)
+        atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
+    return action;
+}
+
+unsigned wedge_noise_decide(uint64_t h, uint32_t *arg)
+{
+    uint32_t mask = (1u << wedge_g.inject_shift) - 1;
+    if ((uint32_t)h & mask)
+        return WEDGE_ACT_NONE;
+    uint32_t pick = (uint32_t)(h >> 16) & 7;
+    uint32_t amount = (uint32_t)(h >> 32);
+    if (pick >= wedge_g.rendezvous_pick && wedge_g.rendezvous_us) {
+        *arg = wedge_g.rendezvous_us;
+        return WEDGE_ACT_RENDEZVOUS;
+    }
+    if (pick < 2) {
+        *arg = 1 + amount % 3;
+        return WEDGE_ACT_YIELD;
+    }
+    if (pick < 4) {
+        *arg = 200 + amount % 20000;
+        return WEDGE_ACT_SPIN;
+    }
+    *arg = 1 + amount % wedge_g.max_sleep_us;
+    return WEDGE_ACT_SLEEP;
+}
+
+unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
+{
+    /* Serial mode reaches here only from the malloc family.  Called by libc (or any system
+     * library) it is no scheduling point: libc calls malloc under its own stdio locks, and a
+     * thread switched out there would block the next one in the kernel.  Called by the
+     * target's own code it is one (an allocation inside a check-then-link window).  Never a
+     * delay: it would only cost time with the run token held. */
+    if (wedge_g.serial) {
+        if (!wedge_site_in_system_module(site))
+            wedge_serial_point(kind, site, obj, aux);
+        return WEDGE_ACT_NONE;
+    }
+    wedge_ensure_registered();
+    uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
+                              wedge_self.index++, site);
+    uint32_t arg = 0;
+    unsigned action = WEDGE_ACT_NONE;
+    if (!wedge_site_allowed(site))
+        action = WEDGE_ACT_NONE;
+    else if (wedge_g.rendezvous_us && rdv_waiting(site))
+        action = WEDGE_ACT_RENDEZVOUS; /* we may be the peer someone waits for */
+    else
+        action = wedge_noise_decide(h, &arg);
+    /* The malloc family is chatty: record it only where wedge acted, so that the ring keeps
+     * the synchronization history. */
+    int quiet = kind == WEDGE_EV_MALLOC || kind == WEDGE_EV_FREE;
+    if (action == WEDGE_ACT_NONE) {
+        if (!quiet)
+            wedge_record(kind, site, obj, aux, action, arg, 0);
+        return action;
+    }
+    /* Record (with its stack: microseconds of unwinding) before acting, so that after a
+     * rendezvous both threads go on at once; the time waited is filled in afterwards. */
+    /* Unwinding costs microseconds and takes libunwind's and the loader's locks, which
+     * serializes the threads it should let overlap (router_history: 30% of runs failed
+     * without stacks, 12% with a stack at every action).  Take stacks only where the thread
+     * is about to wait anyway: before a sleep or a rendezvous wait. */
+    int with_stack = action == WEDGE_ACT_SLEEP || (action == WEDGE_ACT_RENDEZVOUS && arg);
+    struct wedge_event *e = wedge_record_event(kind, site, obj, aux, action, arg, with_stack);
+    wedge_note_acted(kind, site, action);
+    if (action == WEDGE_ACT_RENDEZVOUS && !arg) {
+        if (!rdv_release(site, h)) { /* another thread released it first */
+            if (e)
+                e->action = WEDGE_ACT_NONE;
+            return WEDGE_ACT_NONE;
+        }
+    } else if (action == WEDGE_ACT_RENDEZVOUS) {
+        /* A bounded budget of waiting per process: a process whose peers never come (one
+         * thread, or peers blocked elsewhere) must not wait its full time at every point. */
+        uint64_t spent = atomic_load_explicit(&rdv_spent_us, memory_order_relaxed);
+        if (spent >= RDV_BUDGET_US)
+            arg = 0;
+        else
+            arg = rdv_wait(site, arg < RDV_BUDGET_US - spent ? arg : (uint32_t)(RDV_BUDGET_US - spent), h);
+        atomic_fetch_add_explicit(&rdv_spent_us, arg, memory_order_relaxed);
+        if (e)
+            e->action_arg = arg;
+    } else {
+        unsigned done = wedge_noise_carry_out(action, &arg);
+        if (e && done != action) {
+            e->action = (uint8_t)done;
+            e->action_arg = arg;
+        }
+        return done;
+    }
+    if (wedge_g.shm)
+        atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
+    return action;
+}
+
+/* Delay at thread start: threads that would run one after another (each done before the next
+ * is created) are made to overlap.  Drawn per run from the seed. */
+void wedge_noise_thread_start(uint64_t site)
+{
+    if (!wedge_g.start_delay_us || !wedge_site_allowed(site))
+        return;
+    uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
+                              ~0ull, 0);
+    uint32_t us = wedge_below(h, wedge_g.start_delay_us);
+    wedge_record(WEDGE_EV_THREAD_START, site, NULL, 0, WEDGE_ACT_SLEEP, us, 0);
+    wedge_delay(WEDGE_ACT_SLEEP, us);
+}
+
+void wedge_noise_init(void)
+{
+    /* One run, one temperament: how often to inject, how long to sleep, whether to pile
+     * threads up at start.  Variety across runs is what finds different windows. */
+    /* Rendezvous (see rdv_wait) is what overlaps windows of a few instructions; sleeps and
+     * yields are what reorder longer stretches.  Three runs in four are "overlap" runs
+     * (frequent rendezvous, threads piled up at start), one in four a "reorder" run (rarer,
+     * longer sleeps).  A token of a failure keeps its temperament, so it fails again on
+     * replay about as often as its temperament makes that failure happen. */
+    uint64_t h = wedge_mix(wedge_g.token.seed, 0x6e6f697365ull);
+    if ((h & 3) != 3) {
+        static const uint32_t shifts[] = { 1, 1, 2, 3 };
+        static const uint32_t waits[] = { 500, 1000, 2000, 4000 };
+        static const uint32_t starts[] = { 500, 2000, 2000, 5000 };
+        wedge_g.inject_shift = shifts[(h >> 8) & 3];
+        wedge_g.rendezvous_us = waits[(h >> 16) & 3];
+        wedge_g.rendezvous_pick = (h >> 24) & 1 ? 0 : 2;
+        wedge_g.start_delay_us = starts[(h >> 32) & 3];
+        wedge_g.max_sleep_us = 50;
+    } else {
+        static const uint32_t shifts[] = { 2, 3, 4, 6 };
+        static const uint32_t sleeps[] = { 200, 1000, 5000, 20000 };
+        static const uint32_t starts[] = { 0, 500, 2000, 5000 };
+        wedge_g.inject_shift = shifts[(h >> 8) & 3];
+        wedge_g.max_sleep_us = sleeps[(h >> 16) & 3];
+        wedge_g.start_delay_us = starts[(h >> 32) & 3];
+        wedge_g.rendezvous_us = (h >> 24) & 1 ? 2000 : 500;
+        wedge_g.rendezvous_pick = (h >> 25) & 1 ? 4 : 6;
+    }
+}
+
+
+void wedge_noise_after_fork_child(void)
+{
+    wedge_noise_init();
+    /* a peer that waited at a rendezvous in the parent's own table does not exist here (the
+     * run's shared table is another matter: its waiters are real) */
+    for (unsigned i = 0; i < RDV_SLOTS; i++)
+        atomic_store(&rdv_local[i].site, 0);
+    atomic_store(&rdv_spent_us, 0);
+    atomic_store(&sleep_spent_us, 0);
+}
