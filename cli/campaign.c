@@ -33,7 +33,75 @@ struct campaign {
     uint64_t t0;
     struct summary sum;
     size_t repro_cap;
+    struct pending_explain *pending; /* noise groups whose first run explained nothing */
+    size_t npending;
 };
+
+struct pending_explain {
+    char token[WEDGE_TOKEN_MAX];
+    uint64_t run, alike;
+    unsigned group;
+    char *text, *none;           /* the report, and its "conclusion: none" block */
+};
+
+static void keep_for_explaining(struct campaign *c, const struct repro *r, const struct job *j,
+                                const struct outcome *oc, char *text, const char *none)
+{
+    struct pending_explain *n = realloc(c->pending, (c->npending + 1) * sizeof *n);
+    if (!n) {
+        free(text);
+        return;
+    }
+    c->pending = n;
+    struct pending_explain *p = &c->pending[c->npending++];
+    snprintf(p->token, sizeof p->token, "%s", r->token);
+    p->run = r->run;
+    p->group = r->group;
+    p->alike = explain_alike_signature(j, oc);
+    p->text = text;
+    p->none = strdup(none);
+}
+
+/* After the campaign: replay each unexplained noise group's first token with watching on,
+ * and put what it shows into the group's report (file and --json). */
+static void explain_pending(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    for (size_t i = 0; i < c->npending; i++) {
+        struct pending_explain *p = &c->pending[i];
+        struct explained x;
+        if (!runner_interrupted() && p->none &&
+            explain_by_replays(c->cfg, p->token, p->alike, &x) == 0) {
+            printf("group %u explained by %s: %s\n", p->group + 1, x.c.source, x.line);
+            fflush(stdout);
+            for (size_t k = 0; k < s->nrepros; k++) {
+                struct repro *r = &s->repros[k];
+                if (r->run != p->run || strcmp(r->token, p->token) != 0)
+                    continue;
+                free(r->conclusion_json);
+                r->conclusion_json = x.json;
+                x.json = NULL;
+                char *at = strstr(p->text, p->none);
+                char *path = NULL;
+                if (at && r->report_path) {
+                    char *t2 = NULL;
+                    if (asprintf(&t2, "%.*s%s%s", (int)(at - p->text), p->text, x.text,
+                                 at + strlen(p->none)) >= 0) {
+                        report_write_file(c->cfg->out_dir, r->token, t2, &path);
+                        free(path);
+                        free(t2);
+                    }
+                }
+            }
+            explained_free(&x);
+        }
+        free(p->text);
+        free(p->none);
+    }
+    free(c->pending);
+    c->pending = NULL;
+    c->npending = 0;
+}
 
 static int in_shard(const struct wedge_config *cfg, uint64_t i)
 {
@@ -134,6 +202,13 @@ uint64_t campaign_signature(const struct job *j, const struct outcome *oc)
         const struct wedge_lost_update *l = &j->shm->hdr->lost_update;
         extra = wedge_mix(l->read_site, wedge_mix(l->other_write_site, l->overwrite_site));
     }
+    /* the racing site pair (or lock acquisitions) the interleaving shows, where it shows one:
+     * raw module+offset sites, stable across campaigns of the same binary */
+    struct conclusion c;
+    conclude(j, oc, &c);
+    uint64_t pair = conclusion_signature(&c);
+    if (pair)
+        extra = wedge_mix(extra, pair);
     const char *line = oc->fail_on ? j->out.match : j->out.last;
     return wedge_failure_signature((int)oc->kind, oc->code, line, extra);
 }
@@ -263,8 +338,13 @@ static int run_done(void *ctx, struct job *j)
     int is_new;
     r->group = group_of(s, r->signature, s->nrepros - 1, &is_new);
 
+    struct explained x = { 0 };
+    if (!cfg->baseline)
+        explain_job(j, &oc, NULL, &x);
+    r->conclusion_json = x.json;
+    x.json = NULL;
     /* The report file first: whatever happens to wedge next, this reproduction is kept. */
-    char *text = report_text(cfg, j, &oc, r->replay);
+    char *text = report_text(cfg, j, &oc, r->replay, x.text);
     char name[WEDGE_TOKEN_MAX + 32];
     if (c->replay)
         snprintf(name, sizeof name, "%s.replay%" PRIu64, r->token, j->index + 1);
@@ -278,14 +358,18 @@ static int run_done(void *ctx, struct job *j)
         printf("replay %" PRIu64 ": %s: %s\n", j->index + 1, j->token, desc);
         if (is_new && text)
             printf("%s", text);
-    } else if (is_new && text) {
-        printf("\n=== failure group %u, first reproduction ===\n%s", r->group + 1, text);
-    } else {
-        printf("reproduced again (group %u, %u times): %s run %" PRIu64 ": %s\n", r->group + 1,
-               s->groups[r->group].count, r->token, j->index, desc);
+    } else if (is_new) {
+        /* one line per new group, never one per reproduction: the report file has it all */
+        printf("group %u: %s%s%s (run %" PRIu64 ", %s; report %s)\n", r->group + 1, desc,
+               x.line && *x.line ? ": " : "", x.line ? x.line : "", j->index, r->token,
+               r->report_path ? r->report_path : "not written");
     }
     fflush(stdout);
-    free(text);
+    if (is_new && !c->replay && x.c.kind == CONC_NONE && text && x.text)
+        keep_for_explaining(c, r, j, &oc, text, x.text);
+    else
+        free(text);
+    explained_free(&x);
 
     if (cfg->stop_after && s->nrepros >= cfg->stop_after && !c->stop) {
         c->stop = 1;
@@ -334,6 +418,7 @@ static void free_summary(struct summary *s)
         free(s->repros[i].replay);
         free(s->repros[i].report_path);
         free(s->repros[i].last_line);
+        free(s->repros[i].conclusion_json);
     }
     free(s->repros);
     free(s->groups);
@@ -509,6 +594,8 @@ int cmd_run(struct wedge_config *cfg)
     int rc = runner_loop(&p, &ops, &c);
     if (rc == 0)
         confirm_tokens(&c);
+    if (rc == 0)
+        explain_pending(&c);
     return finish(&c, rc);
 }
 

@@ -188,6 +188,7 @@ struct repro {
     char *replay;                /* command line */
     char *report_path;
     char *last_line;
+    char *conclusion_json;       /* the structured conclusion, NULL: none */
 };
 struct group {
     uint64_t signature;
@@ -197,7 +198,8 @@ struct group {
 char *shell_quote_command(const struct wedge_config *cfg, const char *token);
 /* The text report of a finished run; malloc'd. */
 char *report_text(const struct wedge_config *cfg, const struct job *job,
-                  const struct outcome *oc, const char *replay);
+                  const struct outcome *oc, const char *replay, const char *conclusion);
+void report_json_str(FILE *f, const char *s);
 int report_write_file(const char *dir, const char *name, const char *text, char **path_out);
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us);
 
@@ -224,6 +226,23 @@ int report_junit(const char *path, const struct summary *s);
 const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return);
 void symbolize_shutdown(void);
 int symbolize_owns(pid_t pid);   /* pid is one of our addr2line helpers */
+/* A data address by name: a variable of a module's DWARF (with member and index, "hist.len",
+ * "jobs[2].claimed") or its symbol table.  Returns 0 if found; else -1 and name "0x...". */
+struct data_name {
+    int found;
+    char name[160];
+    char module[WEDGE_MODULE_PATH + 1];
+    const char *storage;         /* "global", "static" */
+    uint64_t size;               /* bytes of the part named */
+};
+int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, struct data_name *out);
+
+/* dwarf.c (elfutils): NULL / -1 when the module has no usable debug info or symbols */
+int dwarf_available(void);
+char *dwarf_describe_code(const char *path, uint64_t off);
+int dwarf_describe_data(const char *path, uint64_t off, char *buf, size_t len, uint64_t *size,
+                        int *external);
+void dwarf_shutdown(void);
 
 /* progress.c */
 void progress_init(enum wedge_progress_mode mode);
@@ -234,6 +253,60 @@ void progress_done(void);
 
 /* minimize.c */
 int cmd_minimize(struct wedge_config *cfg);
+
+/* conclude.c: what the interleaving of a failed run says, said first */
+enum conclusion_kind {
+    CONC_NONE = 0, CONC_LOST_UPDATE, CONC_CHECK_THEN_ACT, CONC_RACING_PAIR, CONC_DEADLOCK,
+    CONC_HANG, CONC_CRASH
+};
+struct conc_access {
+    const char *role;            /* "read", "interfering write", "stale write", ... */
+    uint32_t slot;               /* thread slot (T<slot> in reports) */
+    unsigned kind;               /* enum wedge_event_kind */
+    int mem;                     /* a trapped access: site is the instruction itself */
+    uint64_t seq, site, obj;
+    unsigned nstack;
+    uint64_t stack[WEDGE_STACK_DEPTH];
+};
+#define CONC_MAX_LOCKS 8
+struct conc_lock {
+    uint64_t lock;
+    uint32_t holder, waiter;
+    struct conc_access acquired; /* the holder's lock call */
+    uint64_t wait_site;
+    unsigned wait_kind;
+};
+struct conclusion {
+    enum conclusion_kind kind;
+    uint64_t addr;               /* the object of the accesses */
+    struct conc_access acc[3];
+    int nacc;
+    struct conc_lock locks[CONC_MAX_LOCKS];
+    unsigned nlocks;
+    int has_crash;
+    struct conc_access crash;
+    char source[256];            /* "" : this run; else which replay explained it */
+};
+void conclude(const struct job *job, const struct outcome *oc, struct conclusion *c);
+uint64_t conclusion_signature(const struct conclusion *c); /* 0: no pair to key on */
+const char *conclusion_kind_name(enum conclusion_kind k);
+void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct conclusion *c);
+void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
+                     const struct conclusion *c);
+char *conclusion_json(const struct wedge_shm_header *h, const struct conclusion *c);
+/* The conclusion rendered while its run's memory is still there (malloc'd strings). */
+struct explained {
+    struct conclusion c;
+    char *text, *json, *line;
+};
+void explain_job(const struct job *job, const struct outcome *oc, const char *source,
+                 struct explained *x);
+void explained_free(struct explained *x);
+/* explain.c: replay TOKEN a few times with memory watching (bounded); 0 and *out filled if a
+ * replay explained it (out->c.source says which), else -1 */
+int explain_by_replays(const struct wedge_config *cfg, const char *token, uint64_t alike,
+                       struct explained *out);
+uint64_t explain_alike_signature(const struct job *j, const struct outcome *oc);
 
 /* campaign.c */
 int cmd_run(struct wedge_config *cfg);

@@ -297,7 +297,7 @@ static void print_message(FILE *f, const struct wedge_shm_header *h, const char 
 }
 
 char *report_text(const struct wedge_config *cfg, const struct job *job,
-                  const struct outcome *oc, const char *replay)
+                  const struct outcome *oc, const char *replay, const char *conclusion)
 {
     char *s = NULL;
     size_t n = 0;
@@ -314,6 +314,8 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
     fprintf(f, "outcome: %s\n", desc);
     if (oc->fail_on)
         fprintf(f, "matched: %s\n", job->out.match);
+    if (conclusion && *conclusion)
+        fputs(conclusion, f); /* the conclusion first: what raced, before the details */
     const struct wedge_shm_header *h = job->shm ? job->shm->hdr : NULL;
     if (h) {
         uint32_t flags = atomic_load(&h->flags);
@@ -431,7 +433,7 @@ static int utf8_len(const unsigned char *p)
     return n;
 }
 
-static void json_str(FILE *f, const char *s)
+void report_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -482,7 +484,7 @@ static void json_strategy(FILE *f, const struct wedge_token *t)
         snprintf(buf, sizeof buf, "pct:%u", t->depth);
     else
         snprintf(buf, sizeof buf, "random");
-    json_str(f, buf);
+    report_json_str(f, buf);
 }
 
 int report_json(const char *path, const struct summary *s)
@@ -492,25 +494,25 @@ int report_json(const char *path, const struct summary *s)
     if (!f)
         return -1;
     fprintf(f, "{\n  \"version\": ");
-    json_str(f, WEDGE_VERSION);
+    report_json_str(f, WEDGE_VERSION);
     fprintf(f, ",\n  \"command\": ");
-    json_str(f, command_name(cfg->cmd));
+    report_json_str(f, command_name(cfg->cmd));
     if (cfg->cmd == CMD_RUN) {
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->seed);
     } else {
         fprintf(f, ",\n  \"token\": ");
-        json_str(f, cfg->token_arg);
+        report_json_str(f, cfg->token_arg);
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->token.seed);
     }
     fprintf(f, ",\n  \"mode\": ");
-    json_str(f, cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode));
+    report_json_str(f, cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode));
     fprintf(f, ",\n  \"strategy\": ");
     json_strategy(f, &cfg->proto);
     fprintf(f, ",\n  \"program\": [");
     for (int i = 0; i < cfg->argc; i++) {
         if (i)
             fputs(", ", f);
-        json_str(f, cfg->argv[i]);
+        report_json_str(f, cfg->argv[i]);
     }
     fprintf(f, "],\n  \"runs\": %" PRIu64 ",\n  \"runs_requested\": %" PRIu64
                ",\n  \"passed\": %" PRIu64,
@@ -535,7 +537,7 @@ int report_json(const char *path, const struct summary *s)
     fprintf(f, ",\n  \"interrupted\": %s", s->interrupted ? "true" : "false");
     fprintf(f, ",\n  \"stopped\": ");
     if (s->stopped)
-        json_str(f, s->stopped);
+        report_json_str(f, s->stopped);
     else
         fputs("null", f);
     fprintf(f, ",\n  \"elapsed_s\": %.3f", s->elapsed_s);
@@ -543,7 +545,7 @@ int report_json(const char *path, const struct summary *s)
     for (size_t i = 0; i < s->nrepros; i++) {
         const struct repro *r = &s->repros[i];
         fprintf(f, "%s\n    {\"token\": ", i ? "," : "");
-        json_str(f, r->token);
+        report_json_str(f, r->token);
         fprintf(f, ", \"run\": %" PRIu64 ", \"outcome\": {\"kind\": \"%s\", \"code\": %d",
                 r->run, outcome_kind_name(r->oc.kind), r->oc.code);
         if (r->oc.kind == OUT_HANG)
@@ -551,16 +553,17 @@ int report_json(const char *path, const struct summary *s)
         if (r->oc.fail_on)
             fputs(", \"fail_on\": true", f);
         fprintf(f, "}, \"replay\": ");
-        json_str(f, r->replay);
+        report_json_str(f, r->replay);
         fprintf(f, ", \"signature\": \"%016" PRIx64 "\", \"group\": %u, \"report\": ", r->signature,
                 r->group + 1);
-        json_str(f, r->report_path);
+        report_json_str(f, r->report_path);
         fprintf(f, ", \"last_line\": ");
-        json_str(f, r->last_line);
+        report_json_str(f, r->last_line);
         if (r->confirmed >= 0)
             fprintf(f, ", \"confirmed\": {\"reproduced\": %d, \"of\": 8}", r->confirmed);
-        fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s}",
+        fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s",
                 r->trace_hash, r->steps, r->exact ? "true" : "false");
+        fprintf(f, ", \"conclusion\": %s}", r->conclusion_json ? r->conclusion_json : "null");
     }
     fprintf(f, "%s],\n  \"groups\": [", s->nrepros ? "\n  " : "");
     for (size_t g = 0; g < s->ngroups; g++) {
@@ -569,11 +572,11 @@ int report_json(const char *path, const struct summary *s)
         fprintf(f, "%s\n    {\"signature\": \"%016" PRIx64 "\", \"count\": %u, \"kind\": \"%s\", "
                    "\"code\": %d, \"first_token\": ",
                 g ? "," : "", gr->signature, gr->count, outcome_kind_name(r->oc.kind), r->oc.code);
-        json_str(f, r->token);
+        report_json_str(f, r->token);
         fprintf(f, ", \"replay\": ");
-        json_str(f, r->replay);
+        report_json_str(f, r->replay);
         fprintf(f, ", \"last_line\": ");
-        json_str(f, r->last_line);
+        report_json_str(f, r->last_line);
         fputc('}', f);
     }
     fprintf(f, "%s]\n}\n", s->ngroups ? "\n  " : "");

@@ -69,7 +69,7 @@ static _Atomic(struct range_table *) current_table;
 static _Atomic int refreshing;
 static char exe_path[WEDGE_MODULE_PATH];
 
-static int module_index(const char *path)
+static int module_index(const char *path, uint64_t bias)
 {
     struct wedge_shm_header *h = wedge_g.shm;
     if (!h || !*path)
@@ -90,6 +90,7 @@ static int module_index(const char *path)
             len = WEDGE_MODULE_PATH - 1;
         memcpy(h->modules[n].path, path, len);
         h->modules[n].path[len] = 0;
+        h->modules[n].bias = bias;
         atomic_store(&h->nmodules, n + 1);
         found = (int)n;
     }
@@ -111,7 +112,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
         if (ph->p_type != PT_LOAD)
             continue;
         if (mod == -2)
-            mod = module_index(name);
+            mod = module_index(name, info->dlpi_addr);
         struct range *r = &t->r[t->n++];
         r->lo = info->dlpi_addr + ph->p_vaddr;
         r->hi = r->lo + ph->p_memsz;

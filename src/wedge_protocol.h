@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 4u
+#define WEDGE_PROTOCOL_VERSION 5u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -135,7 +135,7 @@ _Static_assert(offsetof(struct wedge_thread_slot, ring) == 64, "wedge_thread_slo
 
 struct wedge_module {
     char path[WEDGE_MODULE_PATH];
-    uint64_t pad[1];
+    uint64_t bias;      /* load bias in the process that registered it: names data addresses */
 };
 _Static_assert(sizeof(struct wedge_module) == 208, "wedge_module layout");
 
