@@ -144,6 +144,14 @@ static int find_racing_pair(const struct ev *all, size_t n, uint64_t before_seq,
             continue;
         if (all[a].e.kind != WEDGE_EV_MEM_WRITE && all[b].e.kind != WEDGE_EV_MEM_WRITE)
             continue;
+        /* ordered by a join or the first thread's exit in between: no race (a cheap stand-in
+         * for happens-before that drops the main thread's reads after joining its workers) */
+        int ordered = 0;
+        for (size_t k = a + 1; k < b && !ordered; k++)
+            ordered = (all[k].slot == all[b].slot && all[k].e.kind == WEDGE_EV_JOIN) ||
+                      (all[k].slot == all[a].slot && all[k].e.kind == WEDGE_EV_THREAD_EXIT);
+        if (ordered)
+            continue;
         int rw = all[a].e.kind == WEDGE_EV_MEM_READ;
         if (best[0] < 0 || (rw && !best_rw)) {
             best[0] = (long)a;

@@ -3,8 +3,9 @@
  * A noise run without memory watching records sync operations only: a race with no call in its
  * window leaves nothing to conclude from.  The same token is replayed a handful of times with
  * watching on (the shim then traps plain reads and writes of shared pages), within a time
- * bound; the first replay that fails the same way and shows a stale write or racing pair gives
- * the explanation, and the report says which replay that was.  Failing alike means the same
+ * bound; the replay that explains best gives the explanation (a stale write that failed the
+ * same way, else a stale write, else a racing pair of a replay that failed the same way), and
+ * the report says which replay that was.  Failing alike means the same
  * outcome and last output line: the conclusion's racing pair, which the original run could
  * not see, is left out of the comparison.
  */
@@ -25,7 +26,7 @@ struct explain {
     uint64_t want, started, t0;
     struct explained best;
     uint64_t best_index;
-    int best_alike, have;
+    int best_alike, best_score, have;
 };
 
 static uint64_t alike_signature(const struct job *j, const struct outcome *oc)
@@ -38,7 +39,7 @@ static int explain_next(void *ctx, uint64_t *index, struct wedge_token *tok)
 {
     struct explain *e = ctx;
     if (e->started >= EXPLAIN_RUNS || now_us() - e->t0 > EXPLAIN_TIME_US ||
-        (e->have && e->best_alike))
+        (e->have && e->best_score == 3))
         return -1;
     *index = e->started++;
     *tok = e->tok;
@@ -60,18 +61,22 @@ static int explain_done(void *ctx, struct job *j)
     conclude(j, &as, &c);
     if (c.kind == CONC_NONE || c.kind == CONC_HANG || c.kind == CONC_CRASH)
         return 0;
-    int better = !e->have || (alike && !e->best_alike) ||
-                 (alike == e->best_alike && j->index < e->best_index);
+    /* a stale write names the bug even from a replay that passed; a racing pair only from
+     * one that failed alike */
+    int score = 2 * (c.kind == CONC_LOST_UPDATE || c.kind == CONC_CHECK_THEN_ACT) + alike;
+    int better = !e->have || score > e->best_score ||
+                 (score == e->best_score && j->index < e->best_index);
     if (!better)
         return 0;
     explained_free(&e->best);
     char src[256];
     snprintf(src, sizeof src, "replay %" PRIu64 " of %d with --watch mem (%s), %s", j->index + 1,
              EXPLAIN_RUNS, j->token,
-             alike ? "which failed the same way" : "which did not fail: its racing pair");
+             alike ? "which failed the same way" : "which did not fail the same way");
     explain_job(j, &as, src, &e->best);
     e->best_index = j->index;
     e->best_alike = alike;
+    e->best_score = score;
     e->have = 1;
     return 0;
 }
