@@ -235,13 +235,17 @@ struct data_name {
     const char *storage;         /* "global", "static" */
     uint64_t size;               /* bytes of the part named */
 };
-int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, struct data_name *out);
+/* whole: an object used whole (a lock): at a variable's start, name the variable, not its
+ * first member */
+int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
+                   struct data_name *out);
 
 /* dwarf.c (elfutils): NULL / -1 when the module has no usable debug info or symbols */
 int dwarf_available(void);
 char *dwarf_describe_code(const char *path, uint64_t off);
-int dwarf_describe_data(const char *path, uint64_t off, char *buf, size_t len, uint64_t *size,
-                        int *external);
+int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, size_t len,
+                        uint64_t *size, int *external);
+int dwarf_module_contains(const char *path, uint64_t off); /* off inside its loaded extent */
 void dwarf_shutdown(void);
 
 /* progress.c */

@@ -396,7 +396,12 @@ static const char *kind_verb(unsigned kind)
 
 static void object_name(const struct wedge_shm_header *h, uint64_t addr, struct data_name *d)
 {
-    symbolize_data(h, addr, d);
+    symbolize_data(h, addr, 0, d);
+}
+
+static void lock_name(const struct wedge_shm_header *h, uint64_t addr, struct data_name *d)
+{
+    symbolize_data(h, addr, 1, d);
 }
 
 static void describe_object(FILE *f, const struct data_name *d)
@@ -407,6 +412,17 @@ static void describe_object(FILE *f, const struct data_name *d)
         fprintf(f, "`%s` (no name: no debug info or symbol for it)", d->name);
 }
 
+/* A trapped access's own frame is the access itself (the unwound pc is past it, where the
+ * single step stopped); other frames are return addresses, already stepped back into the
+ * call by the shim. */
+static const char *frame_of(const struct wedge_shm_header *h, const struct conc_access *a,
+                            unsigned k, unsigned k0)
+{
+    if (a->mem && k == k0)
+        return symbolize(h, a->site, 0);
+    return symbolize(h, a->stack[k], 0);
+}
+
 static void print_stack(FILE *f, const struct wedge_shm_header *h, const struct conc_access *a,
                         const char *indent)
 {
@@ -414,7 +430,7 @@ static void print_stack(FILE *f, const struct wedge_shm_header *h, const struct 
     if (a->nstack <= k0 + 1)
         return; /* one frame: the site already says it */
     for (unsigned k = k0, i = 0; k < a->nstack && i < 4; k++, i++)
-        fprintf(f, "%s#%u %s\n", indent, i, symbolize(h, a->stack[k], k != 0 || !a->mem));
+        fprintf(f, "%s#%u %s\n", indent, i, frame_of(h, a, k, k0));
 }
 
 static const char *site_of(const struct wedge_shm_header *h, const struct conc_access *a)
@@ -470,7 +486,7 @@ void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct co
         fputs("conclusion: deadlock, a cycle of threads waiting for each other's locks\n", f);
         for (unsigned i = 0; i < c->nlocks; i++) {
             const struct conc_lock *l = &c->locks[i];
-            object_name(h, l->lock, &d);
+            lock_name(h, l->lock, &d);
             fprintf(f, "  %u. T%u holds `%s` (locked at %s), ", i + 1, l->holder, d.name,
                     site_of(h, &l->acquired));
             fprintf(f, "and T%u waits for it (at %s)\n", l->waiter, symbolize(h, l->wait_site, 1));
@@ -513,7 +529,7 @@ void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
     case CONC_DEADLOCK: {
         size_t o = (size_t)snprintf(buf, len, "deadlock:");
         for (unsigned i = 0; i < c->nlocks && o < len; i++) {
-            object_name(h, c->locks[i].lock, &d);
+            lock_name(h, c->locks[i].lock, &d);
             o += (size_t)snprintf(buf + o, len - o, "%s T%u holds `%s` (%s), T%u waits for it",
                                   i ? ";" : "", c->locks[i].holder, d.name,
                                   site_of(h, &c->locks[i].acquired), c->locks[i].waiter);
@@ -544,16 +560,16 @@ static void json_access(FILE *f, const struct wedge_shm_header *h, const struct 
         for (unsigned k = k0; k < a->nstack; k++) {
             if (k > k0)
                 fputs(", ", f);
-            report_json_str(f, symbolize(h, a->stack[k], k != 0 || !a->mem));
+            report_json_str(f, frame_of(h, a, k, k0));
         }
     }
     fputs("]}", f);
 }
 
-static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr)
+static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr, int whole)
 {
     struct data_name d;
-    object_name(h, addr, &d);
+    symbolize_data(h, addr, whole, &d);
     fprintf(f, "{\"name\": ");
     report_json_str(f, d.name);
     fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"storage\": ", addr);
@@ -576,9 +592,9 @@ char *conclusion_json(const struct wedge_shm_header *h, const struct conclusion 
     report_json_str(f, line);
     fputs(", \"object\": ", f);
     if (c->nacc)
-        json_object(f, h, c->addr);
+        json_object(f, h, c->addr, 0);
     else if (c->kind == CONC_DEADLOCK && c->nlocks)
-        json_object(f, h, c->locks[0].lock);
+        json_object(f, h, c->locks[0].lock, 1);
     else
         fputs("null", f);
     fputs(", \"accesses\": [", f);
@@ -593,7 +609,7 @@ char *conclusion_json(const struct wedge_shm_header *h, const struct conclusion 
         for (unsigned i = 0; i < c->nlocks; i++) {
             const struct conc_lock *l = &c->locks[i];
             fprintf(f, "%s{\"lock\": ", i ? ", " : "");
-            json_object(f, h, l->lock);
+            json_object(f, h, l->lock, 1);
             fprintf(f, ", \"holder\": %u, \"acquired\": ", l->holder);
             json_access(f, h, &l->acquired);
             fprintf(f, ", \"waiter\": %u, \"wait_site\": ", l->waiter);

@@ -349,8 +349,8 @@ rest:
         fprintf(acc, "+%" PRIu64, off);
 }
 
-int dwarf_describe_data(const char *path, uint64_t off, char *buf, size_t len, uint64_t *size,
-                        int *external)
+int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, size_t len,
+                        uint64_t *size, int *external)
 {
     struct dw_file *f = file_for(path);
     if (!f)
@@ -368,7 +368,7 @@ int dwarf_describe_data(const char *path, uint64_t off, char *buf, size_t len, u
             return -1;
         uint64_t leaf = v->size;
         fputs(v->name, acc);
-        if (v->has_type)
+        if (v->has_type && !(whole && off == v->lo))
             name_inside(acc, v->type, off - v->lo, &leaf, 0);
         else if (off != v->lo)
             fprintf(acc, "+%" PRIu64, off - v->lo);
@@ -394,6 +394,15 @@ int dwarf_describe_data(const char *path, uint64_t off, char *buf, size_t len, u
         return 0;
     }
     return -1;
+}
+
+int dwarf_module_contains(const char *path, uint64_t off)
+{
+    struct dw_file *f = file_for(path);
+    Dwarf_Addr lo = 0, hi = 0;
+    if (!f || !dwfl_module_info(f->mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL))
+        return 0;
+    return off + f->bias >= lo && off + f->bias < hi;
 }
 
 void dwarf_shutdown(void)
@@ -423,11 +432,18 @@ char *dwarf_describe_code(const char *path, uint64_t off)
     return NULL;
 }
 
-int dwarf_describe_data(const char *path, uint64_t off, char *buf, size_t len, uint64_t *size,
-                        int *external)
+int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, size_t len,
+                        uint64_t *size, int *external)
 {
-    (void)path, (void)off, (void)buf, (void)len, (void)size, (void)external;
+    (void)path, (void)off, (void)whole, (void)buf, (void)len, (void)size, (void)external;
     return -1;
+}
+
+int dwarf_module_contains(const char *path, uint64_t off)
+{
+    (void)path;
+    (void)off;
+    return 0;
 }
 
 void dwarf_shutdown(void)

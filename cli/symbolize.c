@@ -241,7 +241,8 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
 
 /* The module whose registering process loaded it at the highest bias <= addr: a data
  * address belongs to it if its DWARF or symbol table knows the offset. */
-int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, struct data_name *out)
+int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
+                   struct data_name *out)
 {
     memset(out, 0, sizeof *out);
     uint32_t nmod = h ? atomic_load(&h->nmodules) : 0;
@@ -266,13 +267,27 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, struct data_
         path[WEDGE_MODULE_PATH] = 0;
         uint64_t size = 0;
         int ext = 0;
-        if (dwarf_describe_data(path, addr - m->bias, out->name, sizeof out->name, &size, &ext)
+        if (dwarf_describe_data(path, addr - m->bias, whole, out->name, sizeof out->name, &size, &ext)
             == 0) {
             snprintf(out->module, sizeof out->module, "%s", base_name(path));
             out->size = size;
             out->storage = ext ? "global" : "static";
             out->found = 1;
             return 0;
+        }
+    }
+    /* no name: module+offset if the address lies in a module's image (a stripped program's
+     * globals), else the bare address (heap, stacks) */
+    for (int i = 0; i < n; i++) {
+        const struct wedge_module *m = &h->modules[order[i]];
+        char path[WEDGE_MODULE_PATH + 1];
+        memcpy(path, m->path, WEDGE_MODULE_PATH);
+        path[WEDGE_MODULE_PATH] = 0;
+        if (dwarf_module_contains(path, addr - m->bias)) {
+            snprintf(out->name, sizeof out->name, "%.100s+0x%" PRIx64, base_name(path),
+                     addr - m->bias);
+            snprintf(out->module, sizeof out->module, "%s", base_name(path));
+            return -1;
         }
     }
     snprintf(out->name, sizeof out->name, "0x%" PRIx64, addr);
