@@ -70,7 +70,10 @@ static void explain_pending(struct campaign *c)
     for (size_t i = 0; i < c->npending; i++) {
         struct pending_explain *p = &c->pending[i];
         struct explained x;
-        if (!runner_interrupted() && p->none &&
+        int shown = 0; /* a later reproduction of the group showed it already */
+        for (size_t k = 0; k < s->nrepros && !shown; k++)
+            shown = s->repros[k].group == p->group && s->repros[k].conclusion_line;
+        if (!shown && !runner_interrupted() && p->none &&
             explain_by_replays(c->cfg, p->token, p->alike, &x) == 0) {
             printf("group %u explained by %s: %s\n", p->group + 1, x.c.source, x.line);
             fflush(stdout);
@@ -81,6 +84,8 @@ static void explain_pending(struct campaign *c)
                 free(r->conclusion_json);
                 r->conclusion_json = x.json;
                 x.json = NULL;
+                free(r->conclusion_line);
+                r->conclusion_line = x.line ? strdup(x.line) : NULL;
                 char *at = strstr(p->text, p->none);
                 char *path = NULL;
                 if (at && r->report_path) {
@@ -343,6 +348,7 @@ static int run_done(void *ctx, struct job *j)
         explain_job(j, &oc, NULL, &x);
     r->conclusion_json = x.json;
     x.json = NULL;
+    r->conclusion_line = x.line && *x.line ? strdup(x.line) : NULL;
     /* The report file first: whatever happens to wedge next, this reproduction is kept. */
     char *text = report_text(cfg, j, &oc, r->replay, x.text);
     char name[WEDGE_TOKEN_MAX + 32];
@@ -399,6 +405,14 @@ static void print_summary(struct campaign *c)
             printf(": \"%s\"", r->last_line);
         printf("\n    first:  %s (run %" PRIu64 ")\n    replay: %s\n", r->token, r->run,
                r->replay ? r->replay : "?");
+        /* why: the first of the group's reproductions whose interleaving showed it (memory
+         * watching samples pages: not every reproduction shows the racing accesses) */
+        for (size_t i = 0; i < s->nrepros; i++)
+            if (s->repros[i].group == g && s->repros[i].conclusion_line) {
+                printf("    why:    %s (run %" PRIu64 ")\n", s->repros[i].conclusion_line,
+                       s->repros[i].run);
+                break;
+            }
     }
     if (c->stop)
         printf("stopped after %zu reproductions (--stop-after)\n", s->nrepros);
@@ -419,6 +433,7 @@ static void free_summary(struct summary *s)
         free(s->repros[i].report_path);
         free(s->repros[i].last_line);
         free(s->repros[i].conclusion_json);
+        free(s->repros[i].conclusion_line);
     }
     free(s->repros);
     free(s->groups);

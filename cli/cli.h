@@ -189,6 +189,7 @@ struct repro {
     char *report_path;
     char *last_line;
     char *conclusion_json;       /* the structured conclusion, NULL: none */
+    char *conclusion_line;       /* its one-line form, NULL or "": none */
 };
 struct group {
     uint64_t signature;

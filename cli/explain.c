@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPLAIN_RUNS 6
+#define EXPLAIN_RUNS 8
 #define EXPLAIN_TIME_US 10000000ull
 
 struct explain {
@@ -70,7 +70,7 @@ static int explain_done(void *ctx, struct job *j)
         return 0;
     explained_free(&e->best);
     char src[256];
-    snprintf(src, sizeof src, "replay %" PRIu64 " of %d with --watch mem (%s), %s", j->index + 1,
+    snprintf(src, sizeof src, "replay %" PRIu64 " of %d with --watch mem on every shared page (%s), %s", j->index + 1,
              EXPLAIN_RUNS, j->token,
              alike ? "which failed the same way" : "which did not fail the same way");
     explain_job(j, &as, src, &e->best);
@@ -95,11 +95,16 @@ int explain_by_replays(const struct wedge_config *cfg, const char *token, uint64
     if (wedge_token_parse(token, &e.tok, err, sizeof err) != 0)
         return -1;
     e.tok.opts |= WEDGE_OPT_MEMORY;
+    /* every shared page watched: the token's own seeded share may miss the racing one, and
+     * then every replay of it would */
+    setenv(WEDGE_ENV_WATCH_ALL, "1", 1);
     e.t0 = now_us();
     unsigned jobs = cfg->jobs < EXPLAIN_RUNS ? cfg->jobs : EXPLAIN_RUNS;
     struct runner_params p = { .cfg = cfg, .jobs = jobs ? jobs : 1, .tee = 0 };
     struct runner_ops ops = { explain_next, explain_done, explain_tick };
-    if (runner_loop(&p, &ops, &e) != 0 || !e.have) {
+    int rc = runner_loop(&p, &ops, &e);
+    unsetenv(WEDGE_ENV_WATCH_ALL);
+    if (rc != 0 || !e.have) {
         explained_free(&e.best);
         return -1;
     }

@@ -26,6 +26,9 @@
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
 #define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
                                            unset: everywhere (minimize narrows it down) */
+#define WEDGE_ENV_WATCH_ALL "WEDGE_WATCH_ALL" /* 1: memory watching takes every page seen
+                                           shared (up to its widest), not a seeded share of
+                                           them: the CLI's explaining replays */
 
 #define WEDGE_MAX_THREADS 256u     /* thread slots, across all processes of one run */
 #define WEDGE_RING_EVENTS 128u     /* per-thread ring, power of two */
