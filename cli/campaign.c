@@ -35,6 +35,7 @@ struct campaign {
     size_t repro_cap;
     struct pending_explain *pending; /* noise groups whose first run explained nothing */
     size_t npending;
+    int timeline_bad;            /* --timeline could not be written */
 };
 
 struct pending_explain {
@@ -314,6 +315,20 @@ static int run_done(void *ctx, struct job *j)
     }
     char desc[256];
     describe_outcome(desc, sizeof desc, &oc, cfg->timeout_us);
+    if (c->replay && cfg->timeline_path && j->index == 0 && h) {
+        /* a passing replay has a timeline too: its racing pair, if it shows one */
+        struct outcome as = oc;
+        if (as.kind == OUT_PASS)
+            as.kind = OUT_EXIT;
+        struct conclusion tc;
+        conclude(j, &as, &tc);
+        if (timeline_write(cfg->timeline_path, cfg, j, &oc, &tc) == 0) {
+            progress_clear();
+            printf("timeline: %s\n", cfg->timeline_path);
+        } else {
+            c->timeline_bad = 1;
+        }
+    }
     if (oc.kind == OUT_PASS) {
         s->passed++;
         if (c->replay) {
@@ -479,6 +494,8 @@ static int finish(struct campaign *c, int rc)
     if (cfg->json_path && report_json(cfg->json_path, s) != 0)
         bad = 1;
     if (cfg->junit_path && report_junit(cfg->junit_path, s) != 0)
+        bad = 1;
+    if (c->timeline_bad)
         bad = 1;
     int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
     if (rc == 1) {

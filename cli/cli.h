@@ -66,6 +66,7 @@ struct wedge_config {
     char *program;               /* PROGRAM resolved to a path (target.c) */
     char *shim;                  /* libwedge.so path, NULL in baseline mode */
     const char *sites;           /* replay --sites: WEDGE_SITES for the runs, NULL: all */
+    const char *timeline_path;   /* replay --timeline: HTML page of the first replay */
 };
 
 /* options.c */
@@ -312,6 +313,10 @@ void explained_free(struct explained *x);
 int explain_by_replays(const struct wedge_config *cfg, const char *token, uint64_t alike,
                        struct explained *out);
 uint64_t explain_alike_signature(const struct job *j, const struct outcome *oc);
+
+/* timeline.c: the HTML page of a finished run (0, or -1 with the error printed) */
+int timeline_write(const char *path, const struct wedge_config *cfg, const struct job *job,
+                   const struct outcome *oc, const struct conclusion *c);
 
 /* campaign.c */
 int cmd_run(struct wedge_config *cfg);

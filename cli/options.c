@@ -33,6 +33,7 @@ enum opt_id {
     OPT_WATCH,
     OPT_DETECT,
     OPT_SITES,
+    OPT_TIMELINE,
 };
 
 #define R CMD_RUN
@@ -73,6 +74,8 @@ static const struct opt_desc opt_table[] = {
     { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)", NULL },
     { "sites", OPT_SITES, "LIST", P, "act only at these sites (hex, comma-separated; printed "
                                      "by wedge minimize)", NULL },
+    { "timeline", OPT_TIMELINE, "FILE", P, "write the first replay's interleaving as a "
+                                           "self-contained HTML page", NULL },
     { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
     { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)", NULL },
     { "help", OPT_HELP, NULL, R | P | M, "this help", NULL },
@@ -384,6 +387,11 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                 if (!strchr("0123456789abcdefABCDEFx,", *p))
                     return bad_value("sites", optarg, "expected hex sites, comma-separated");
             cfg->sites = optarg;
+            break;
+        case OPT_TIMELINE:
+            if (!*optarg)
+                return bad_value("timeline", optarg, "expected a file name");
+            cfg->timeline_path = optarg;
             break;
         case ':':
             usage_error("option '%s' needs a value (see wedge help %s)",
