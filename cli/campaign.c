@@ -640,6 +640,8 @@ int cmd_replay(struct wedge_config *cfg)
     c.sum.runs_requested = cfg->runs;
     if (cfg->sites)
         setenv(WEDGE_ENV_SITES, cfg->sites, 1); /* the runs inherit it */
+    if (cfg->steps)
+        setenv(WEDGE_ENV_STEPS, cfg->steps, 1);
     printf("wedge replay: %s, %" PRIu64 " run%s of %s\n", cfg->token_arg, cfg->runs,
            cfg->runs == 1 ? "" : "s", cfg->argv[0]);
     fflush(stdout);

@@ -66,6 +66,7 @@ struct wedge_config {
     char *program;               /* PROGRAM resolved to a path (target.c) */
     char *shim;                  /* libwedge.so path, NULL in baseline mode */
     const char *sites;           /* replay --sites: WEDGE_SITES for the runs, NULL: all */
+    const char *steps;           /* replay --steps: WEDGE_STEPS for the runs, NULL: all */
     const char *timeline_path;   /* replay --timeline: HTML page of the first replay */
 };
 

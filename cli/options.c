@@ -34,6 +34,7 @@ enum opt_id {
     OPT_DETECT,
     OPT_SITES,
     OPT_TIMELINE,
+    OPT_STEPS,
 };
 
 #define R CMD_RUN
@@ -74,6 +75,9 @@ static const struct opt_desc opt_table[] = {
     { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)", NULL },
     { "sites", OPT_SITES, "LIST", P, "act only at these sites (hex, comma-separated; printed "
                                      "by wedge minimize)", NULL },
+    { "steps", OPT_STEPS, "LIST", P, "serial: inject preemptions only at these decision "
+                                     "steps (ranges a-b, comma-separated; printed by wedge "
+                                     "minimize)", NULL },
     { "timeline", OPT_TIMELINE, "FILE", P, "write the first replay's interleaving as a "
                                            "self-contained HTML page", NULL },
     { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
@@ -387,6 +391,13 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                 if (!strchr("0123456789abcdefABCDEFx,", *p))
                     return bad_value("sites", optarg, "expected hex sites, comma-separated");
             cfg->sites = optarg;
+            break;
+        case OPT_STEPS:
+            for (const char *p = optarg; *p; p++)
+                if (!strchr("0123456789-,", *p))
+                    return bad_value("steps", optarg, "expected decimal steps or ranges a-b, "
+                                                      "comma-separated");
+            cfg->steps = optarg;
             break;
         case OPT_TIMELINE:
             if (!*optarg)

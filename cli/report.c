@@ -112,6 +112,8 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token)
         }
         if (cfg->sites)
             fprintf(f, " --sites %s", cfg->sites);
+        if (cfg->steps)
+            fprintf(f, " --steps %s", cfg->steps);
         if (cfg->fail_on_arg) {
             fputs(" --fail-on ", f);
             shell_quote(f, cfg->fail_on_arg);

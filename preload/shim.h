@@ -116,6 +116,7 @@ WEDGE_HIDDEN void wedge_sites_init(void);
 WEDGE_HIDDEN void wedge_sites_after_fork_child(void);
 /* Parse WEDGE_SITES (hex sites, comma-separated); malformed lists allow nothing. */
 WEDGE_HIDDEN void wedge_sites_parse_allowed(const char *s);
+WEDGE_HIDDEN void wedge_steps_parse_allowed(const char *s);
 /* The fork gate (sites.c): 1 if the caller may enter a section that takes locks a forked
  * child could never get (stack unwinding, module refresh); then wedge_gate_leave after. */
 WEDGE_HIDDEN int wedge_gate_enter(void);
@@ -162,6 +163,7 @@ WEDGE_HIDDEN void wedge_noise_thread_start(uint64_t site);
 
 /* 1 if wedge may act at this site (WEDGE_SITES restricts where, for minimize). */
 WEDGE_HIDDEN int wedge_site_allowed(uint64_t site);
+WEDGE_HIDDEN int wedge_step_allowed(uint64_t step); /* serial decision index */
 
 /* Thread blocked / running state for hang reports. */
 WEDGE_HIDDEN void wedge_set_blocked(unsigned kind, const void *obj, uint64_t site);

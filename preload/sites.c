@@ -222,3 +222,41 @@ int wedge_site_allowed(uint64_t site)
             return 1;
     return 0;
 }
+
+/* Serial steps where a preemption may be injected (WEDGE_STEPS, set by `wedge minimize` and
+ * `replay --steps`): ranges "a-b" or single steps, comma-separated; unset allows all. */
+#define MAX_ALLOWED_STEPS 64
+static struct { uint64_t lo, hi; } allowed_steps[MAX_ALLOWED_STEPS];
+static int n_allowed_steps, steps_restricted;
+
+void wedge_steps_parse_allowed(const char *s)
+{
+    if (!s)
+        return;
+    steps_restricted = 1; /* set, even empty or malformed: allow only what parses */
+    while (*s && n_allowed_steps < MAX_ALLOWED_STEPS) {
+        char *end;
+        uint64_t lo = strtoull(s, &end, 10), hi = lo;
+        if (end == s)
+            break;
+        if (*end == '-') {
+            const char *h = end + 1;
+            hi = strtoull(h, &end, 10);
+            if (end == h)
+                break;
+        }
+        allowed_steps[n_allowed_steps].lo = lo;
+        allowed_steps[n_allowed_steps++].hi = hi;
+        s = *end == ',' ? end + 1 : end;
+    }
+}
+
+int wedge_step_allowed(uint64_t step)
+{
+    if (WEDGE_LIKELY(!steps_restricted))
+        return 1;
+    for (int i = 0; i < n_allowed_steps; i++)
+        if (step >= allowed_steps[i].lo && step <= allowed_steps[i].hi)
+            return 1;
+    return 0;
+}

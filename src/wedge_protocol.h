@@ -26,6 +26,9 @@
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
 #define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
                                            unset: everywhere (minimize narrows it down) */
+#define WEDGE_ENV_STEPS "WEDGE_STEPS"   /* serial: decimal step ranges "a-b,c" where a
+                                           preemption may be injected; unset: at every step
+                                           (minimize narrows the decisions down) */
 #define WEDGE_ENV_WATCH_ALL "WEDGE_WATCH_ALL" /* 1: memory watching takes every page seen
                                            shared (up to its widest), not a seeded share of
                                            them: the CLI's explaining replays */
@@ -38,6 +41,7 @@
 #define WEDGE_MODULE_PATH 200u
 #define WEDGE_MESSAGE_LEN 512u
 #define WEDGE_MAX_ACTED 128u
+#define WEDGE_MAX_DECISIONS 64u
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -205,8 +209,21 @@ struct wedge_shm_header {
     _Atomic uint32_t n_acted;
     uint32_t pad_acted;
     struct wedge_acted { _Atomic uint64_t site; uint32_t kind, action; } acted[WEDGE_MAX_ACTED];
-    uint8_t pad[4096];
+    /* the run's first injected decisions, in order (the rings keep only each thread's last
+     * events; minimize tells the story of a short schedule from these) */
+    _Atomic uint32_t n_decisions;
+    uint32_t pad_decisions;
+    struct wedge_decision {
+        uint64_t seq, site, obj;
+        uint32_t slot;
+        uint16_t kind;
+        uint8_t action, pad;
+        uint32_t action_arg, pad2;
+    } decisions[WEDGE_MAX_DECISIONS];
+    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS];
 };
+
+_Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)
