@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define TAIL_LINES 30
+#define WEDGE_JSON_SCHEMA 2 /* 2: reproductions carry a structured "conclusion" */
 #define THREAD_EVENTS 8
 #define MERGED_EVENTS 16
 
@@ -497,6 +498,8 @@ int report_json(const char *path, const struct summary *s)
         return -1;
     fprintf(f, "{\n  \"version\": ");
     report_json_str(f, WEDGE_VERSION);
+    /* the layout of this report (README "JSON report"): bumped when a field changes meaning */
+    fprintf(f, ",\n  \"schema_version\": %d", WEDGE_JSON_SCHEMA);
     fprintf(f, ",\n  \"command\": ");
     report_json_str(f, command_name(cfg->cmd));
     if (cfg->cmd == CMD_RUN) {
