@@ -243,6 +243,8 @@ struct data_name {
 int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
                    struct data_name *out);
 
+const char *path_base_name(const char *path); /* after the last '/' */
+
 /* dwarf.c (elfutils): NULL / -1 when the module has no usable debug info or symbols */
 int dwarf_available(void);
 char *dwarf_describe_code(const char *path, uint64_t off);
@@ -295,6 +297,13 @@ struct conclusion {
     char source[256];            /* "" : this run; else which replay explained it */
 };
 void conclude(const struct job *job, const struct outcome *oc, struct conclusion *c);
+/* Every recorded event of a run, all threads merged, oldest first (malloc'd; NULL if out of
+ * memory) */
+struct run_event {
+    struct wedge_event e;
+    uint32_t slot;
+};
+struct run_event *run_events(const struct wedge_shm_header *h, size_t *n);
 uint64_t conclusion_signature(const struct conclusion *c); /* 0: no pair to key on */
 const char *conclusion_kind_name(enum conclusion_kind k);
 void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct conclusion *c);

@@ -26,25 +26,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ev {
-    struct wedge_event e;
-    uint32_t slot;
-};
-
 static int by_seq(const void *a, const void *b)
 {
-    uint64_t x = ((const struct ev *)a)->e.seq, y = ((const struct ev *)b)->e.seq;
+    uint64_t x = ((const struct run_event *)a)->e.seq, y = ((const struct run_event *)b)->e.seq;
     return x < y ? -1 : x > y;
 }
 
-/* Every recorded event of the run, oldest first; *n its count.  malloc'd. */
-static struct ev *merged_events(const struct wedge_shm_header *h, size_t *n)
+struct run_event *run_events(const struct wedge_shm_header *h, size_t *n)
 {
     uint32_t nt = atomic_load(&h->nthreads);
     if (nt > WEDGE_MAX_THREADS)
         nt = WEDGE_MAX_THREADS;
     *n = 0;
-    struct ev *all = calloc((size_t)nt * WEDGE_RING_EVENTS + 1, sizeof *all);
+    struct run_event *all = calloc((size_t)nt * WEDGE_RING_EVENTS + 1, sizeof *all);
     if (!all)
         return NULL;
     for (uint32_t i = 0; i < nt; i++) {
@@ -56,7 +50,7 @@ static struct ev *merged_events(const struct wedge_shm_header *h, size_t *n)
         for (uint64_t k = have; k > 0; k--) {
             const struct wedge_event *e = &t->ring[(head - k) % WEDGE_RING_EVENTS];
             if (e->seq)
-                all[(*n)++] = (struct ev){ *e, i };
+                all[(*n)++] = (struct run_event){ *e, i };
         }
     }
     qsort(all, *n, sizeof *all, by_seq);
@@ -68,7 +62,7 @@ static int is_mem(unsigned kind)
     return kind == WEDGE_EV_MEM_READ || kind == WEDGE_EV_MEM_WRITE;
 }
 
-static void set_access(struct conc_access *a, const struct ev *v, const char *role)
+static void set_access(struct conc_access *a, const struct run_event *v, const char *role)
 {
     memset(a, 0, sizeof *a);
     a->role = role;
@@ -84,10 +78,10 @@ static void set_access(struct conc_access *a, const struct ev *v, const char *ro
 }
 
 /* The last stale-write triple; 1 if found. */
-static int find_stale_write(const struct ev *all, size_t n, struct conclusion *c)
+static int find_stale_write(const struct run_event *all, size_t n, struct conclusion *c)
 {
     for (size_t s = n; s-- > 0;) {
-        const struct ev *w2 = &all[s];
+        const struct run_event *w2 = &all[s];
         if (w2->e.kind != WEDGE_EV_MEM_WRITE)
             continue;
         /* A's previous access to the same location */
@@ -125,7 +119,7 @@ static int find_stale_write(const struct ev *all, size_t n, struct conclusion *c
 
 /* The last conflicting pair of accesses of two threads to one location; prefers a read
  * followed by another thread's write (the read saw the value before it).  1 if found. */
-static int find_racing_pair(const struct ev *all, size_t n, uint64_t before_seq,
+static int find_racing_pair(const struct run_event *all, size_t n, uint64_t before_seq,
                             struct conclusion *c)
 {
     long best[2] = { -1, -1 };
@@ -144,11 +138,23 @@ static int find_racing_pair(const struct ev *all, size_t n, uint64_t before_seq,
             continue;
         if (all[a].e.kind != WEDGE_EV_MEM_WRITE && all[b].e.kind != WEDGE_EV_MEM_WRITE)
             continue;
-        /* ordered by a join of the second thread in between: no race (a cheap stand-in for
-         * happens-before that drops the main thread's reads after joining its workers) */
-        int ordered = 0;
-        for (size_t k = a + 1; k < b && !ordered; k++)
-            ordered = all[k].slot == all[b].slot && all[k].e.kind == WEDGE_EV_JOIN;
+        /* ordered by a join: the first thread exited before the second access, and the second
+         * thread joined a thread before it (the join's event is recorded when it starts
+         * waiting, so it may come before the first access).  A cheap stand-in for
+         * happens-before that drops the main thread's reads after joining its workers. */
+        int exited = 0, joined = 0, lost = 1;
+        for (size_t k = a + 1; k < b && !exited; k++)
+            exited = all[k].slot == all[a].slot && all[k].e.kind == WEDGE_EV_THREAD_EXIT;
+        for (size_t k = 0; k < b && exited && !joined; k++) {
+            if (all[k].slot != all[b].slot)
+                continue;
+            if (k < a)
+                lost = 0; /* the second thread's ring reaches back before the first access */
+            joined = all[k].e.kind == WEDGE_EV_JOIN;
+        }
+        /* a join that fell out of the second thread's ring (the main thread reading a table
+         * after joining its workers) counts as one */
+        int ordered = exited && (joined || lost);
         if (ordered)
             continue;
         int rw = all[a].e.kind == WEDGE_EV_MEM_READ;
@@ -205,7 +211,8 @@ static void thread_state(const struct job *job, uint32_t i, struct tstate *ts)
 
 /* The index in all[] of the lock event by which thread `slot` holds `lock` (locked and not
  * unlocked since, not counting a pending attempt it is blocked in), or -1. */
-static long held_by(const struct ev *all, size_t n, uint32_t slot, uint64_t lock, int blocked_on)
+static long held_by(const struct run_event *all, size_t n, uint32_t slot, uint64_t lock,
+                    int blocked_on)
 {
     long last = -1;
     int pending_skipped = !blocked_on;
@@ -226,7 +233,7 @@ static long held_by(const struct ev *all, size_t n, uint32_t slot, uint64_t lock
     return last;
 }
 
-static int find_deadlock(const struct job *job, const struct ev *all, size_t n,
+static int find_deadlock(const struct job *job, const struct run_event *all, size_t n,
                          struct conclusion *c)
 {
     const struct wedge_shm_header *h = job->shm->hdr;
@@ -304,7 +311,7 @@ void conclude(const struct job *job, const struct outcome *oc, struct conclusion
         return;
     const struct wedge_shm_header *h = job->shm->hdr;
     size_t n = 0;
-    struct ev *all = merged_events(h, &n);
+    struct run_event *all = run_events(h, &n);
     if (!all)
         return;
     if (oc->kind == OUT_HANG) {

@@ -53,12 +53,6 @@ static const Dwfl_Callbacks offline_callbacks = {
     .debuginfo_path = &debuginfo_path,
 };
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 static struct dw_file *file_for(const char *path)
 {
     for (size_t i = 0; i < nfiles; i++)
@@ -80,7 +74,7 @@ static struct dw_file *file_for(const char *path)
     f->dwfl = dwfl_begin(&offline_callbacks);
     if (f->dwfl) {
         dwfl_report_begin(f->dwfl);
-        f->mod = dwfl_report_offline(f->dwfl, base_name(path), path, -1);
+        f->mod = dwfl_report_offline(f->dwfl, path_base_name(path), path, -1);
         dwfl_report_end(f->dwfl, NULL, NULL);
         if (f->mod) {
             Dwarf_Addr b = 0;
@@ -150,9 +144,10 @@ char *dwarf_describe_code(const char *path, uint64_t off)
             else if (frames > 1)
                 fputs(", ", acc);
             if (file && lno > 0)
-                fprintf(acc, "%s (%s:%d)", name ? name : "??", base_name(file), lno);
+                fprintf(acc, "%s (%s:%d)", name ? name : "??", path_base_name(file), lno);
             else
-                fprintf(acc, "%s (%s+0x%" PRIx64 ")", name ? name : "??", base_name(path), off);
+                fprintf(acc, "%s (%s+0x%" PRIx64 ")", name ? name : "??", path_base_name(path),
+                        off);
             frames++;
             if (tag != DW_TAG_inlined_subroutine)
                 break;
@@ -181,9 +176,9 @@ char *dwarf_describe_code(const char *path, uint64_t off)
         /* no DWARF here: the symbol table's name, with a line if the line table has one */
         const char *name = dwfl_module_addrname(f->mod, addr);
         if (name && lfile && lineno > 0)
-            fprintf(acc, "%s (%s:%d)", name, base_name(lfile), lineno);
+            fprintf(acc, "%s (%s:%d)", name, path_base_name(lfile), lineno);
         else if (name)
-            fprintf(acc, "%s (%s+0x%" PRIx64 ")", name, base_name(path), off);
+            fprintf(acc, "%s (%s+0x%" PRIx64 ")", name, path_base_name(path), off);
         else
             frames = -1;
     }

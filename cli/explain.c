@@ -31,8 +31,8 @@ struct explain {
 
 static uint64_t alike_signature(const struct job *j, const struct outcome *oc)
 {
-    return wedge_failure_signature((int)oc->kind, oc->code, oc->fail_on ? j->out.match : j->out.last,
-                                   0);
+    const char *line = oc->fail_on ? j->out.match : j->out.last;
+    return wedge_failure_signature((int)oc->kind, oc->code, line, 0);
 }
 
 static int explain_next(void *ctx, uint64_t *index, struct wedge_token *tok)
@@ -70,8 +70,9 @@ static int explain_done(void *ctx, struct job *j)
         return 0;
     explained_free(&e->best);
     char src[256];
-    snprintf(src, sizeof src, "replay %" PRIu64 " of %d with --watch mem on every shared page (%s), %s", j->index + 1,
-             EXPLAIN_RUNS, j->token,
+    snprintf(src, sizeof src,
+             "replay %" PRIu64 " of %d with --watch mem on every shared page (%s), %s",
+             j->index + 1, EXPLAIN_RUNS, j->token,
              alike ? "which failed the same way" : "which did not fail the same way");
     explain_job(j, &as, src, &e->best);
     e->best_index = j->index;

@@ -2,7 +2,8 @@
  * names ("hist.len", "global in router_history").
  *
  * Code lines come from DWARF through libdw (dwarf.c) when wedge is built with it; without it,
- * from binutils addr2line, as follows.  One persistent `addr2line -a -f -C -i -e MODULE` per module, fed offsets on stdin: starting
+ * from binutils addr2line, as follows.  One persistent `addr2line -a -f -C -i -e MODULE` per
+ * module, fed offsets on stdin: starting
  * addr2line costs tens of milliseconds, a lookup in a running one microseconds.  -a echoes each
  * address before its frames; since -i may print several frames per address, we follow every
  * address with a sentinel (offset 0, the ELF header, never code) whose echo marks the end of
@@ -38,7 +39,7 @@ struct sym_module {
 static struct sym_module *mods;
 static size_t nmods;
 
-static const char *base_name(const char *p)
+const char *path_base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
@@ -125,7 +126,7 @@ static int read_line(FILE *f, char *buf, size_t len)
 /* "file:line (discriminator 2)" -> "file:line" with the directory dropped. */
 static void tidy_location(const char *in, char *out, size_t len)
 {
-    const char *b = base_name(in);
+    const char *b = path_base_name(in);
     size_t n = strcspn(b, " ");
     snprintf(out, len, "%.*s", (int)n, b);
 }
@@ -176,7 +177,7 @@ static char *lookup(struct sym_module *m, uint64_t off)
             if (known_loc)
                 fprintf(acc, "%s (%s)", func, loc);
             else
-                fprintf(acc, "%s (%s+0x%" PRIx64 ")", func, base_name(m->path), off);
+                fprintf(acc, "%s (%s+0x%" PRIx64 ")", func, path_base_name(m->path), off);
         }
         frames++;
     }
@@ -215,7 +216,7 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
     char path[WEDGE_MODULE_PATH + 1];
     memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
     path[WEDGE_MODULE_PATH] = 0;
-    snprintf(fb, 256, "%s+0x%" PRIx64, base_name(path), off);
+    snprintf(fb, 256, "%s+0x%" PRIx64, path_base_name(path), off);
     struct sym_module *m = path[0] ? module_for(path) : NULL;
     if (!m)
         return fb;
@@ -267,9 +268,9 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
         path[WEDGE_MODULE_PATH] = 0;
         uint64_t size = 0;
         int ext = 0;
-        if (dwarf_describe_data(path, addr - m->bias, whole, out->name, sizeof out->name, &size, &ext)
-            == 0) {
-            snprintf(out->module, sizeof out->module, "%s", base_name(path));
+        if (dwarf_describe_data(path, addr - m->bias, whole, out->name, sizeof out->name, &size,
+                                &ext) == 0) {
+            snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
             out->size = size;
             out->storage = ext ? "global" : "static";
             out->found = 1;
@@ -284,9 +285,9 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
         memcpy(path, m->path, WEDGE_MODULE_PATH);
         path[WEDGE_MODULE_PATH] = 0;
         if (dwarf_module_contains(path, addr - m->bias)) {
-            snprintf(out->name, sizeof out->name, "%.100s+0x%" PRIx64, base_name(path),
+            snprintf(out->name, sizeof out->name, "%.100s+0x%" PRIx64, path_base_name(path),
                      addr - m->bias);
-            snprintf(out->module, sizeof out->module, "%s", base_name(path));
+            snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
             return -1;
         }
     }

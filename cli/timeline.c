@@ -16,17 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct tl_ev {
-    struct wedge_event e;
-    uint32_t slot;
-};
-
-static int tl_by_seq(const void *a, const void *b)
-{
-    uint64_t x = ((const struct tl_ev *)a)->e.seq, y = ((const struct tl_ev *)b)->e.seq;
-    return x < y ? -1 : x > y;
-}
-
 static int is_mem_kind(unsigned k)
 {
     return k == WEDGE_EV_MEM_READ || k == WEDGE_EV_MEM_WRITE;
@@ -124,22 +113,9 @@ int timeline_write(const char *path, const struct wedge_config *cfg, const struc
     if (nt > WEDGE_MAX_THREADS)
         nt = WEDGE_MAX_THREADS;
     size_t n = 0;
-    struct tl_ev *all = calloc((size_t)nt * WEDGE_RING_EVENTS + 1, sizeof *all);
+    struct run_event *all = run_events(h, &n);
     if (!all)
         return -1;
-    for (uint32_t i = 0; i < nt; i++) {
-        const struct wedge_thread_slot *t = wedge_shm_slot((struct wedge_shm_header *)h, i);
-        if (!atomic_load(&t->used))
-            continue;
-        uint64_t head = atomic_load(&t->head);
-        uint64_t have = head < WEDGE_RING_EVENTS ? head : WEDGE_RING_EVENTS;
-        for (uint64_t k = have; k > 0; k--) {
-            const struct wedge_event *e = &t->ring[(head - k) % WEDGE_RING_EVENTS];
-            if (e->seq)
-                all[n++] = (struct tl_ev){ *e, i };
-        }
-    }
-    qsort(all, n, sizeof *all, tl_by_seq);
 
     /* the racing accesses, in order: the conclusion's, or a deadlock's acquisitions */
     uint64_t race[CONC_MAX_LOCKS * 2 + 3];
