@@ -19,7 +19,6 @@
 #include "shim.h"
 
 #include <dlfcn.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef int (*install_hooks_fn)(void (*)(const volatile void *, size_t),
@@ -68,7 +67,10 @@ void wedge_sanitizer_init(void)
     /* Whose malloc does the program get?  Ours unless a runtime earlier in the search order
      * (a preloaded sanitizer, or one linked statically into the executable) defines it. */
     void *first = dlsym(RTLD_DEFAULT, "malloc");
-    if (!first || first == (void *)&malloc)
+    Dl_info them, us;
+    /* (not &malloc: from inside the shim that is the first definition too) */
+    if (!first || !dladdr(first, &them) || !dladdr((void *)&wedge_sanitizer_init, &us) ||
+        them.dli_fbase == us.dli_fbase)
         return;
     install_hooks_fn install =
         (install_hooks_fn)dlsym(RTLD_DEFAULT, "__sanitizer_install_malloc_and_free_hooks");
