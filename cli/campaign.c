@@ -192,11 +192,12 @@ void campaign_classify(const struct wedge_config *cfg, const struct job *j, stru
         oc->code = st;
         if (flags & WEDGE_RUN_LOST_UPDATE)
             oc->kind = OUT_LOST_UPDATE;
-        else if (!cfg->pass_exit[st] || j->out.matched)
-            oc->kind = OUT_EXIT;
+        else if (!cfg->pass_exit[st] || j->out.matched || j->out.san.found)
+            oc->kind = OUT_EXIT; /* a sanitizer's report fails the run whatever its status */
         else
             oc->kind = OUT_PASS;
     }
+    oc->sanitizer = oc->kind != OUT_PASS && oc->kind != OUT_HANG && j->out.san.found;
     /* "failed by its output" only when the status alone would have passed */
     oc->fail_on = oc->kind == OUT_EXIT && j->out.matched && cfg->pass_exit[oc->code];
 }
@@ -216,6 +217,15 @@ uint64_t campaign_signature(const struct job *j, const struct outcome *oc)
     if (pair)
         extra = wedge_mix(extra, pair);
     const char *line = oc->fail_on ? j->out.match : j->out.last;
+    char san[SAN_FRAMES * 96 + 128];
+    if (oc->sanitizer) {
+        /* the sanitizer's finding and first frames: its last line carries a pid */
+        const struct san_report *s = &j->out.san;
+        int n = snprintf(san, sizeof san, "%s %s", s->f.tool, s->f.kind);
+        for (unsigned i = 0; i < s->f.nframes && n > 0 && (size_t)n < sizeof san; i++)
+            n += snprintf(san + n, sizeof san - (size_t)n, " %s", s->f.frames[i]);
+        line = san;
+    }
     return wedge_failure_signature((int)oc->kind, oc->code, line, extra);
 }
 
@@ -267,6 +277,40 @@ static void tick(void *ctx)
                     left < 0 && c->cfg->time_budget_us ? 0 : left);
 }
 
+/* The first run came back without the shim's mark: say why, as far as the run tells.
+ * (Static binaries and setuid programs were refused before the first run.) */
+static void shim_not_loaded(const struct wedge_config *cfg, const struct job *j)
+{
+    char *tail = output_tail_lines(&j->out, 40);
+    const char *first = NULL;
+    size_t len = 0;
+    /* a runtime that refused to start says so in its first lines: "==123==ASan runtime does
+     * not come first in initial library list", "ERROR: ld.so: object ... cannot be
+     * preloaded" */
+    for (char *line = tail; line && *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if ((n > 2 && line[0] == '=' && line[1] == '=') || memmem(line, n, "ld.so", 5) ||
+            memmem(line, n, "Sanitizer", 9)) {
+            first = line;
+            len = n;
+            break;
+        }
+        line += n + (nl ? 1 : 0);
+    }
+    if (first)
+        usage_error("the shim did not load into %s: the program refused to start with it: %.*s",
+                    cfg->argv[0], (int)(len > 300 ? 300 : len), first);
+    else if (cfg->san.flags)
+        usage_error("the shim did not load into %s (a %s build): its sanitizer runtime kept "
+                    "wedge from starting (no message)", cfg->argv[0], san_names(cfg->san.flags));
+    else
+        usage_error("the shim did not load into %s: LD_PRELOAD was cleared or replaced before "
+                    "the program started (a wrapper that resets the environment?) or it "
+                    "re-executed itself without it", cfg->argv[0]);
+    free(tail);
+}
+
 static int run_done(void *ctx, struct job *j)
 {
     struct campaign *c = ctx;
@@ -277,8 +321,7 @@ static int run_done(void *ctx, struct job *j)
         /* Without the shim every run is a plain rerun: say so instead of "no failure". */
         if (!(atomic_load(&h->flags) & WEDGE_RUN_ATTACHED)) {
             progress_clear();
-            usage_error("the shim did not load into %s (static binary? LD_PRELOAD cleared?)",
-                        cfg->argv[0]);
+            shim_not_loaded(cfg, j);
             return -1;
         }
         c->attach_checked = 1;
@@ -354,7 +397,11 @@ static int run_done(void *ctx, struct job *j)
     r->exact = h && j->tok.mode == WEDGE_MODE_SERIAL &&
                !(atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT);
     r->replay = shell_quote_command(cfg, j->token);
-    r->last_line = strdup(oc.fail_on ? j->out.match : j->out.last);
+    char sum[256];
+    const char *finding = oc.sanitizer ? san_summary(&j->out.san, sum, sizeof sum) : NULL;
+    r->last_line = strdup(finding ? finding : oc.fail_on ? j->out.match : j->out.last);
+    if (oc.sanitizer)
+        r->san = j->out.san.f; /* the finding, for the JSON */
     int is_new;
     r->group = group_of(s, r->signature, s->nrepros - 1, &is_new);
 

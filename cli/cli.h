@@ -33,6 +33,39 @@ enum wedge_progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
 #define DEFAULT_TIMEOUT_US 10000000ull
 #define DEFAULT_OUT "wedge-out"
 
+/* sanitizer.c: sanitizer runtimes of the program, and a sanitizer's report in a run's output */
+#define SAN_ASAN 1u
+#define SAN_HWASAN 2u
+#define SAN_TSAN 4u
+#define SAN_LSAN 8u
+#define SAN_UBSAN 16u
+struct san_info {
+    unsigned flags;              /* SAN_* found */
+    int linked_in;               /* a runtime is linked into the executable (clang's default) */
+    char preload[64];            /* a shared runtime that owns malloc: preload it first */
+};
+void san_detect(const char *path, struct san_info *si);
+const char *san_names(unsigned flags); /* "ASan+UBSan"; static buffer */
+#define SAN_FRAMES 3
+struct san_finding {
+    char tool[40];               /* "AddressSanitizer" */
+    char kind[64];               /* "heap-use-after-free", "data race", "undefined-behavior" */
+    char frames[SAN_FRAMES][96]; /* first frames of its first stack, runtime frames skipped */
+    unsigned nframes;
+};
+struct san_report {
+    int found;                   /* a report's header was seen */
+    int stack_done, text_done;
+    struct san_finding f;
+    char ubsan_line[256];        /* UBSan's "file:line: runtime error: ..." before its summary */
+    char text[6144];             /* the report's lines, from its header to its SUMMARY */
+    size_t len;
+};
+/* Feed one line (without its newline) of a run's output. */
+void san_line(struct san_report *s, const char *line, size_t n);
+/* "AddressSanitizer: heap-use-after-free in worker", or NULL if no report was seen. */
+const char *san_summary(const struct san_report *s, char *buf, size_t len);
+
 struct wedge_config {
     enum wedge_command cmd;
     uint64_t runs;
@@ -68,6 +101,9 @@ struct wedge_config {
     const char *sites;           /* replay --sites: WEDGE_SITES for the runs, NULL: all */
     const char *steps;           /* replay --steps: WEDGE_STEPS for the runs, NULL: all */
     const char *timeline_path;   /* replay --timeline: HTML page of the first replay */
+    struct san_info san;         /* sanitizer runtimes of PROGRAM (target.c) */
+    char *san_env;               /* ASAN_OPTIONS for the runs (wedge's defaults, then the
+                                    user's), NULL: the environment's as it is */
 };
 
 /* options.c */
@@ -80,6 +116,8 @@ void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* target.c: returns 0, or prints "wedge: ..." and returns -1 */
 int target_resolve(struct wedge_config *cfg);
 int target_find_shim(struct wedge_config *cfg);
+/* Sanitizer runtimes of cfg->program (called by target_resolve for ELF programs). */
+int target_sanitizers(struct wedge_config *cfg);
 int target_check_out_dir(const char *dir);
 
 /* shm.c */
@@ -109,6 +147,7 @@ struct output {
     int matched;
     const regex_t *fail_on;
     int tee_fd;                  /* >= 0: copy the output there as it streams (replay) */
+    struct san_report san;       /* a sanitizer's report, if the run printed one */
 };
 void output_init(struct output *o, const regex_t *fail_on, int tee_fd);
 void output_feed(struct output *o, const char *buf, size_t n);
@@ -174,6 +213,7 @@ struct outcome {
     int code;
     int fail_on;                 /* output matched --fail-on */
     int deadlock;                /* hang found by the shim, not by the timeout */
+    int sanitizer;               /* a sanitizer reported (the report is in the run's output) */
 };
 
 /* report.c */
@@ -187,6 +227,7 @@ struct repro {
     int exact;
     unsigned group;
     int confirmed;               /* noise: of CONFIRM_RUNS replays, how many failed alike; -1 */
+    struct san_finding san;      /* oc.sanitizer: the sanitizer's finding */
     char *replay;                /* command line */
     char *report_path;
     char *last_line;

@@ -171,8 +171,10 @@ void options_free(struct wedge_config *cfg)
     cfg->fail_on_arg = NULL;
     free(cfg->program);
     free(cfg->shim);
+    free(cfg->san_env);
     cfg->program = NULL;
     cfg->shim = NULL;
+    cfg->san_env = NULL;
 }
 
 static int bad_value(const char *opt, const char *value, const char *why)

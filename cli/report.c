@@ -39,6 +39,17 @@ static void format_duration(char *buf, size_t len, uint64_t us)
         snprintf(buf, len, "%" PRIu64 "us", us);
 }
 
+/* Each line of text as "  | line". */
+static void print_indented(FILE *f, const char *text)
+{
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        fprintf(f, "  | %.*s\n", (int)len, line);
+        line += len + (nl ? 1 : 0);
+    }
+}
+
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us)
 {
     char d[32];
@@ -47,7 +58,9 @@ void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t 
         snprintf(buf, len, "pass");
         break;
     case OUT_EXIT:
-        if (oc->fail_on)
+        if (oc->sanitizer)
+            snprintf(buf, len, "sanitizer report (exit status %d)", oc->code);
+        else if (oc->fail_on)
             snprintf(buf, len, "output matched --fail-on (exit status %d)", oc->code);
         else
             snprintf(buf, len, "exit status %d", oc->code);
@@ -319,6 +332,12 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
         fprintf(f, "matched: %s\n", job->out.match);
     if (conclusion && *conclusion)
         fputs(conclusion, f); /* the conclusion first: what raced, before the details */
+    if (oc->sanitizer) {
+        char sum[256];
+        fprintf(f, "finding: %s\n", san_summary(&job->out.san, sum, sizeof sum));
+        fputs("sanitizer report:\n", f);
+        print_indented(f, job->out.san.text);
+    }
     const struct wedge_shm_header *h = job->shm ? job->shm->hdr : NULL;
     if (h) {
         uint32_t flags = atomic_load(&h->flags);
@@ -356,12 +375,7 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
     char *tail = output_tail_lines(&job->out, TAIL_LINES);
     if (tail && *tail) {
         fprintf(f, "output (last %d lines):\n", TAIL_LINES);
-        for (char *line = tail; *line;) {
-            char *nl = strchr(line, '\n');
-            size_t len = nl ? (size_t)(nl - line) : strlen(line);
-            fprintf(f, "  | %.*s\n", (int)len, line);
-            line += len + (nl ? 1 : 0);
-        }
+        print_indented(f, tail);
     } else {
         fputs("output: (none)\n", f);
     }
@@ -557,6 +571,18 @@ int report_json(const char *path, const struct summary *s)
             fprintf(f, ", \"reason\": \"%s\"", r->oc.deadlock ? "deadlock" : "timeout");
         if (r->oc.fail_on)
             fputs(", \"fail_on\": true", f);
+        if (r->oc.sanitizer) {
+            fputs(", \"sanitizer\": {\"tool\": ", f);
+            report_json_str(f, r->san.tool);
+            fputs(", \"finding\": ", f);
+            report_json_str(f, r->san.kind);
+            fputs(", \"frames\": [", f);
+            for (unsigned k = 0; k < r->san.nframes; k++) {
+                fputs(k ? ", " : "", f);
+                report_json_str(f, r->san.frames[k]);
+            }
+            fputs("]}", f);
+        }
         fprintf(f, "}, \"replay\": ");
         report_json_str(f, r->replay);
         fprintf(f, ", \"signature\": \"%016" PRIx64 "\", \"group\": %u, \"report\": ", r->signature,

@@ -125,6 +125,11 @@ static unsigned capture_stack(uint64_t *out, unsigned max)
     return k;
 }
 
+unsigned wedge_stack_sites(uint64_t *out, unsigned max)
+{
+    return capture_stack(out, max);
+}
+
 struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void *obj,
                                       uint64_t aux, unsigned action, uint32_t action_arg,
                                       int with_stack)
@@ -285,6 +290,7 @@ void wedge_init(void)
         wedge_self.depth++;
         if (wedge_g.memory)
             wedge_mem_init();
+        wedge_sanitizer_init();
         if (wedge_g.serial)
             wedge_serial_init();
         wedge_self.depth--;

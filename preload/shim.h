@@ -188,6 +188,16 @@ WEDGE_HIDDEN void wedge_fork_done(int child);
 /* fork bookkeeping: called in the child after fork returned 0, with its process ordinal. */
 WEDGE_HIDDEN void wedge_after_fork_child(uint32_t child_ordinal);
 
+/* A short stack of sites (innermost first, the shim's own frames skipped); 0 if it cannot be
+ * taken now (a fork in progress). Not signal-safe (libunwind). */
+WEDGE_HIDDEN unsigned wedge_stack_sites(uint64_t *out, unsigned max);
+
+/* sanitizer.c: when a sanitizer runtime owns malloc (ASan, TSan, LSan first in the preload
+ * list), wedge's malloc wrappers are not reached: install the runtime's allocator hooks as
+ * interception points instead.  Called once from init in active runs. */
+WEDGE_HIDDEN void wedge_sanitizer_init(void);
+extern int wedge_sanitizer_runtime WEDGE_HIDDEN;
+
 #include "serial.h"
 #include "memwatch.h"
 
