@@ -30,6 +30,7 @@ struct campaign {
     int shim_error_told;
     int stop;                    /* --stop-after reached */
     int budget_hit;              /* --time-budget reached */
+    int confirming;              /* in the noise confirmation step */
     uint64_t t0;
     struct summary sum;
     size_t repro_cap;
@@ -65,6 +66,8 @@ static void keep_for_explaining(struct campaign *c, const struct repro *r, const
 
 /* After the campaign: replay each unexplained noise group's first token with watching on,
  * and put what it shows into the group's report (file and --json). */
+static int budget_spent(struct campaign *c);
+
 static void explain_pending(struct campaign *c)
 {
     struct summary *s = &c->sum;
@@ -74,7 +77,7 @@ static void explain_pending(struct campaign *c)
         int shown = 0; /* a later reproduction of the group showed it already */
         for (size_t k = 0; k < s->nrepros && !shown; k++)
             shown = s->repros[k].group == p->group && s->repros[k].conclusion_line;
-        if (!shown && !runner_interrupted() && p->none &&
+        if (!shown && !runner_interrupted() && !budget_spent(c) && p->none &&
             explain_by_replays(c->cfg, p->token, p->alike, &x) == 0) {
             printf("group %u explained by %s: %s\n", p->group + 1, x.c.source, x.line);
             fflush(stdout);
@@ -137,16 +140,25 @@ static void learn_length(struct campaign *c)
     c->learned_length = median > PCT_MAX_LENGTH ? PCT_MAX_LENGTH : (uint32_t)median;
 }
 
+/* --time-budget: start no new run after it, confirmation replays included (they are runs
+ * the user waits for too). */
+static int budget_spent(struct campaign *c)
+{
+    if (c->cfg->time_budget_us && now_us() - c->t0 >= c->cfg->time_budget_us) {
+        c->budget_hit = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
 {
     struct campaign *c = ctx;
     const struct wedge_config *cfg = c->cfg;
     if (c->stop || runner_interrupted())
         return -1;
-    if (cfg->time_budget_us && now_us() - c->t0 >= cfg->time_budget_us) {
-        c->budget_hit = 1;
+    if (budget_spent(c))
         return -1;
-    }
     if (c->replay) {
         if (c->started >= cfg->runs)
             return -1;
@@ -546,7 +558,8 @@ static int finish(struct campaign *c, int rc)
         bad = 1;
     int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
     if (rc == 1) {
-        usage_error("interrupted after %" PRIu64 " of %" PRIu64 " runs", s->runs_done,
+        usage_error("interrupted%s after %" PRIu64 " of %" PRIu64 " runs",
+                    c->confirming ? " while confirming reproductions" : "", s->runs_done,
                     s->runs_requested);
         if (!s->nrepros)
             status = WEDGE_EXIT_USAGE;
@@ -565,7 +578,7 @@ static int finish(struct campaign *c, int rc)
 #define CONFIRM_RUNS 8
 
 struct confirm {
-    struct wedge_config *cfg;
+    struct campaign *c;
     struct wedge_token tok;
     uint64_t want_sig, started, fails;
 };
@@ -573,7 +586,7 @@ struct confirm {
 static int confirm_next(void *ctx, uint64_t *index, struct wedge_token *tok)
 {
     struct confirm *k = ctx;
-    if (k->started >= CONFIRM_RUNS)
+    if (k->started >= CONFIRM_RUNS || runner_interrupted() || budget_spent(k->c))
         return -1;
     *index = k->started++;
     *tok = k->tok;
@@ -584,7 +597,7 @@ static int confirm_done(void *ctx, struct job *j)
 {
     struct confirm *k = ctx;
     struct outcome oc;
-    campaign_classify(k->cfg, j, &oc);
+    campaign_classify(k->c->cfg, j, &oc);
     if (oc.kind != OUT_PASS && campaign_signature(j, &oc) == k->want_sig)
         k->fails++;
     return 0;
@@ -603,26 +616,32 @@ static int by_confirmed(const void *a, const void *b)
     return x->run < y->run ? -1 : x->run > y->run;
 }
 
-static void confirm_tokens(struct campaign *c)
+/* Returns what runner_loop returned (1: interrupted); confirmations already made are kept. */
+static int confirm_tokens(struct campaign *c)
 {
     struct summary *s = &c->sum;
     if (c->cfg->baseline || c->cfg->proto.mode != WEDGE_MODE_NOISE || !s->nrepros ||
-        runner_interrupted())
-        return;
+        runner_interrupted() || budget_spent(c))
+        return 0;
     size_t n = s->nrepros < CONFIRM_TOKENS ? s->nrepros : CONFIRM_TOKENS;
     printf("confirming: replaying the first %zu token%s %d times each\n", n, n == 1 ? "" : "s",
            CONFIRM_RUNS);
     fflush(stdout);
-    for (size_t i = 0; i < n; i++) {
-        struct confirm k = { .cfg = c->cfg, .want_sig = s->repros[i].signature };
+    c->confirming = 1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct confirm k = { .c = c, .want_sig = s->repros[i].signature };
         char err[160];
         if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err))
             continue;
         struct runner_params p = { .cfg = c->cfg, .jobs = c->cfg->jobs, .tee = 0 };
         struct runner_ops ops = { confirm_next, confirm_done, confirm_tick };
-        if (runner_loop(&p, &ops, &k) != 0)
-            return;
-        s->repros[i].confirmed = (int)k.fails;
+        rc = runner_loop(&p, &ops, &k);
+        /* A token cut short (interrupt, budget) counts only if all its replays ran. */
+        if (rc == 0 && k.started == CONFIRM_RUNS)
+            s->repros[i].confirmed = (int)k.fails;
+        if (rc == 0 && k.started < CONFIRM_RUNS)
+            break;
     }
     qsort(s->repros, s->nrepros, sizeof *s->repros, by_confirmed);
     for (size_t g = 0; g < s->ngroups; g++)
@@ -631,6 +650,7 @@ static void confirm_tokens(struct campaign *c)
                 s->groups[g].first = i;
                 break;
             }
+    return rc;
 }
 
 int cmd_run(struct wedge_config *cfg)
@@ -672,9 +692,13 @@ int cmd_run(struct wedge_config *cfg)
     c.t0 = now_us();
     int rc = runner_loop(&p, &ops, &c);
     if (rc == 0)
-        confirm_tokens(&c);
-    if (rc == 0)
+        rc = confirm_tokens(&c);
+    /* Explaining replays are runs too: they keep to --time-budget, and an interrupt during
+     * them is the campaign's (explain_pending stops at it, and frees what is pending). */
+    if (rc >= 0)
         explain_pending(&c);
+    if (rc == 0 && runner_interrupted())
+        rc = 1;
     return finish(&c, rc);
 }
 

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int utf8_len(const unsigned char *p);
+
 #define TAIL_LINES 30
 #define WEDGE_JSON_SCHEMA 2 /* 2: reproductions carry a structured "conclusion" */
 #define THREAD_EVENTS 8
@@ -84,26 +86,83 @@ void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t 
     }
 }
 
-/* Shell quoting for copy-paste: bare when safe, else single quotes. */
+/* Bytes that must not reach a terminal or a shell raw: C0 controls and DEL, and (as UTF-8)
+ * C1 controls (a terminal may take U+009B as CSI), line/paragraph separators and bidi
+ * overrides (they reorder what is shown); invalid UTF-8 too.  Returns how many bytes at p
+ * need escaping (0: none, the character at p is printable; its length is in *len). */
+static int unsafe_bytes(const unsigned char *p, int *len)
+{
+    if (*p < 0x20 || *p == 0x7f) {
+        *len = 1;
+        return 1;
+    }
+    int n = utf8_len(p);
+    if (n == 0) {
+        *len = 1;
+        return 1;
+    }
+    *len = n;
+    if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+        return 2; /* U+0080..U+009F */
+    if (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9 ||
+                                                   (p[2] >= 0xaa && p[2] <= 0xae) ||
+                                                   p[2] == 0x8e || p[2] == 0x8f))
+        return 3; /* U+2028, U+2029, U+202A..U+202E, U+200E, U+200F */
+    if (n == 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+        return 3; /* U+2066..U+2069 */
+    return 0;
+}
+
+/* Shell quoting for copy-paste: bare when safe; single quotes for printable text; bash's
+ * $'...' when the argument holds a control byte or another character that must not be shown
+ * raw (a newline would split the replay line, an ESC would drive the terminal), so that the
+ * line stays one line and pasting it into bash gives back the same argv. */
 static void shell_quote(FILE *f, const char *s)
 {
-    int safe = *s != 0;
-    for (const char *p = s; *p; p++)
+    int safe = *s != 0, special = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int len;
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%",
-                    *p)) {
+                    *p))
             safe = 0;
-            break;
-        }
+        if (unsafe_bytes(p, &len))
+            special = 1;
+        p += len;
+    }
     if (safe) {
         fputs(s, f);
         return;
     }
-    fputc('\'', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            fputs("'\\''", f);
-        else
+    if (!special) {
+        fputc('\'', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '\'')
+                fputs("'\\''", f);
+            else
+                fputc(*p, f);
+        }
+        fputc('\'', f);
+        return;
+    }
+    /* Inside $'...' backslash and the quote are escapes, and '!' is written \x21 so that an
+     * interactive shell's history expansion cannot touch it.  \xHH takes at most two hex
+     * digits, so a hex digit after it is read as itself. */
+    fputs("$'", f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int len;
+        int bad = unsafe_bytes(p, &len);
+        if (bad) {
+            for (int k = 0; k < len; k++)
+                fprintf(f, "\\x%02x", p[k]);
+        } else if (*p == '\\' || *p == '\'') {
+            fputc('\\', f);
             fputc(*p, f);
+        } else if (*p == '!') {
+            fputs("\\x21", f);
+        } else {
+            fwrite(p, 1, (size_t)len, f);
+        }
+        p += len;
     }
     fputc('\'', f);
 }
