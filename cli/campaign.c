@@ -96,7 +96,7 @@ static void explain_pending(struct campaign *c)
                     char *t2 = NULL;
                     if (asprintf(&t2, "%.*s%s%s", (int)(at - p->text), p->text, x.text,
                                  at + strlen(p->none)) >= 0) {
-                        report_write_file(c->cfg->out_dir, r->token, t2, &path);
+                        report_write_file(c->cfg->out_dir, r->token, t2, &path, 1);
                         free(path);
                         free(t2);
                     }
@@ -430,8 +430,19 @@ static int run_done(void *ctx, struct job *j)
         snprintf(name, sizeof name, "%s.replay%" PRIu64, r->token, j->index + 1);
     else
         snprintf(name, sizeof name, "%s", r->token);
-    if (text)
-        report_write_file(cfg->out_dir, name, text, &r->report_path);
+    /* A report that cannot be written is said once on stderr (a full disk would otherwise
+     * fill the terminal), counted, and marked in the JSON. */
+    int e = ENOMEM;
+    if (text && report_write_file(cfg->out_dir, name, text, &r->report_path,
+                                  s->nrepros == s->reports_kept + 1) == 0) {
+        s->reports_kept++;
+    } else {
+        if (text)
+            e = errno;
+        else if (s->nrepros == s->reports_kept + 1)
+            usage_error("cannot write report %s/%s.txt: %s", cfg->out_dir, name, strerror(e));
+        r->report_error = strerrordesc_np(e);
+    }
 
     progress_clear();
     if (c->replay) {
@@ -495,9 +506,41 @@ static void print_summary(struct campaign *c)
     if (s->runs_done)
         printf("failure rate: %.2f%% (%zu of %" PRIu64 ")\n",
                100.0 * (double)s->nrepros / (double)s->runs_done, s->nrepros, s->runs_done);
-    if (s->nrepros)
+    if (s->reports_kept == s->nrepros && s->nrepros)
         printf("reports in %s/\n", cfg->out_dir);
+    else if (s->reports_kept)
+        printf("reports in %s/: %zu of %zu (the others could not be written)\n", cfg->out_dir,
+               s->reports_kept, s->nrepros);
     fflush(stdout);
+}
+
+/* Reports of reproductions that could not be written; the first error was said when it
+ * happened.  Returns 1 if none could be kept. */
+static int say_lost_reports(const struct summary *s)
+{
+    size_t lost = s->nrepros - s->reports_kept;
+    if (!lost)
+        return 0;
+    const char *why = "?";
+    for (size_t i = 0; i < s->nrepros; i++)
+        if (s->repros[i].report_error) {
+            why = s->repros[i].report_error;
+            break;
+        }
+    usage_error("%zu of %zu reproduction reports could not be written to %s/ (%s)", lost,
+                s->nrepros, s->cfg->out_dir, why);
+    return s->reports_kept == 0;
+}
+
+/* stdout carries the reports too: a write error there (a full disk) is said; a reader that
+ * stopped reading (EPIPE, e.g. `| head`) chose to. */
+static int stdout_lost(void)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (!ferror(stdout) || e == EPIPE)
+        return 0;
+    usage_error("cannot write standard output: %s", e ? strerror(e) : "write error");
+    return 1;
 }
 
 static void free_summary(struct summary *s)
@@ -564,7 +607,14 @@ static int finish(struct campaign *c, int rc)
         if (!s->nrepros)
             status = WEDGE_EXIT_USAGE;
     }
-    if (bad && !s->nrepros)
+    /* Results that could not be kept (DESIGN.md 1): a --json or --junit report asked for, or
+     * every reproduction's report file.  Then the status is 2, never 0 or 1: the campaign's
+     * verdict did not reach its reader. */
+    if (say_lost_reports(s))
+        bad = 1;
+    if (stdout_lost() && status == WEDGE_EXIT_PASS)
+        bad = 1;
+    if (bad)
         status = WEDGE_EXIT_USAGE;
     free_summary(s);
     return status;

@@ -229,7 +229,8 @@ struct repro {
     int confirmed;               /* noise: of CONFIRM_RUNS replays, how many failed alike; -1 */
     struct san_finding san;      /* oc.sanitizer: the sanitizer's finding */
     char *replay;                /* command line */
-    char *report_path;
+    char *report_path;           /* NULL: the report file could not be written */
+    const char *report_error;    /* why (strerror), when report_path is NULL */
     char *last_line;
     char *conclusion_json;       /* the structured conclusion, NULL: none */
     char *conclusion_line;       /* its one-line form, NULL or "": none */
@@ -244,7 +245,10 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token);
 char *report_text(const struct wedge_config *cfg, const struct job *job,
                   const struct outcome *oc, const char *replay, const char *conclusion);
 void report_json_str(FILE *f, const char *s);
-int report_write_file(const char *dir, const char *name, const char *text, char **path_out);
+/* 0, or -1 with errno set and nothing left on disk (a partial file is removed); `say`: print
+ * "wedge: cannot write report PATH: ERROR". */
+int report_write_file(const char *dir, const char *name, const char *text, char **path_out,
+                      int say);
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us);
 
 struct summary {
@@ -255,6 +259,7 @@ struct summary {
     struct group *groups;
     size_t ngroups;
     double elapsed_s;
+    size_t reports_kept;         /* report files written whole under --out */
     int interrupted;
     const char *stopped;         /* why the campaign ended early, NULL: it did not */
     /* replay */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,7 +204,10 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token)
             fputc(' ', f);
         shell_quote(f, cfg->argv[i]);
     }
-    fclose(f);
+    if (fclose(f) != 0) { /* out of memory: a cut text is no report */
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -441,34 +445,60 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
     free(tail);
     if (h)
         print_interleaving(f, job);
-    fclose(f);
+    if (fclose(f) != 0) { /* out of memory: a cut text is no report */
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
-int report_write_file(const char *dir, const char *name, const char *text, char **path_out)
+/* Remove what a failed write left: a file that exists is a whole report.  Only a regular
+ * file (--json /dev/stdout or a FIFO is not ours to remove). */
+static void unlink_partial(int fd, const char *path)
 {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        unlink(path);
+}
+
+int report_write_file(const char *dir, const char *name, const char *text, char **path_out,
+                      int say)
+{
+    *path_out = NULL;
     char *path;
     if (asprintf(&path, "%s/%s.txt", dir, name) < 0)
         return -1;
     /* open/write/close right away: a Ctrl-C or a crash of wedge later loses nothing */
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        usage_error("cannot write %s: %s", path, strerror(errno));
-        free(path);
-        return -1;
-    }
+    int e = fd < 0 ? errno : 0;
     size_t len = strlen(text), off = 0;
-    while (off < len) {
+    while (fd >= 0 && off < len) {
         ssize_t w = write(fd, text + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            e = w < 0 ? errno : ENOSPC;
             break;
+        }
         off += (size_t)w;
     }
-    close(fd);
+    if (fd >= 0) {
+        if (e)
+            unlink_partial(fd, path);
+        if (close(fd) != 0 && !e) { /* NFS and others report a failed write-back here */
+            e = errno;
+            unlink(path);
+        }
+    }
+    if (e) {
+        if (say)
+            usage_error("cannot write report %s: %s", path, strerror(e));
+        free(path);
+        errno = e;
+        return -1;
+    }
     *path_out = path;
-    return off == len ? 0 : -1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -544,10 +574,20 @@ static FILE *open_report(const char *path)
     return f;
 }
 
+/* Every write is checked here: a full disk shows at the flush, or as the stream's error. */
 static int close_report(FILE *f, const char *path)
 {
-    if (ferror(f) | (fclose(f) != 0)) {
-        usage_error("cannot write %s: %s", path, strerror(errno));
+    int e = 0;
+    if (fflush(f) != 0)
+        e = errno;
+    else if (ferror(f))
+        e = EIO;
+    if (e)
+        unlink_partial(fileno(f), path);
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    if (e) {
+        usage_error("cannot write %s: %s", path, strerror(e));
         return -1;
     }
     return 0;
@@ -612,6 +652,8 @@ int report_json(const char *path, const struct summary *s)
         }
         fputc('}', f);
     }
+    fprintf(f, ",\n  \"reports_kept\": %zu, \"reports_lost\": %zu", s->reports_kept,
+            s->nrepros - s->reports_kept);
     fprintf(f, ",\n  \"interrupted\": %s", s->interrupted ? "true" : "false");
     fprintf(f, ",\n  \"stopped\": ");
     if (s->stopped)
@@ -646,7 +688,12 @@ int report_json(const char *path, const struct summary *s)
         report_json_str(f, r->replay);
         fprintf(f, ", \"signature\": \"%016" PRIx64 "\", \"group\": %u, \"report\": ", r->signature,
                 r->group + 1);
-        report_json_str(f, r->report_path);
+        if (r->report_path) {
+            report_json_str(f, r->report_path);
+        } else { /* the file could not be written: say so, and why */
+            fputs("null, \"report_error\": ", f);
+            report_json_str(f, r->report_error ? r->report_error : "not written");
+        }
         fprintf(f, ", \"last_line\": ");
         report_json_str(f, r->last_line);
         if (r->confirmed >= 0)
@@ -745,7 +792,7 @@ int report_junit(const char *path, const struct summary *s)
         fprintf(f, "\nlast output line: ");
         xml_str(f, r->last_line);
         fprintf(f, "\nreport: ");
-        xml_str(f, r->report_path);
+        xml_str(f, r->report_path ? r->report_path : "(could not be written)");
         fprintf(f, "\n</failure>\n  </testcase>\n");
     }
     if (!s->ngroups) {
