@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -532,13 +533,21 @@ static int say_lost_reports(const struct summary *s)
     return s->reports_kept == 0;
 }
 
-/* stdout carries the reports too: a write error there (a full disk) is said; a reader that
- * stopped reading (EPIPE, e.g. `| head`) chose to. */
+/* stdout carries the reports too: a write error there (a full disk) is said.  On a pipe or
+ * a socket the only error is a reader that stopped reading (EPIPE, e.g. `| head`): its
+ * choice.  The error of an earlier write is gone with its errno: one more byte finds it. */
 static int stdout_lost(void)
 {
     int e = fflush(stdout) != 0 ? errno : 0;
-    if (!ferror(stdout) || e == EPIPE)
+    struct stat st;
+    if (!ferror(stdout) || e == EPIPE ||
+        (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
         return 0;
+    if (!e) {
+        clearerr(stdout);
+        if (fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+            e = errno;
+    }
     usage_error("cannot write standard output: %s", e ? strerror(e) : "write error");
     return 1;
 }

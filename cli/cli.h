@@ -132,6 +132,7 @@ int shm_create(struct wedge_shm_slot *s, unsigned slot);
 void shm_reset(struct wedge_shm_slot *s);
 void shm_destroy(struct wedge_shm_slot *s);
 void shm_destroy_all(void);      /* every slot file still linked (atexit, signals) */
+int shm_janitor(pid_t pid);      /* pid is the process that cleans up after a killed wedge */
 
 /* output capture: a bounded tail plus line-by-line matching (output.c) */
 #define OUT_TAIL 8192u

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -237,10 +238,14 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
         _exit(127);
     }
     setpgid(t, t); /* whichever runs first, the target's group exists before a kill */
-    /* Hold nothing of wedge's: the pipes must close when the run's processes are gone. */
+    /* Hold nothing of wedge's: the pipes must close when the run's processes are gone, and
+     * a mapping of a shared memory file would keep wedge's lock on it (shm.c) alive. */
     if (close_range(0, ~0u, 0) != 0)
         for (int fd = 0; fd < 1024; fd++)
             close(fd);
+    for (unsigned i = 0; i < njobs; i++)
+        if (jobs[i].shm && jobs[i].shm->hdr)
+            munmap(jobs[i].shm->hdr, WEDGE_SHM_SIZE);
 
     int status = 0, ended = 0, stopping = 0;
     struct timespec tick = { 0, 5 * 1000 * 1000 };
@@ -265,8 +270,6 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
         if (sigtimedwait(&set, &si, ended || stopping ? &tick : NULL) == SIGTERM)
             stopping = 1;
     }
-    if (getppid() != wedge) /* wedge is gone: its shared memory files would stay behind */
-        shm_destroy_all();
     if (WIFEXITED(status) || !ended)
         _exit(ended ? WEXITSTATUS(status) : 127);
     /* Die of the same signal, without a core dump of our own. */
@@ -473,7 +476,7 @@ static int final_sweep(void)
         return 0;
     int n = 0, pid;
     while (fscanf(f, "%d", &pid) == 1) {
-        if (symbolize_owns(pid))
+        if (symbolize_owns(pid) || shm_janitor(pid))
             continue;
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,8 +100,49 @@ static int create_locked(char *path, size_t len, unsigned slot)
     return fd;
 }
 
+static pid_t janitor;
+
+int shm_janitor(pid_t pid)
+{
+    return janitor > 0 && pid == janitor;
+}
+
+/* wedge killed by SIGKILL cannot remove its files; a process of its own, started before the
+ * first file, waits for wedge's death (its parent-death signal) and then removes every stale
+ * file, ours among them: their locks died with wedge.  It holds none of wedge's descriptors
+ * (a copy would keep the locks alive).  A fork of single-threaded wedge that never exit()s. */
+static void start_janitor(void)
+{
+    pid_t wedge = getpid();
+    janitor = fork();
+    if (janitor != 0)
+        return; /* fork failure: the next wedge removes the files */
+    setpgid(0, 0); /* the terminal's Ctrl-C is for wedge */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGTSTP, SIG_IGN);
+    if (close_range(0, ~0u, 0) != 0)
+        for (int fd = 0; fd < 1024; fd++)
+            close(fd);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    while (getppid() == wedge) {
+        siginfo_t si;
+        struct timespec t = { 1, 0 }; /* a missed signal is caught by the getppid check */
+        sigtimedwait(&set, &si, &t);
+    }
+    shm_remove_stale();
+    _exit(0);
+}
+
 int shm_create(struct wedge_shm_slot *s, unsigned slot)
 {
+    if (!janitor)
+        start_janitor();
     memset(s, 0, sizeof *s);
     s->fd = -1;
     int fd = -1;
