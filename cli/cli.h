@@ -109,6 +109,7 @@ struct wedge_config {
 /* options.c */
 int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_config *cfg);
 void options_help(FILE *f, enum wedge_command cmd);
+void options_exit_help(FILE *f);
 const char *command_name(enum wedge_command cmd);
 void options_free(struct wedge_config *cfg);
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
