@@ -133,7 +133,8 @@ static void free_child_env(const struct wedge_config *cfg, char **env)
     free(env);
 }
 
-/* Runs in the child between fork and exec: async-signal-safe calls only. */
+/* Runs in the child between vfork and exec (supervise()): system calls only, no memory the
+ * supervisor uses is written (its errno aside), never returns. */
 static void __attribute__((noreturn))
 child_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_t parent)
 {
@@ -228,7 +229,11 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
         _exit(127);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t self = getpid();
-    pid_t t = fork();
+    /* vfork: this process only waits for the exec, and child_exec makes system calls only and
+     * never returns; a fork would copy the page tables for nothing (measured on 1000 runs of
+     * trivial_ok: 2.1-2.6 s of CPU with fork, 1.9-2.0 s with vfork, 1.8-2.2 s before the
+     * supervisor existed). */
+    pid_t t = vfork();
     if (t == 0)
         child_exec(cfg, env, out_w, err_w, self);
     if (t < 0) {
