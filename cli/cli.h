@@ -13,6 +13,7 @@
 #define WEDGE_CLI_H
 
 #include <regex.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -203,6 +204,12 @@ struct runner_params {
  * interrupted by SIGINT/SIGTERM, -1 if done() aborted or a run could not be started. */
 int runner_loop(const struct runner_params *p, const struct runner_ops *ops, void *ctx);
 void runner_kill_all(void);      /* stop-after: kill every running run (not classified) */
+/* In a helper process forked from wedge (a run's supervisor, the shm janitor): its own process
+ * group (the terminal's Ctrl-C is for wedge, which decides), the terminal's signals ignored,
+ * `waited` blocked (taken with sigtimedwait), SIGTERM when wedge dies.  Then the caller checks
+ * getppid() (wedge may have died before the prctl). */
+void helper_process_start(const sigset_t *waited);
+void helper_process_close_all(void); /* every descriptor: hold nothing of wedge's */
 int runner_interrupted(void);
 uint64_t now_us(void);
 

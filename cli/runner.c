@@ -168,6 +168,24 @@ child_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid
     _exit(127);
 }
 
+void helper_process_start(const sigset_t *waited)
+{
+    setpgid(0, 0);
+    sigprocmask(SIG_BLOCK, waited, NULL);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGTSTP, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+void helper_process_close_all(void)
+{
+    if (close_range(0, ~0u, 0) != 0)
+        for (int fd = 0; fd < 1024; fd++)
+            close(fd);
+}
+
 /* SIGKILL every descendant of process `pid` (all its threads' children, recursively);
  * returns how many were signalled.  Killing top-down lets no process fork a new one unseen
  * for long; whatever is forked meanwhile is found on the next round (supervise()). */
@@ -212,19 +230,11 @@ static int kill_descendants(pid_t pid, int depth)
 static void __attribute__((noreturn))
 supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_t wedge)
 {
-    /* Its own group: neither the terminal's signals nor a kill of the target's group reach
-     * it.  Signals it acts on are blocked and taken with sigtimedwait. */
-    setpgid(0, 0);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-    signal(SIGTSTP, SIG_IGN);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    helper_process_start(&set);
     if (getppid() != wedge) /* wedge died before the prctl */
         _exit(127);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -245,9 +255,7 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
     setpgid(t, t); /* whichever runs first, the target's group exists before a kill */
     /* Hold nothing of wedge's: the pipes must close when the run's processes are gone, and
      * a mapping of a shared memory file would keep wedge's lock on it (shm.c) alive. */
-    if (close_range(0, ~0u, 0) != 0)
-        for (int fd = 0; fd < 1024; fd++)
-            close(fd);
+    helper_process_close_all();
     for (unsigned i = 0; i < njobs; i++)
         if (jobs[i].shm && jobs[i].shm->hdr)
             munmap(jobs[i].shm->hdr, WEDGE_SHM_SIZE);

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,19 +116,11 @@ static void start_janitor(void)
     janitor = fork();
     if (janitor != 0)
         return; /* fork failure: the next wedge removes the files */
-    setpgid(0, 0); /* the terminal's Ctrl-C is for wedge */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-    signal(SIGTSTP, SIG_IGN);
-    if (close_range(0, ~0u, 0) != 0)
-        for (int fd = 0; fd < 1024; fd++)
-            close(fd);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    helper_process_start(&set);
+    helper_process_close_all();
     while (getppid() == wedge) {
         siginfo_t si;
         struct timespec t = { 1, 0 }; /* a missed signal is caught by the getppid check */
