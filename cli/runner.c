@@ -262,6 +262,7 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
 
     int status = 0, ended = 0, stopping = 0;
     struct timespec tick = { 0, 5 * 1000 * 1000 };
+    uint64_t give_up = 0;
     for (;;) {
         int st;
         pid_t p;
@@ -273,6 +274,13 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
         if (ended || stopping) {
             if (p < 0 && errno == ECHILD)
                 break; /* nothing of the run is left */
+            /* A process that will not die (stuck in the kernel; no /proc children files):
+             * after 10 s its run is over anyway, and what is left is handed to wedge, a
+             * subreaper that sweeps it up. */
+            if (!give_up)
+                give_up = now_us() + 10000000;
+            else if (ended && now_us() > give_up)
+                break;
             /* The group only while its leader is ours: after the reap its id could be
              * reused; every member is a descendant anyway. */
             if (!ended)

@@ -12,9 +12,9 @@ start=$(date +%s%N)
 run 120 "$WEDGE" run --time-budget 2s -j 2 -q --json budget.json --out reports -- /bin/sh -c "$SLOW"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_rc "failing campaign under --time-budget 2s" 1
-# 2 s of budget, the runs in flight at its end (0.5 s), start-up: far below the 14 s that the
-# confirmation took when it ignored the budget.
-if [ "$took" -lt 6000 ]; then
+# 2 s of budget, the runs in flight at its end (0.5 s), start-up (slow on a loaded machine):
+# far below the 14 s that the confirmation took when it ignored the budget.
+if [ "$took" -lt 9000 ]; then
     pass "--time-budget 2s ended in ${took} ms"
 else
     fail "--time-budget 2s took ${took} ms"
