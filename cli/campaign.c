@@ -675,7 +675,8 @@ static int by_confirmed(const void *a, const void *b)
     return x->run < y->run ? -1 : x->run > y->run;
 }
 
-/* Returns what runner_loop returned (1: interrupted); confirmations already made are kept. */
+/* Returns 1 if interrupted, else 0 (a replay that could not start was said and only leaves
+ * the confirmation short); confirmations already made are kept either way. */
 static int confirm_tokens(struct campaign *c)
 {
     struct summary *s = &c->sum;
@@ -709,7 +710,7 @@ static int confirm_tokens(struct campaign *c)
                 s->groups[g].first = i;
                 break;
             }
-    return rc;
+    return rc == 1;
 }
 
 int cmd_run(struct wedge_config *cfg)
