@@ -254,8 +254,8 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token);
 char *report_text(const struct wedge_config *cfg, const struct job *job,
                   const struct outcome *oc, const char *replay, const char *conclusion);
 void report_json_str(FILE *f, const char *s);
-/* 0, or -1 with errno set and nothing left on disk (a partial file is removed); `say`: print
- * "wedge: cannot write report PATH: ERROR". */
+/* 0, or -1 with errno set and nothing written (a file of that name already there is left as
+ * it was); `say`: print "wedge: cannot write report PATH: ERROR". */
 int report_write_file(const char *dir, const char *name, const char *text, char **path_out,
                       int say);
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us);

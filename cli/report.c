@@ -465,11 +465,18 @@ int report_write_file(const char *dir, const char *name, const char *text, char 
                       int say)
 {
     *path_out = NULL;
-    char *path;
+    char *path, *tmp;
     if (asprintf(&path, "%s/%s.txt", dir, name) < 0)
         return -1;
+    /* Written under a hidden name and renamed into place: a report file that exists is whole,
+     * even if wedge is killed while writing, and rewriting one (explained by later replays)
+     * keeps the old one if the new one does not fit. */
+    if (asprintf(&tmp, "%s/.%s.txt.partial", dir, name) < 0) {
+        free(path);
+        return -1;
+    }
     /* open/write/close right away: a Ctrl-C or a crash of wedge later loses nothing */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int e = fd < 0 ? errno : 0;
     size_t len = strlen(text), off = 0;
     while (fd >= 0 && off < len) {
@@ -482,21 +489,22 @@ int report_write_file(const char *dir, const char *name, const char *text, char 
         }
         off += (size_t)w;
     }
-    if (fd >= 0) {
-        if (e)
-            unlink_partial(fd, path);
-        if (close(fd) != 0 && !e) { /* NFS and others report a failed write-back here */
-            e = errno;
-            unlink(path);
-        }
-    }
+    /* NFS and others report a failed write-back only at close */
+    if (fd >= 0 && close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
     if (e) {
+        if (fd >= 0)
+            unlink(tmp);
         if (say)
             usage_error("cannot write report %s: %s", path, strerror(e));
         free(path);
+        free(tmp);
         errno = e;
         return -1;
     }
+    free(tmp);
     *path_out = path;
     return 0;
 }

@@ -46,7 +46,7 @@ if [ -f "$kept" ] && grep -q '^replay: ' "$kept" && grep -q '^output' "$kept"; t
 else
     fail "the kept report $kept is missing or cut"
 fi
-n=$(ls "$MNT/out" | wc -l)
+n=$(ls -A "$MNT/out" | wc -l)
 if [ "$n" -eq 1 ]; then pass "no partial report left"; else fail "$n files in --out (want 1)"; ls -la "$MNT/out"; fi
 rm -rf "$MNT/out" "$MNT/started" "$MNT/fill"
 
@@ -62,7 +62,7 @@ expect_rc "no report kept" 2
 expect_output "no report kept: says so" "3 of 3 reproduction reports could not be written"
 if grep -q "reports in" "$OUT"; then fail "summary claims reports in DIR"; show_output; else pass "summary makes no claim of reports"; fi
 expect_json "JSON: none kept" none.json "j['reports_kept'] == 0 and all(r['report'] is None for r in j['reproductions'])"
-n=$(ls "$MNT/out" | wc -l)
+n=$(ls -A "$MNT/out" | wc -l)
 if [ "$n" -eq 0 ]; then pass "no empty or cut report left"; else fail "$n files left in --out"; fi
 rm -f "$MNT/fill"
 
