@@ -485,11 +485,20 @@ int serial_block(struct sthread *self, unsigned kind, const void *obj, uint64_t 
     serial_reschedule(self, kind, 0, site, obj, 1);
     wedge_set_running();
     self->wait_obj = NULL;
+    if (self->woke == W_CANCEL) {
+        /* a condition wait takes its mutex back before the cleanup handlers run (POSIX):
+         * it acts itself; any other wait acts here, and with cancellation disabled the
+         * wake-up is spurious (callers wait again) */
+        if (kind == WEDGE_EV_COND_WAIT)
+            return W_CANCEL;
+        serial_cancel_point();
+    }
     return self->woke == W_TIMEOUT ? W_TIMEOUT : W_WOKEN;
 }
 
 int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site)
 {
+again:
     self->state = T_SLEEPING;
     self->wait_kind = WEDGE_EV_SLEEP;
     self->wait_obj = NULL;
@@ -501,6 +510,15 @@ int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site)
     serial_reschedule(self, WEDGE_EV_SLEEP, 1, site, NULL,
                       (uint64_t)(deadline - atomic_load(&S.vtime)) / 1000u);
     wedge_set_running();
+    if (self->woke == W_CANCEL) {
+        serial_cancel_point();
+        /* cancellation disabled: sleep on until the deadline */
+        serial_lock();
+        serial_ensure_token(self);
+        if (atomic_load(&S.vtime) < deadline)
+            goto again;
+        serial_unlock();
+    }
     return 0;
 }
 
@@ -701,6 +719,19 @@ static void start_watchdog(void)
 /* ------------------------------------------------------------------------------------------ */
 /* threads */
 
+/* A thread cancelled (or ended by pthread_exit) unwinds through the trampoline after its own
+ * cleanup handlers ran, and never returns to it: end it here as if its routine had returned,
+ * so that its joiners wake and the token moves on.  wedge_serial_exit has done so already. */
+static void trampoline_unwound(void *p)
+{
+    (void)p;
+    if (wedge_self.exiting)
+        return;
+    wedge_self.depth = 1; /* unwound out of the middle of a wrapper, maybe */
+    wedge_serial_thread_end(0);
+    wedge_self.depth = 0;
+}
+
 static void *trampoline(void *p)
 {
     struct sthread *t = p;
@@ -719,7 +750,10 @@ static void *trampoline(void *p)
     void *(*fn)(void *) = t->fn;
     void *arg = t->arg;
     wedge_self.depth--;
-    void *ret = fn(arg);
+    void *ret;
+    pthread_cleanup_push(trampoline_unwound, NULL);
+    ret = fn(arg);
+    pthread_cleanup_pop(0);
     if (!wedge_self.exiting) {
         wedge_self.depth++;
         wedge_serial_thread_end(0);
@@ -835,7 +869,7 @@ int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(v
     return 0;
 }
 
-static struct sthread *find_thread(pthread_t pt)
+struct sthread *serial_find_thread(pthread_t pt)
 {
     for (int i = 0; i < S.hi; i++) {
         struct sthread *t = &S.t[i];
@@ -849,13 +883,15 @@ int wedge_serial_join(pthread_t pt, void **ret, const struct timespec *abstime, 
                       uint64_t site)
 {
     serial_sched_point(WEDGE_EV_JOIN, site, (void *)pt, 0, 0);
+    if (!try_only)
+        serial_cancel_point();
     struct sthread *self = serial_me();
     int64_t deadline = 0;
     if (abstime && (deadline = serial_deadline(CLOCK_REALTIME, abstime)) < 0)
         return EINVAL;
     serial_lock();
     serial_ensure_token(self);
-    struct sthread *t = find_thread(pt);
+    struct sthread *t = serial_find_thread(pt);
     if (!t) {
         /* a thread the scheduler does not know: wait for it outside the model */
         serial_unlock();
@@ -900,7 +936,7 @@ int wedge_serial_detach(pthread_t pt, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_DETACH, site, (void *)pt, 0, 0);
     serial_lock();
-    struct sthread *t = find_thread(pt);
+    struct sthread *t = serial_find_thread(pt);
     if (t) {
         if (t->state == T_EXITED)
             t->state = T_FREE;

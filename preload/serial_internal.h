@@ -30,7 +30,7 @@ enum sthread_state {
     T_EXITED,    /* finished; the slot waits for join (or is freed if detached) */
 };
 
-enum { W_NONE = 0, W_WOKEN, W_TIMEOUT };
+enum { W_NONE = 0, W_WOKEN, W_TIMEOUT, W_CANCEL /* woken by pthread_cancel */ };
 
 struct sthread {
     _Atomic uint32_t park;      /* futex word: bumped when handed the token */
@@ -46,6 +46,7 @@ struct sthread {
     int in_call;                /* holder in a short outside call (read/write), token kept */
     int wd_lost;                /* the watchdog moved its token: say so at its next event */
     int has_pt, detached;
+    int cancel_async;           /* asked for asynchronous cancellation: any wait ends on a cancel */
     int32_t tid;
     uint64_t cond_waits;        /* condition waits so far: index of the spurious-wakeup stream */
     pthread_t pt;
@@ -94,6 +95,12 @@ WEDGE_HIDDEN void serial_real_abstime(clockid_t clock, const struct timespec *ab
 WEDGE_HIDDEN int64_t serial_real_ns(clockid_t clock);
 /* Virtual deadline (ns since start) of an absolute time on clock; -1 if abstime is invalid. */
 WEDGE_HIDDEN int64_t serial_deadline(clockid_t clock, const struct timespec *abstime);
+
+WEDGE_HIDDEN struct sthread *serial_find_thread(pthread_t pt);
+/* A cancellation point, token held, lock not held: glibc's own pthread_testcancel acts on a
+ * pending request (cleanup handlers, then the trampoline's handler ends the thread); returns
+ * if there is none or cancellation is disabled. */
+WEDGE_HIDDEN void serial_cancel_point(void);
 
 static inline int serial_index(const struct sthread *t) { return (int)(t - S.t); }
 

@@ -30,12 +30,13 @@ static int mutex_pshared(const pthread_mutex_t *m)
 }
 
 /* A semaphore shared between processes may be posted by another process, which the model
- * does not see: glibc's new_sem has `private` (FUTEX_PRIVATE 128 or FUTEX_SHARED 0) at 8. */
+ * does not see: glibc's new_sem has `private` at 8, FUTEX_PRIVATE (LLL_PRIVATE, 0) or
+ * FUTEX_SHARED (LLL_SHARED, 128) (sem_init.c; measured: sem_init(s, 0, 0) leaves 0). */
 static int sem_pshared(const sem_t *s)
 {
     unsigned priv;
     memcpy(&priv, (const char *)s + 8, sizeof priv);
-    return priv == 0;
+    return priv != 0;
 }
 
 /* Try-until-available: the common shape of every lock and semaphore wait.  try_op returns 0
@@ -186,6 +187,8 @@ static int sem_try(void *s)
 int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_SEM_WAIT, site, s, try_only, 0);
+    if (!try_only)
+        serial_cancel_point();
     int r;
     if (sem_pshared(s) && !try_only) {
         struct timespec real;
@@ -236,6 +239,7 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
                            const struct timespec *abstime, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_COND_WAIT, site, c, 0, 0);
+    serial_cancel_point(); /* a request made meanwhile: acted on with the mutex held */
     /* pthread_cond_timedwait measures against the clock chosen at pthread_cond_init */
     if (abstime && clock == CLOCK_REALTIME && (c->__data.__wrefs & GLIBC_COND_CLOCK_MONOTONIC))
         clock = CLOCK_MONOTONIC;
@@ -267,6 +271,8 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
             break;
     if (r)
         return r;
+    if (w == W_CANCEL)
+        serial_cancel_point(); /* mutex held again, as POSIX wants for the cleanup handlers */
     return w == W_TIMEOUT ? ETIMEDOUT : 0;
 }
 
@@ -416,6 +422,7 @@ int wedge_serial_sleep(clockid_t clock, int flags, const struct timespec *req, u
 {
     if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000L || req->tv_sec < 0)
         return EINVAL;
+    serial_cancel_point();
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);

@@ -87,6 +87,8 @@ enum wedge_event_kind {
     WEDGE_EV_LOST_UPDATE,
     WEDGE_EV_WAKE,       /* serial: a blocked thread became runnable */
     WEDGE_EV_BLOCKING_CALL, /* serial: gave the token up around a call outside the model */
+    WEDGE_EV_CANCEL,     /* pthread_cancel (obj: the target's pthread_t) */
+    WEDGE_EV_TESTCANCEL, /* pthread_testcancel */
     WEDGE_EV_KIND_COUNT
 };
 
