@@ -15,7 +15,7 @@
 #include "shim.h"
 #include "strategy.h"
 
-#define SERIAL_MAX_THREADS 256
+#define SERIAL_MAX_THREADS ((int)WEDGE_SERIAL_MAX_THREADS)
 #define SERIAL_NONE (-1)
 
 enum sthread_state {
@@ -71,6 +71,9 @@ struct serial_state {
     int wd_started, wd_quit;
     const struct wedge_strategy *strat;
     _Alignas(16) unsigned char strat_state[WEDGE_STRATEGY_STATE_MAX];
+    /* pick()'s candidates: here, not on the stack (threads may have small stacks) */
+    struct wedge_cand cand[SERIAL_MAX_THREADS];
+    int cand_slot[SERIAL_MAX_THREADS];
     struct sthread t[SERIAL_MAX_THREADS];
 };
 
@@ -88,6 +91,7 @@ WEDGE_HIDDEN int serial_block(struct sthread *self, unsigned kind, const void *o
                               int timed, int64_t deadline);
 WEDGE_HIDDEN int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site);
 WEDGE_HIDDEN void serial_wake_obj(const void *obj, int all);
+WEDGE_HIDDEN void serial_wake_some(const void *obj, int n);
 WEDGE_HIDDEN int serial_sleep_for_real(struct sthread *self, int64_t deadline);
 /* An absolute time on a virtual clock as the kernel's clock sees it (for real timed calls). */
 WEDGE_HIDDEN void serial_real_abstime(clockid_t clock, const struct timespec *abstime,

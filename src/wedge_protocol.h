@@ -33,7 +33,10 @@
                                            shared (up to its widest), not a seeded share of
                                            them: the CLI's explaining replays */
 
-#define WEDGE_MAX_THREADS 256u     /* thread slots, across all processes of one run */
+#define WEDGE_MAX_THREADS 256u     /* trace slots, across all processes of one run: threads
+                                      past them run and are scheduled, untraced (RING_FULL) */
+#define WEDGE_SERIAL_MAX_THREADS 4096u /* serial mode: threads alive at once in one process
+                                          (past it, WEDGE_RUN_LIMIT) */
 #define WEDGE_RING_EVENTS 128u     /* per-thread ring, power of two */
 #define WEDGE_MAX_MODULES 96u
 #define WEDGE_MAX_PROCS 64u
@@ -167,6 +170,8 @@ struct wedge_proc {
 #define WEDGE_RUN_EXECED        0x0020u
 #define WEDGE_RUN_SHIM_ERROR    0x0040u /* message says what went wrong inside the shim */
 #define WEDGE_RUN_RING_FULL     0x0080u /* more threads than slots: some went untraced */
+#define WEDGE_RUN_LIMIT         0x0100u /* a limit of wedge ended the run (message says which):
+                                           it says nothing about the program, never a failure */
 
 struct wedge_lost_update {
     uint64_t addr;
