@@ -204,6 +204,8 @@ struct wedge_shm_header {
     _Atomic uint64_t traps;        /* trapped memory accesses */
     _Atomic uint64_t steps;        /* serial: scheduling points of the first process */
     _Atomic uint64_t trace_hash;   /* serial: hash over the decisions of the first process */
+    _Atomic uint64_t peer_sleep_us; /* noise: injected sleep and rendezvous waits of the run's */
+    _Atomic uint64_t peer_rdv_us;   /*  single-threaded processes, against one run budget */
     _Atomic uint32_t module_lock;  /* spin lock for appending to modules[] */
     _Atomic uint32_t message_lock;
     char message[WEDGE_MESSAGE_LEN]; /* deadlock description, shim error */
