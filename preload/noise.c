@@ -121,9 +121,9 @@ static _Atomic uint64_t rdv_spent_us; /* time this process waited at rendezvous 
  *  - a process with a second thread: per-process budgets, as ever;
  *  - a single-threaded process that shares state with its run's other processes (a forked
  *    child still running its parent's program; one that locks or syncs a file, as SQLite
- *    workers do): one budget for all of them together, in the run's shared memory (the
- *    per-process budget without it), so the cost of a run no longer grows with the number
- *    of processes;
+ *    workers do): delays at its I/O only, from one budget for all of them together in the
+ *    run's shared memory (the per-process budget without it), so the cost of a run no
+ *    longer grows with the number of processes;
  *  - any other single-threaded process: nothing to interleave, no delays at all.
  * Budgets of the shared class: what three processes had each, the shape of the multi-process
  * stories (job_claim_sqlite's three workers). */
@@ -138,6 +138,14 @@ static int noise_class(void)
     if (atomic_load_explicit(&wedge_g.next_thread_ordinal, memory_order_relaxed) > 1)
         return NOISE_THREADS;
     return shares_with_peers ? NOISE_PEERS : NOISE_ALONE;
+}
+
+/* A single-threaded process meets the others of its run only in its I/O: the points worth a
+ * delay there (its malloc calls, hundreds in a shell, are not). */
+static int io_kind(unsigned kind)
+{
+    return kind == WEDGE_EV_READ || kind == WEDGE_EV_WRITE || kind == WEDGE_EV_FSYNC ||
+           kind == WEDGE_EV_FCNTL_LOCK || kind == WEDGE_EV_FORK;
 }
 
 /* Charge `us` to the budget of the caller's class; returns how much of it may be spent. */
@@ -244,8 +252,8 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
         action = WEDGE_ACT_NONE;
     else if (wedge_g.rendezvous_us && rdv_waiting(site))
         action = WEDGE_ACT_RENDEZVOUS; /* we may be the peer someone waits for */
-    else if (noise_class() == NOISE_ALONE)
-        action = WEDGE_ACT_NONE; /* nobody to interleave with (see noise_class) */
+    else if (noise_class() == NOISE_ALONE || (noise_class() == NOISE_PEERS && !io_kind(kind)))
+        action = WEDGE_ACT_NONE; /* nobody to interleave with here (see noise_class) */
     else
         action = wedge_noise_decide(h, &arg);
     /* The malloc family is chatty: record it only where wedge acted, so that the ring keeps
