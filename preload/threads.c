@@ -22,6 +22,17 @@ static void thread_done(void)
     wedge_self.exiting = 1;
 }
 
+/* A cancelled thread unwinds through the trampoline and never returns to it. */
+static void trampoline_unwound(void *p)
+{
+    (void)p;
+    if (wedge_g.active && !wedge_self.exiting) {
+        wedge_self.depth = 1;
+        thread_done();
+        wedge_self.depth = 0;
+    }
+}
+
 static void *trampoline(void *p)
 {
     struct start st = *(struct start *)p;
@@ -34,7 +45,10 @@ static void *trampoline(void *p)
         wedge_noise_thread_start(wedge_site_of((const void *)st.fn));
         wedge_self.depth--;
     }
-    void *ret = st.fn(st.arg);
+    void *ret;
+    pthread_cleanup_push(trampoline_unwound, NULL);
+    ret = st.fn(st.arg);
+    pthread_cleanup_pop(0);
     if (wedge_g.active && !wedge_self.exiting) {
         wedge_self.depth++;
         thread_done();
