@@ -192,7 +192,10 @@ void campaign_classify(const struct wedge_config *cfg, const struct job *j, stru
 {
     uint32_t flags = j->shm ? atomic_load(&j->shm->hdr->flags) : 0;
     memset(oc, 0, sizeof *oc);
-    if (j->timed_out) {
+    if (flags & WEDGE_RUN_LIMIT) {
+        /* a limit of wedge ended the run, not the program (the shim's note says which) */
+        oc->kind = OUT_PASS;
+    } else if (j->timed_out) {
         oc->kind = OUT_HANG;
     } else if (flags & WEDGE_RUN_DEADLOCK) {
         oc->kind = OUT_HANG;
