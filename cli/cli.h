@@ -105,6 +105,7 @@ struct wedge_config {
     struct san_info san;         /* sanitizer runtimes of PROGRAM (target.c) */
     char *san_env;               /* ASAN_OPTIONS for the runs (wedge's defaults, then the
                                     user's), NULL: the environment's as it is */
+    int fork_server;             /* 1: runs forked by a fork server where it can (forksrv.c) */
 };
 
 /* options.c */
@@ -182,6 +183,7 @@ struct job {
     struct wedge_shm_slot *shm;
     struct hang_thread *hang;    /* WEDGE_MAX_THREADS entries, filled on timeout */
     int hang_valid;
+    int via_server;              /* forked by the slot's fork server (not our child) */
 };
 
 struct runner;
@@ -212,6 +214,22 @@ void helper_process_start(const sigset_t *waited);
 void helper_process_close_all(void); /* every descriptor: hold nothing of wedge's */
 int runner_interrupted(void);
 uint64_t now_us(void);
+
+/* Exec the slot's fork server with ctl_fd (inherited) named in WEDGE_FORKSRV (runner.c). */
+pid_t runner_spawn_server(const struct wedge_config *cfg, const struct job *j, int ctl_fd);
+
+/* forksrv.c: the runner's side of the fork server.  forksrv_run returns 0 when the server
+ * forked the run (j->pid set), 1 when the run must be exec'd (fork server off). */
+int forksrv_enabled(const struct wedge_config *cfg);
+void forksrv_setup(unsigned njobs);
+void forksrv_shutdown(void);
+int forksrv_run(const struct wedge_config *cfg, struct job *j, int out_w, const char *mark);
+void forksrv_poll(struct job *j);      /* the run's EXITED, if it came */
+void forksrv_after_run(struct job *j); /* a program that execs at once: off */
+int forksrv_fd(unsigned slot);
+int forksrv_is_server(pid_t pid);
+void forksrv_reaped(pid_t pid);
+uint64_t forksrv_forked(void);         /* runs forked by a server so far */
 
 /* outcome classification (campaign.c) */
 enum outcome_kind { OUT_PASS = 0, OUT_EXIT = 1, OUT_SIGNAL = 2, OUT_HANG = 3, OUT_LOST_UPDATE = 4 };

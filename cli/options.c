@@ -35,6 +35,8 @@ enum opt_id {
     OPT_SITES,
     OPT_TIMELINE,
     OPT_STEPS,
+    OPT_FORK_SERVER,
+    OPT_NO_FORK_SERVER,
 };
 
 #define R CMD_RUN
@@ -80,6 +82,10 @@ static const struct opt_desc opt_table[] = {
                                      "minimize)", NULL },
     { "timeline", OPT_TIMELINE, "FILE", P, "write the first replay's interleaving as a "
                                            "self-contained HTML page", NULL },
+    { "fork-server", OPT_FORK_SERVER, NULL, R | P | M, "fork each run from a copy of the "
+                                                       "program stopped at main", NULL },
+    { "no-fork-server", OPT_NO_FORK_SERVER, NULL, R | P | M, "exec the program once per run "
+                                                             "(default)", NULL },
     { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
     { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)", NULL },
     { "help", OPT_HELP, NULL, R | P | M, "this help", NULL },
@@ -260,6 +266,10 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
     cfg->shard_k = cfg->shard_n = 1;
     cfg->progress = PROGRESS_AUTO;
     cfg->proto.version = 1;
+    /* Opt-in for now (WEDGE_FORK_SERVER=1 or --fork-server): a run forked by a server has no
+     * supervisor, so after a SIGKILL of wedge its daemons outlive it (e2e.fault.sigkill). */
+    const char *fs = getenv(WEDGE_ENV_FORK_SERVER);
+    cfg->fork_server = fs && strcmp(fs, "1") == 0;
 
     /* The program's own arguments start after "--"; getopt must never see them (they may
      * look like our options), so the option parser only gets argv up to the "--". */
@@ -397,6 +407,12 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
             break;
         case OPT_BASELINE:
             cfg->baseline = 1;
+            break;
+        case OPT_FORK_SERVER:
+            cfg->fork_server = 1;
+            break;
+        case OPT_NO_FORK_SERVER:
+            cfg->fork_server = 0;
             break;
         case OPT_SITES:
             for (const char *p = optarg; *p; p++)

@@ -643,6 +643,7 @@ int report_json(const char *path, const struct summary *s)
     fprintf(f, "],\n  \"runs\": %" PRIu64 ",\n  \"runs_requested\": %" PRIu64
                ",\n  \"passed\": %" PRIu64,
             s->runs_done, s->runs_requested, s->passed);
+    fprintf(f, ",\n  \"forked_runs\": %" PRIu64, forksrv_forked()); /* by a fork server */
     if (cfg->cmd == CMD_RUN && cfg->shard_n > 1)
         fprintf(f, ",\n  \"shard\": \"%u/%u\"", cfg->shard_k, cfg->shard_n);
     if (cfg->cmd == CMD_REPLAY) {

@@ -64,7 +64,7 @@ static char *env_entry(const char *name, const char *value)
 
 /* The child's environment: ours without any wedge protocol variables of an outer wedge,
  * plus this run's.  Built in the parent (the child may not allocate after fork). */
-static char **child_env(const struct wedge_config *cfg, const struct job *j)
+static char **child_env(const struct wedge_config *cfg, const struct job *j, int srv_fd)
 {
     size_t n = 0;
     for (char **e = environ; *e; e++)
@@ -84,6 +84,7 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
             continue; /* cfg->san_env is the user's ASAN_OPTIONS with wedge's defaults first */
         if (strncmp(*e, WEDGE_ENV_SHM "=", sizeof WEDGE_ENV_SHM) == 0 ||
             strncmp(*e, WEDGE_ENV_TOKEN "=", sizeof WEDGE_ENV_TOKEN) == 0 ||
+            strncmp(*e, WEDGE_ENV_FORKSRV "=", sizeof WEDGE_ENV_FORKSRV) == 0 ||
             strncmp(*e, WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0 ||
             strncmp(*e, RUN_MARK "=", sizeof RUN_MARK) == 0)
             continue;
@@ -93,7 +94,10 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
         env[k++] = cfg->san_env; /* not freed per run: it belongs to cfg */
     /* Our own mark, in baseline runs too: it tells which run an orphan belongs to. */
     char *mark;
-    if (asprintf(&mark, RUN_MARK "=%d.%u.%" PRIu64, (int)getpid(), j->slot, j->index) < 0) {
+    /* A fork server's mark names no run: what it forks belongs to the slot's current run. */
+    if ((srv_fd >= 0 ? asprintf(&mark, RUN_MARK "=%d.%u.server", (int)getpid(), j->slot)
+                     : asprintf(&mark, RUN_MARK "=%d.%u.%" PRIu64, (int)getpid(), j->slot,
+                                j->index)) < 0) {
         free(env);
         return NULL;
     }
@@ -107,11 +111,18 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
                      old_preload ? old_preload : "") < 0)
             pre = NULL;
         env[k++] = pre;
-        env[k++] = env_entry(WEDGE_ENV_SHM, j->shm->path);
-        env[k++] = env_entry(WEDGE_ENV_TOKEN, j->token);
-        for (size_t i = k - 3; i < k; i++)
+        if (srv_fd >= 0) { /* the server has no run: SHM and TOKEN come with each RUN */
+            char fd[16];
+            snprintf(fd, sizeof fd, "%d", srv_fd);
+            env[k++] = env_entry(WEDGE_ENV_FORKSRV, fd);
+        } else {
+            env[k++] = env_entry(WEDGE_ENV_SHM, j->shm->path);
+            env[k++] = env_entry(WEDGE_ENV_TOKEN, j->token);
+        }
+        size_t own = srv_fd >= 0 ? 3 : 4; /* mark, LD_PRELOAD and ours */
+        for (size_t i = k - own + 1; i < k; i++)
             if (!env[i]) {
-                for (size_t f = k - 4; f < k; f++)
+                for (size_t f = k - own; f < k; f++)
                     free(env[f]);
                 free(env);
                 return NULL;
@@ -121,24 +132,28 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
     return env;
 }
 
+/* Our entries are the mark and what follows it (the inherited ones never hold a mark). */
 static void free_child_env(const struct wedge_config *cfg, char **env)
 {
     if (!env)
         return;
     size_t k = 0;
-    while (env[k])
+    while (env[k] && strncmp(env[k], RUN_MARK "=", sizeof RUN_MARK) != 0)
         k++;
-    for (size_t i = k - (cfg->baseline ? 1 : 4); i < k; i++)
-        free(env[i]);
+    for (; env[k]; k++)
+        free(env[k]);
     free(env);
 }
 
 /* Runs in the child between vfork and exec (supervise()): system calls only, no memory the
  * supervisor uses is written (its errno aside), never returns. */
 static void __attribute__((noreturn))
-child_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_t parent)
+child_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_t parent,
+           int keep_fd)
 {
     setpgid(0, 0);
+    if (keep_fd >= 0) /* a fork server's control socket: it must survive the exec */
+        fcntl(keep_fd, F_SETFD, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) /* the supervisor died before the prctl: do not run alone */
         _exit(127);
@@ -245,7 +260,7 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
      * supervisor existed). */
     pid_t t = vfork();
     if (t == 0)
-        child_exec(cfg, env, out_w, err_w, self);
+        child_exec(cfg, env, out_w, err_w, self, -1);
     if (t < 0) {
         int e = errno;
         ssize_t w = write(err_w, &e, sizeof e);
@@ -306,6 +321,52 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
     _exit(128 + sig);
 }
 
+/* fork, and exec the program in the child; errno of a failed fork is kept. */
+static pid_t fork_exec(const struct wedge_config *cfg, char **env, int out_w, int err_w,
+                       int keep_fd)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(cfg, env, out_w, err_w, parent, keep_fd);
+    return pid;
+}
+
+pid_t runner_spawn_server(const struct wedge_config *cfg, const struct job *j, int ctl_fd)
+{
+    char **env = child_env(cfg, j, ctl_fd);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (!env || devnull < 0) {
+        free_child_env(cfg, env);
+        if (devnull >= 0)
+            close(devnull);
+        return -1;
+    }
+    pid_t pid = fork_exec(cfg, env, devnull, -1, ctl_fd);
+    free_child_env(cfg, env);
+    close(devnull);
+    if (pid > 0)
+        setpgid(pid, pid);
+    return pid;
+}
+
+static void job_started(const struct wedge_config *cfg, struct job *j, pid_t pid, int out_fd)
+{
+    j->pid = pid;
+    j->out_fd = out_fd;
+    fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
+    j->exited = 0;
+    j->status = 0;
+    j->timed_out = 0;
+    j->killed = 0;
+    j->hang_valid = 0;
+    j->start_us = now_us();
+    j->deadline_us = j->start_us + cfg->timeout_us;
+    j->active = 1;
+}
+
 static int start_job(const struct wedge_config *cfg, struct job *j)
 {
     int outp[2], errp[2];
@@ -313,13 +374,24 @@ static int start_job(const struct wedge_config *cfg, struct job *j)
         usage_error("cannot start %s: pipe: %s", cfg->argv[0], strerror(errno));
         return -1;
     }
+    j->via_server = 0;
+    if (j->shm && forksrv_enabled(cfg)) {
+        char mark[96];
+        snprintf(mark, sizeof mark, RUN_MARK "=%d.%u.%" PRIu64, (int)getpid(), j->slot,
+                 j->index);
+        if (forksrv_run(cfg, j, outp[1], mark) == 0) {
+            close(outp[1]);
+            job_started(cfg, j, j->pid, outp[0]);
+            return 0;
+        }
+    }
     if (pipe2(errp, O_CLOEXEC) != 0) {
         usage_error("cannot start %s: pipe: %s", cfg->argv[0], strerror(errno));
         close(outp[0]);
         close(outp[1]);
         return -1;
     }
-    char **env = child_env(cfg, j);
+    char **env = child_env(cfg, j, -1);
     if (!env) {
         usage_error("cannot start %s: out of memory", cfg->argv[0]);
         close(outp[0]);
@@ -351,17 +423,7 @@ static int start_job(const struct wedge_config *cfg, struct job *j)
         r = read(errp[0], &e, sizeof e);
     while (r < 0 && errno == EINTR);
     close(errp[0]);
-    j->pid = pid;
-    j->out_fd = outp[0];
-    fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
-    j->exited = 0;
-    j->status = 0;
-    j->timed_out = 0;
-    j->killed = 0;
-    j->hang_valid = 0;
-    j->start_us = now_us();
-    j->deadline_us = j->start_us + cfg->timeout_us;
-    j->active = 1;
+    job_started(cfg, j, pid, outp[0]);
     if (r == (ssize_t)sizeof e) {
         usage_error("cannot execute %s: %s", cfg->program, strerror(e));
         return -2; /* the child exits 127; it is reaped by the loop */
@@ -393,6 +455,26 @@ static void drain(struct job *j, int max_reads)
 /* End the run: its supervisor kills every process of it, then exits (supervise()). */
 static void kill_run(struct job *j)
 {
+    if (j->via_server) {
+        /* A run forked by a fork server has no supervisor: kill its process group and every
+         * process the shim recorded (a daemon may have left the group); the group id stays
+         * reserved while members remain, so kill(-pid) is safe after the server's reap. */
+        if (j->pid > 0) {
+            kill(-j->pid, SIGKILL);
+            if (!j->exited)
+                kill(j->pid, SIGKILL);
+        }
+        struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
+        uint32_t n = h ? atomic_load(&h->nprocs) : 0;
+        if (n > WEDGE_MAX_PROCS)
+            n = WEDGE_MAX_PROCS;
+        for (uint32_t i = 0; i < n; i++) {
+            pid_t p = h->procs[i].pid;
+            if (p > 1 && p != getpid() && !(h->procs[i].flags & WEDGE_PROC_EXITED))
+                kill(p, SIGKILL);
+        }
+        return;
+    }
     if (j->pid > 0 && !j->exited)
         kill(j->pid, SIGTERM);
 }
@@ -422,8 +504,9 @@ static void reap(void)
         pid_t p = waitpid(-1, &st, WNOHANG);
         if (p <= 0)
             break;
+        forksrv_reaped(p);
         for (unsigned i = 0; i < njobs; i++)
-            if (jobs[i].active && jobs[i].pid == p && !jobs[i].exited) {
+            if (jobs[i].active && jobs[i].pid == p && !jobs[i].exited && !jobs[i].via_server) {
                 jobs[i].exited = 1;
                 jobs[i].status = st;
                 jobs[i].end_us = now_us();
@@ -449,8 +532,16 @@ static int orphan_run(pid_t pid, unsigned *slot, uint64_t *index)
     char want[64];
     int wl = snprintf(want, sizeof want, RUN_MARK "=%d.", (int)getpid());
     for (char *e = buf; e < buf + n; e += strlen(e) + 1)
-        if (strncmp(e, want, (size_t)wl) == 0)
-            return sscanf(e + wl, "%u.%" SCNu64, slot, index) == 2;
+        if (strncmp(e, want, (size_t)wl) == 0) {
+            int k = sscanf(e + wl, "%u.%" SCNu64, slot, index);
+            if (k == 1 && strstr(e + wl, ".server") && *slot < njobs) {
+                /* forked by the slot's server (environment of the server's exec): it belongs
+                 * to the slot's current run, or to none */
+                *index = jobs[*slot].active ? jobs[*slot].index : UINT64_MAX;
+                return 1;
+            }
+            return k == 2;
+        }
     return 0;
 }
 
@@ -470,7 +561,7 @@ static int sweep_orphans(int all)
         for (unsigned i = 0; i < njobs; i++)
             if (jobs[i].active && jobs[i].pid == pid)
                 is_main = 1;
-        if (is_main)
+        if (is_main || forksrv_is_server(pid))
             continue;
         unsigned slot;
         uint64_t index;
@@ -547,7 +638,7 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
     njobs = p->jobs;
     jobs = calloc(njobs, sizeof *jobs);
     struct wedge_shm_slot *slots = calloc(njobs, sizeof *slots);
-    struct pollfd *pfd = calloc(njobs + 1, sizeof *pfd);
+    struct pollfd *pfd = calloc(2 * njobs + 1, sizeof *pfd);
     if (!jobs || !slots || !pfd)
         return -1;
     int rc = 0;
@@ -568,11 +659,15 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
         }
     }
 
+    forksrv_setup(njobs);
     int starting = 1, aborted = 0;
     uint64_t last_tick = 0;
     for (;;) {
         read_signals();
         reap();
+        for (unsigned i = 0; i < njobs; i++)
+            if (jobs[i].active && jobs[i].via_server)
+                forksrv_poll(&jobs[i]);
         if (interrupted && !aborted) {
             aborted = 1;
             starting = 0;
@@ -602,6 +697,7 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
                 rc = -1;
                 runner_kill_all();
             }
+            forksrv_after_run(j);
             if (j->shm) {
                 uint32_t used = atomic_load(&j->shm->hdr->nthreads);
                 j->shm->prev_nthreads = used > WEDGE_MAX_THREADS ? WEDGE_MAX_THREADS : used;
@@ -685,11 +781,17 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
                 polled[n - 1] = &jobs[i];
                 pfd[n++] = (struct pollfd){ .fd = jobs[i].out_fd, .events = POLLIN };
             }
+        nfds_t nout = n;
+        /* a forked run's end comes as the server's EXITED, not as SIGCHLD */
+        for (unsigned i = 0; i < njobs; i++)
+            if (jobs[i].active && !jobs[i].exited && jobs[i].via_server &&
+                forksrv_fd(i) >= 0)
+                pfd[n++] = (struct pollfd){ .fd = forksrv_fd(i), .events = POLLIN };
         int ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
         int pr = poll(pfd, n, ms);
         if (pr < 0 && errno != EINTR)
             break;
-        for (nfds_t k = 1; k < n && pr > 0; k++)
+        for (nfds_t k = 1; k < nout && pr > 0; k++)
             if (pfd[k].revents)
                 drain(polled[k - 1], 16);
     }
@@ -707,6 +809,7 @@ out:
             shm_destroy(&slots[i]);
         free(jobs[i].hang);
     }
+    forksrv_shutdown();
     /* Nothing of any run may outlive wedge, not even as a zombie handed to init: kill what
      * is left, and reap it; killing a process hands its children to us, hence the rounds. */
     for (int round = 0; round < 100; round++) {

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -183,7 +184,19 @@ void shm_reset(struct wedge_shm_slot *s)
         atomic_store(&t->head, 0);
         atomic_store(&t->state, WEDGE_TS_FREE);
     }
-    memset(h, 0, sizeof *h);
+    /* The header's big tables only as far as the previous run filled them (a whole-header
+     * memset was two thirds of the runner's instructions per run, issue 12); what lies
+     * between them and the end of the header's fields is cleared whole. */
+    uint32_t nprocs = atomic_load(&h->nprocs), nmodules = atomic_load(&h->nmodules);
+    if (nprocs > WEDGE_MAX_PROCS)
+        nprocs = WEDGE_MAX_PROCS;
+    if (nmodules > WEDGE_MAX_MODULES)
+        nmodules = WEDGE_MAX_MODULES;
+    memset(h, 0, offsetof(struct wedge_shm_header, procs));
+    memset(h->procs, 0, nprocs * sizeof h->procs[0]);
+    memset(h->modules, 0, nmodules * sizeof h->modules[0]);
+    memset(&h->rendezvous, 0,
+           offsetof(struct wedge_shm_header, pad) - offsetof(struct wedge_shm_header, rendezvous));
     h->magic = WEDGE_SHM_MAGIC;
     h->version = WEDGE_PROTOCOL_VERSION;
     h->header_size = (uint32_t)WEDGE_SHM_HEADER_SIZE;

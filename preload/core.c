@@ -10,6 +10,7 @@
 #include "shim.h"
 #include "wedge_stream.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -17,9 +18,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 struct wedge_global wedge_g;
 __thread struct wedge_thread wedge_self WEDGE_TLS = { .slot = -1 };
@@ -104,18 +102,49 @@ void wedge_set_exited(void)
         atomic_store_explicit(&s->state, WEDGE_TS_EXITED, memory_order_release);
 }
 
+/* libunwind, loaded on the first stack actually taken: linked in, it and its liblzma cost
+ * every run a few hundred microseconds of loading and relocation (issue 12), and many runs -
+ * every run without a token, runs that never sleep or preempt - never take a stack.  dlopen is not signal-safe:
+ * a run that may take stacks in a signal handler (memory watching: serial preemptions at
+ * trapped accesses) loads it at init instead (wedge_unwinder_load), and so does the fork
+ * server, once for all its children. */
+static int (*unwind_backtrace)(void **, int);
+static _Atomic int unwinder_state; /* 0 not tried, 1 loading, 2 ready, 3 unavailable */
+
+void wedge_unwinder_load(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&unwinder_state, &expected, 1))
+        return; /* loaded, failed, or another thread is at it (that stack goes without) */
+    wedge_self.depth++; /* what dlopen and libunwind's constructor call passes through */
+    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    void *f = h ? dlsym(h, "unw_backtrace") : NULL;
+    wedge_self.depth--;
+    if (!f)
+        wedge_log("libunwind.so.8 not loadable: events carry no stacks", NULL);
+    unwind_backtrace = (int (*)(void **, int))f;
+    atomic_store_explicit(&unwinder_state, f ? 2 : 3, memory_order_release);
+}
+
 /* A short stack of sites, innermost first, skipping the shim's own frames. */
 static unsigned capture_stack(uint64_t *out, unsigned max)
 {
     void *pcs[WEDGE_STACK_DEPTH + 6];
     if (!wedge_gate_enter())
         return 0;
+    if (WEDGE_UNLIKELY(atomic_load_explicit(&unwinder_state, memory_order_acquire) != 2)) {
+        wedge_unwinder_load();
+        if (atomic_load_explicit(&unwinder_state, memory_order_acquire) != 2) {
+            wedge_gate_leave();
+            return 0;
+        }
+    }
     /* libunwind validates addresses with write(2) on a pipe, a cancellation point: a thread
      * with a pending cancellation would unwind from here, with the gate (and the serial
      * scheduler's lock) held for ever */
     int cancel_state;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    int n = unw_backtrace(pcs, (int)(sizeof pcs / sizeof pcs[0]));
+    int n = unwind_backtrace(pcs, (int)(sizeof pcs / sizeof pcs[0]));
     pthread_setcancelstate(cancel_state, NULL);
     wedge_gate_leave();
     unsigned k = 0;
@@ -247,19 +276,10 @@ static void register_proc(int32_t parent)
     wedge_g.proc_index = i;
 }
 
-void wedge_init(void)
+/* What each run sets up from its environment: in wedge_init, and in a fork server's child
+ * (forksrv.c) once the runner gave it its run's variables.  Single-threaded. */
+static void init_run(void)
 {
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&wedge_g.init_state, &expected, 1)) {
-        /* another thread initializes: wait for it (init is short and never blocks) */
-        while (atomic_load(&wedge_g.init_state) == 1)
-            syscall(SYS_sched_yield);
-        return;
-    }
-    wedge_resolve_all();
-    const char *log = getenv(WEDGE_ENV_LOG);
-    wedge_g.log = log && log[0] == '1';
-
     const char *tok = getenv(WEDGE_ENV_TOKEN);
     if (tok && *tok) {
         char err[160];
@@ -284,23 +304,64 @@ void wedge_init(void)
     if (proc && *proc)
         wedge_g.proc_ordinal = (uint32_t)strtoul(proc, NULL, 10);
 
-    wedge_sites_init();
+    if (wedge_g.active) /* without a token nothing is recorded: no module table needed */
+        wedge_sites_init();
     wedge_noise_init();
     atomic_store(&wedge_g.next_thread_ordinal, 1);
     if (wedge_g.shm)
         wedge_run_flag(WEDGE_RUN_ATTACHED, NULL);
     wedge_thread_register(0);
-    atomic_store_explicit(&wedge_g.init_state, 2, memory_order_release);
+    wedge_g.passive = !wedge_g.active && !wedge_g.prelude;
+}
 
+/* The heavy part of a run's set-up, after init_state is 2 (wrappers called from here pass
+ * through, depth > 0). */
+static void init_run_modes(void)
+{
     if (wedge_g.active) {
         wedge_self.depth++;
-        if (wedge_g.memory)
+        if (wedge_g.memory) {
+            wedge_unwinder_load(); /* stacks may be taken in the trap handler */
             wedge_mem_init();
+        }
         wedge_sanitizer_init();
         if (wedge_g.serial)
             wedge_serial_init();
         wedge_self.depth--;
     }
+}
+
+void wedge_init(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&wedge_g.init_state, &expected, 1)) {
+        /* another thread initializes: wait for it (init is short and never blocks) */
+        while (atomic_load(&wedge_g.init_state) == 1)
+            syscall(SYS_sched_yield);
+        return;
+    }
+    wedge_resolve_all();
+    const char *log = getenv(WEDGE_ENV_LOG);
+    wedge_g.log = log && log[0] == '1';
+    wedge_forksrv_init(); /* reads and drops WEDGE_FORKSRV: no run of its own then */
+    init_run();
+    atomic_store_explicit(&wedge_g.init_state, 2, memory_order_release);
+    init_run_modes();
+}
+
+void wedge_init_forked_run(void)
+{
+    /* The server ran no run: nothing of a run to undo but the thread registration. */
+    wedge_g.active = wedge_g.serial = wedge_g.memory = 0;
+    wedge_g.shm = NULL;
+    wedge_g.proc_index = wedge_g.proc_ordinal = 0;
+    atomic_store(&wedge_g.forks, 0);
+    wedge_self.registered = 0;
+    wedge_self.index = 0;
+    wedge_self.depth++; /* what init_run calls (open, mmap of the run's memory) passes through */
+    init_run();
+    wedge_self.depth--;
+    init_run_modes();
 }
 
 void wedge_after_fork_child(uint32_t child_ordinal)

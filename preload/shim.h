@@ -48,6 +48,8 @@ extern _Atomic int wedge_resolving WEDGE_HIDDEN;
 /* ---- process-wide state (core.c; the noise parameters are noise.c's) ---- */
 struct wedge_global {
     _Atomic int init_state;        /* 0 not yet, 1 in progress, 2 done */
+    int passive;                   /* init done and no token: every wrapper passes through */
+    int prelude;                   /* a fork server before main: note calls (forksrv.c) */
     int active;                    /* a valid token was given: inject */
     int serial;                    /* token.mode == serial */
     int memory;                    /* token.opts & WEDGE_OPT_MEMORY */
@@ -82,6 +84,15 @@ struct wedge_thread {
 extern __thread struct wedge_thread wedge_self WEDGE_TLS WEDGE_HIDDEN;
 
 WEDGE_HIDDEN void wedge_init(void);
+/* forksrv.c: the fork server.  wedge_forksrv_init reads WEDGE_FORKSRV at init (and drops it
+ * from the environment; wedge_g.prelude is 1 in a server until main, where it serves);
+ * wedge_forksrv_note_call notes a call into the shim made before main from pc. */
+WEDGE_HIDDEN void wedge_forksrv_init(void);
+WEDGE_HIDDEN void wedge_forksrv_note_call(const void *pc);
+/* In a server's child: set up the run from the variables the runner sent (core.c). */
+WEDGE_HIDDEN void wedge_init_forked_run(void);
+/* Load libunwind now (normally done on the first stack taken); not signal-safe. */
+WEDGE_HIDDEN void wedge_unwinder_load(void);
 
 /* Asynchronous cancellation (threads.c): while a thread that asked for it is inside the shim,
  * its real cancellation type is deferred, so that a cancellation never unwinds it out of the
@@ -94,6 +105,10 @@ WEDGE_HIDDEN void wedge_cancel_release(void);
  * then call wedge_leave), 0 if it must pass straight to the real function. */
 static inline int wedge_enter(void)
 {
+    /* The idle path (no token): one load and a predicted branch before the real function
+     * (issue 12; tests/targets/call_cost measures it). */
+    if (WEDGE_LIKELY(wedge_g.passive))
+        return 0;
     if (WEDGE_UNLIKELY(atomic_load_explicit(&wedge_g.init_state, memory_order_acquire) != 2)) {
         if (wedge_resolving || atomic_load(&wedge_g.init_state) == 1)
             return 0;
@@ -101,8 +116,13 @@ static inline int wedge_enter(void)
         if (atomic_load(&wedge_g.init_state) != 2)
             return 0;
     }
-    if (wedge_self.depth || wedge_self.exiting || !wedge_g.active)
+    if (wedge_self.depth || wedge_self.exiting)
         return 0;
+    if (!wedge_g.active) {
+        if (WEDGE_UNLIKELY(wedge_g.prelude)) /* inlined: the wrapper's caller */
+            wedge_forksrv_note_call(__builtin_return_address(0));
+        return 0;
+    }
     if (WEDGE_UNLIKELY(wedge_self.cancel_async))
         wedge_cancel_hold();
     wedge_self.depth++;

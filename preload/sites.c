@@ -201,6 +201,7 @@ static int n_allowed_sites;
 
 void wedge_sites_parse_allowed(const char *s)
 {
+    n_allowed_sites = 0; /* a fork server's child parses its run's list again */
     while (s && *s && n_allowed_sites < MAX_ALLOWED_SITES) {
         char *end;
         uint64_t v = strtoull(s, &end, 16);
@@ -231,6 +232,8 @@ static int n_allowed_steps, steps_restricted;
 
 void wedge_steps_parse_allowed(const char *s)
 {
+    steps_restricted = 0; /* a fork server's child parses its run's list again */
+    n_allowed_steps = 0;
     if (!s)
         return;
     steps_restricted = 1; /* set, even empty or malformed: allow only what parses */

@@ -24,6 +24,8 @@
 #define WEDGE_ENV_PROC "WEDGE_PROC"     /* process ordinal, set by the shim across exec */
 #define WEDGE_ENV_LOG "WEDGE_LOG"       /* 1: the shim may print diagnostics to stderr */
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
+#define WEDGE_ENV_FORK_SERVER "WEDGE_FORK_SERVER" /* CLI: 1 turns the fork server on by
+                                                   default (as --fork-server) */
 #define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
                                            unset: everywhere (minimize narrows it down) */
 #define WEDGE_ENV_STEPS "WEDGE_STEPS"   /* serial: decimal step ranges "a-b,c" where a
@@ -32,6 +34,39 @@
 #define WEDGE_ENV_WATCH_ALL "WEDGE_WATCH_ALL" /* 1: memory watching takes every page seen
                                            shared (up to its widest), not a seeded share of
                                            them: the CLI's explaining replays */
+#define WEDGE_ENV_FORKSRV "WEDGE_FORKSRV" /* CLI: fd of a fork server's control socket: the
+                                           shim stops the program at main and forks one
+                                           child per run asked for (wedge_forksrv_msg) */
+
+/* Fork server messages (SOCK_SEQPACKET, one message per datagram).  The server sends HELLO
+ * at main (or FALLBACK: it cannot serve, see reason), the runner RUN with the run's
+ * variables and, as SCM_RIGHTS, the write end of the run's output pipe; the server answers
+ * STARTED with the child's pid, and EXITED with its wait status once reaped. */
+enum wedge_forksrv_kind {
+    WEDGE_FS_HELLO = 1,
+    WEDGE_FS_FALLBACK,
+    WEDGE_FS_RUN,
+    WEDGE_FS_STARTED,
+    WEDGE_FS_EXITED,
+};
+enum wedge_forksrv_reason {
+    WEDGE_FS_THREADS = 1,   /* threads exist at main (made by constructors) */
+    WEDGE_FS_PRELUDE,       /* in HELLO: the program's constructors called intercepted
+                               functions; a serial run forked after them would miss their
+                               scheduling points (serial runs are exec'd) */
+    WEDGE_FS_FORK_FAILED,
+};
+#define WEDGE_FORKSRV_MAGIC 0x53464457u /* "WDFS" */
+#define WEDGE_FORKSRV_MSG_MAX 16384u
+struct wedge_forksrv_msg {
+    uint32_t magic;
+    uint32_t kind;      /* enum wedge_forksrv_kind */
+    int32_t pid;        /* STARTED, EXITED */
+    int32_t status;     /* EXITED: wait status; FALLBACK, HELLO: enum wedge_forksrv_reason */
+    uint32_t env_len;   /* RUN: bytes that follow: "NAME=VALUE\0" to set, "NAME\0" to unset */
+    uint32_t pad;
+};
+_Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout");
 
 #define WEDGE_MAX_THREADS 256u     /* trace slots, across all processes of one run: threads
                                       past them run and are scheduled, untraced (RING_FULL) */
