@@ -95,6 +95,10 @@ WEDGE_HIDDEN int64_t serial_real_ns(clockid_t clock);
 /* Virtual deadline (ns since start) of an absolute time on clock; -1 if abstime is invalid. */
 WEDGE_HIDDEN int64_t serial_deadline(clockid_t clock, const struct timespec *abstime);
 
+/* Wake the modeled futex waiters whose word no longer holds the value they waited on (a
+ * waker the shim could not see); lock held.  Returns how many (serial_futex.c). */
+WEDGE_HIDDEN int serial_futex_stale(void);
+
 static inline int serial_index(const struct sthread *t) { return (int)(t - S.t); }
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 5u
+#define WEDGE_PROTOCOL_VERSION 6u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -87,6 +87,8 @@ enum wedge_event_kind {
     WEDGE_EV_LOST_UPDATE,
     WEDGE_EV_WAKE,       /* serial: a blocked thread became runnable */
     WEDGE_EV_BLOCKING_CALL, /* serial: gave the token up around a call outside the model */
+    WEDGE_EV_FUTEX_WAIT, /* syscall(SYS_futex, FUTEX_WAIT...) through libc (aux: value) */
+    WEDGE_EV_FUTEX_WAKE, /* syscall(SYS_futex, FUTEX_WAKE/REQUEUE...) (aux: count) */
     WEDGE_EV_KIND_COUNT
 };
 
@@ -165,6 +167,11 @@ struct wedge_proc {
 #define WEDGE_RUN_EXECED        0x0020u
 #define WEDGE_RUN_SHIM_ERROR    0x0040u /* message says what went wrong inside the shim */
 #define WEDGE_RUN_RING_FULL     0x0080u /* more threads than slots: some went untraced */
+#define WEDGE_RUN_UNSEEN_FUTEX  0x0100u /* serial: a thread slept in a futex system call made
+                                           without libc's syscall() (a raw instruction): the
+                                           watchdog moved the token; wedge could not model it */
+#define WEDGE_RUN_EARLY_TIMEOUT 0x0200u /* a timed wait was made to expire early (the clocks
+                                           were moved forward to its deadline) */
 
 struct wedge_lost_update {
     uint64_t addr;
@@ -220,7 +227,10 @@ struct wedge_shm_header {
         uint8_t action, pad;
         uint32_t action_arg, pad2;
     } decisions[WEDGE_MAX_DECISIONS];
-    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS];
+    /* noise: how far every clock of the run was moved forward (ns) by timed waits made to
+     * expire early (preload/timeouts.c); only grows */
+    _Atomic int64_t clock_skew_ns;
+    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8];
 };
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
