@@ -56,7 +56,7 @@ static long noise_futex(uint32_t *addr, int op, uint32_t val, const struct times
         int64_t now = wedge_clock_now(clock);
         /* FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute */
         deadline = cmd == FUTEX_WAIT ? now + wedge_ts_ns(ts) : wedge_ts_ns(ts);
-        int64_t early = wedge_early_wait(site, deadline - now);
+        int64_t early = wedge_early_wait(site, addr, deadline - now);
         if (early >= 0) {
             real_ts = wedge_ns_ts(cmd == FUTEX_WAIT ? early : wedge_clock_real(clock) + early);
             t = &real_ts;
@@ -76,6 +76,8 @@ static long noise_futex(uint32_t *addr, int op, uint32_t val, const struct times
     wedge_set_running();
     if (r != 0 && saved == ETIMEDOUT && deadline >= 0)
         wedge_clock_reach(clock, deadline);
+    if (ts)
+        wedge_early_done(addr, r != 0 && saved == ETIMEDOUT && deadline >= 0);
     errno = saved;
     return r;
 }

@@ -239,21 +239,25 @@ WEDGE_EXPORT int fcntl64(int fd, int cmd, ...)
  * for real instead, or -1. */
 struct timed_call {
     int64_t tmo, early, start;
+    const void *obj; /* the call site stands for the object waited on */
 };
 
 static struct timed_call timed_begin(uint64_t site, int64_t tmo)
 {
-    struct timed_call tc = { tmo, -1, 0 };
+    struct timed_call tc = { tmo, -1, 0, (const void *)(uintptr_t)site };
     if (tmo <= 0)
         return tc;
-    tc.early = wedge_early_wait(site, tmo);
+    tc.early = wedge_early_wait(site, tc.obj, tmo);
     tc.start = wedge_g.serial ? wedge_serial_vtime() : wedge_clock_now(CLOCK_MONOTONIC);
     return tc;
 }
 
 static void timed_end(const struct timed_call *tc, int timed_out)
 {
-    if (!timed_out || tc->tmo <= 0)
+    if (tc->tmo <= 0)
+        return;
+    wedge_early_done(tc->obj, timed_out && tc->early >= 0);
+    if (!timed_out)
         return;
     if (wedge_g.serial)
         wedge_serial_reach(tc->start + tc->tmo);

@@ -207,7 +207,10 @@ WEDGE_HIDDEN const struct timespec *wedge_abstime_real(clockid_t clock,
 /* A timed wait at site with `remaining` ns to its deadline: -1 to let it take its time, or the
  * ns to wait for real before it expires early (seeded; bounded; always 0 in serial mode, where
  * only calls outside the model ask). */
-WEDGE_HIDDEN int64_t wedge_early_wait(uint64_t site, int64_t remaining);
+WEDGE_HIDDEN int64_t wedge_early_wait(uint64_t site, const void *obj, int64_t remaining);
+/* After a timed wait on obj that asked wedge_early_wait: whether it expired early (then the
+ * thread's next wait on obj takes its time). */
+WEDGE_HIDDEN void wedge_early_done(const void *obj, int expired_early);
 /* A wait expired early: move the run's clocks forward so that clock shows its deadline. */
 WEDGE_HIDDEN void wedge_clock_reach(clockid_t clock, int64_t deadline);
 

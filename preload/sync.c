@@ -165,7 +165,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
         if (clock == CLOCK_REALTIME && (c->__data.__wrefs & 2 /* CLOCK_MONOTONIC mask */))
             cclock = CLOCK_MONOTONIC;
         if (abstime->tv_nsec >= 0 && abstime->tv_nsec < 1000000000L &&
-            (early = wedge_early_wait(site, wedge_ts_ns(abstime) - wedge_clock_now(cclock))) >= 0) {
+            (early = wedge_early_wait(site, c, wedge_ts_ns(abstime) - wedge_clock_now(cclock))) >= 0) {
             real_t = wedge_ns_ts(wedge_clock_real(cclock) + early);
             t = &real_t;
         } else {
@@ -184,6 +184,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
         wedge_mem_io_end(mw_m);
     if (r == ETIMEDOUT && early >= 0)
         wedge_clock_reach(cclock, wedge_ts_ns(abstime));
+    if (abstime)
+        wedge_early_done(c, r == ETIMEDOUT && early >= 0);
     return r;
 }
 

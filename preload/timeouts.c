@@ -32,7 +32,7 @@
 
 /* the same limit as serial.c's for modeled waits */
 #define EARLY_MAX_NS (50 * 1000000LL)
-#define SKEW_BUDGET_NS (1000 * 1000000LL)
+#define SKEW_BUDGET_NS (2000 * 1000000LL)
 
 static _Atomic int64_t skew_local;
 static __thread uint64_t early_index WEDGE_TLS; /* this thread's timed waits so far */
@@ -117,10 +117,22 @@ static uint32_t early_shift(void)
     return shifts[h & 7];
 }
 
-int64_t wedge_early_wait(uint64_t site, int64_t remaining)
+/* The object of this thread's last wait that expired early, until a wait of it ends another
+ * way.  A waiter that loops on a timed wait until something changes (CPython's take_gil sets
+ * the drop request and waits again) would otherwise expire early again and again, moving the
+ * clocks 5 ms a time for nothing and spending the budget in a millisecond: one early expiry
+ * per wait episode, then the wait takes its time (or is woken). */
+static __thread const void *early_obj WEDGE_TLS;
+
+void wedge_early_done(const void *obj, int expired_early)
+{
+    early_obj = expired_early ? obj : NULL;
+}
+
+int64_t wedge_early_wait(uint64_t site, const void *obj, int64_t remaining)
 {
     if (!wedge_g.active || remaining <= 0 || remaining > EARLY_MAX_NS ||
-        !wedge_site_allowed(site))
+        !wedge_site_allowed(site) || (obj && obj == early_obj))
         return -1;
     if (!wedge_g.serial &&
         atomic_load_explicit(skew_word(), memory_order_relaxed) + remaining > SKEW_BUDGET_NS)

@@ -1,8 +1,10 @@
 #!/bin/bash
 # runtime.sh WEDGE TARGETS SHIM KIND NAME RUNS [RUN OPTIONS...]
 # Programs beyond pthread calls (issue 10): futex-based locks, Rust, Python.
-#   KIND story: a campaign of at most RUNS runs finds the failure (exit 1, a token), and in
-#               serial mode the token replays 10 of 10 with the same trace hash;
+#   KIND story: a campaign of at most RUNS runs finds the failure (exit 1, a token) and the
+#               token reproduces it at least once in 10 replays;
+#   KIND exact: the same, in serial mode, and the token replays 10 of 10 with the same trace
+#               hash (single-process programs: a run of several processes is not exact);
 #   KIND twin:  RUNS runs, none fails.
 # NAME is a program in TARGETS, or a .py file in the source tree's tests/targets, run with
 # /usr/bin/python3 (CPython 3.11 on Debian 12; `python3` on PATH may be a pyenv shim).  A target
@@ -30,8 +32,6 @@ case $NAME in
     CMD=("$TARGETS/$NAME")
     ;;
 esac
-serial=0
-for a in "$@"; do [ "$a" = serial ] && serial=1; done
 
 if [ "$KIND" = twin ]; then
     run "${E2E_LIMIT:-200}" "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "${CMD[@]}"
@@ -50,10 +50,20 @@ else
     fail "$NAME: no token in --json (got '$TOKEN')"
     e2e_finish
 fi
-if [ $serial = 1 ]; then
-    run 120 "$WEDGE" replay --runs 10 --json replay.json "$TOKEN" -- "${CMD[@]}"
-    expect_rc "$NAME replay x10" 1
+# the token carries the mode; the other run options (--timeout) apply to replay too
+REPLAY_OPTS=()
+skip_next=0
+for a in "$@"; do
+    if [ $skip_next = 1 ]; then skip_next=0; continue; fi
+    if [ "$a" = --mode ]; then skip_next=1; continue; fi
+    REPLAY_OPTS+=("$a")
+done
+run 200 "$WEDGE" replay --runs 10 --json replay.json "${REPLAY_OPTS[@]}" "$TOKEN" -- "${CMD[@]}"
+expect_rc "$NAME replay x10" 1
+if [ "$KIND" = exact ]; then
     expect_json "$NAME reproduced 10 of 10" replay.json "j['reproduced'] == 10"
     expect_json "$NAME same trace 10 of 10" replay.json "j['same_trace'] == 10"
+else
+    expect_json "$NAME reproduced at least once in 10" replay.json "j['reproduced'] >= 1"
 fi
 e2e_finish
