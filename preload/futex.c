@@ -45,8 +45,20 @@ static long noise_futex(uint32_t *addr, int op, uint32_t val, const struct times
     int cmd = op & FUTEX_CMD_MASK;
     int wait = wedge_futex_is_wait(op);
     wedge_noise_point(wait ? WEDGE_EV_FUTEX_WAIT : WEDGE_EV_FUTEX_WAKE, site, addr, val);
-    if (!wait)
-        return REAL(syscall)(SYS_futex, addr, op, val, ts, addr2, val3);
+    if (!wait) {
+        /* CMP_REQUEUE and WAKE_OP read or write the words: not on a watched page (memwatch) */
+        int mw = wedge_g.memory ? wedge_mem_io_begin(addr, sizeof *addr) : 0;
+        int two = cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_WAKE_OP;
+        int mw2 = wedge_g.memory && two ? wedge_mem_io_begin(addr2, sizeof *addr2) : 0;
+        long r = REAL(syscall)(SYS_futex, addr, op, val, ts, addr2, val3);
+        int saved = errno;
+        if (mw2)
+            wedge_mem_io_end(mw2);
+        if (mw)
+            wedge_mem_io_end(mw);
+        errno = saved;
+        return r;
+    }
     clockid_t clock = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
     const struct timespec *t = ts;
     struct timespec real_ts;

@@ -603,24 +603,34 @@ static int64_t thread_cpu_ns(int32_t tid)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* 1 if the thread sleeps in the kernel (state S or D in /proc), 0 if it runs or waits for a
- * CPU (R), or is not known yet. */
-static int thread_sleeps(int32_t tid)
+/* /proc/self/task/TID/NAME into buf (NUL-terminated); 0 if it could not be read. */
+static int read_task_file(int32_t tid, const char *name, char *buf, size_t size)
 {
     if (tid <= 0)
         return 0;
-    char path[64], buf[256];
+    char path[64];
     char *p = wedge_fmt_str(path, "/proc/self/task/");
     p = wedge_fmt_u64(p, (uint64_t)tid);
-    wedge_fmt_str(p, "/stat");
+    p = wedge_fmt_str(p, "/");
+    wedge_fmt_str(p, name);
     long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    long n = syscall(SYS_read, fd, buf, size - 1);
     syscall(SYS_close, fd);
     if (n <= 0)
         return 0;
     buf[n] = 0;
+    return 1;
+}
+
+/* 1 if the thread sleeps in the kernel (state S or D in /proc), 0 if it runs or waits for a
+ * CPU (R), or is not known yet. */
+static int thread_sleeps(int32_t tid)
+{
+    char buf[256];
+    if (!read_task_file(tid, "stat", buf, sizeof buf))
+        return 0;
     /* "tid (comm) S ...": the state follows the last ')' (comm may hold parentheses) */
     char *close_paren = NULL;
     for (char *q = buf; *q; q++)
@@ -637,20 +647,9 @@ static int thread_sleeps(int32_t tid)
  * a lock of libc's own held by a thread outside the model). */
 static int thread_in_futex(int32_t tid)
 {
-    if (tid <= 0)
+    char buf[32];
+    if (!read_task_file(tid, "syscall", buf, sizeof buf))
         return 0;
-    char path[64], buf[32];
-    char *p = wedge_fmt_str(path, "/proc/self/task/");
-    p = wedge_fmt_u64(p, (uint64_t)tid);
-    wedge_fmt_str(p, "/syscall");
-    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
-    syscall(SYS_close, fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     long nr = 0;
     for (char *q = buf; *q >= '0' && *q <= '9'; q++)
         nr = nr * 10 + (*q - '0');
