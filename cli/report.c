@@ -434,6 +434,12 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
                 atomic_load(&h->nthreads), atomic_load(&h->nprocs));
         if (flags & WEDGE_RUN_RING_FULL)
             fputs("note:    more threads than trace slots: some threads went untraced\n", f);
+        if (flags & WEDGE_RUN_UNSEEN_FUTEX)
+            fputs("note:    a thread waited in a futex system call made without libc's syscall() "
+                  "(raw instruction): wedge could not model it; the watchdog moved on\n", f);
+        if (flags & WEDGE_RUN_EARLY_TIMEOUT)
+            fputs("note:    timed waits expired early at seeded moments (the clocks were moved "
+                  "forward to their deadlines)\n", f);
     }
     char *tail = output_tail_lines(&job->out, TAIL_LINES);
     if (tail && *tail) {

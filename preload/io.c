@@ -232,12 +232,49 @@ WEDGE_EXPORT int fcntl64(int fd, int cmd, ...)
         }                                                                                    \
     } while (0)
 
+/* poll and select with a timeout: a short one may expire early (timeouts.c), and one that
+ * expired leaves the program's clock past it: in noise mode by moving the run's clocks if it
+ * was cut short, in serial mode by moving virtual time (the real wait took wall time that
+ * virtual time did not see).  tmo: the timeout in ns, -1 for none.  Returns the ns to wait
+ * for real instead, or -1. */
+struct timed_call {
+    int64_t tmo, early, start;
+    const void *obj; /* the call site stands for the object waited on */
+};
+
+static struct timed_call timed_begin(uint64_t site, int64_t tmo)
+{
+    struct timed_call tc = { tmo, -1, 0, (const void *)(uintptr_t)site };
+    if (tmo <= 0)
+        return tc;
+    tc.early = wedge_early_wait(site, tc.obj, tmo);
+    tc.start = wedge_g.serial ? wedge_serial_vtime() : wedge_clock_now(CLOCK_MONOTONIC);
+    return tc;
+}
+
+static void timed_end(const struct timed_call *tc, int timed_out)
+{
+    if (tc->tmo <= 0)
+        return;
+    wedge_early_done(tc->obj, timed_out && tc->early >= 0);
+    if (!timed_out)
+        return;
+    if (wedge_g.serial)
+        wedge_serial_reach(tc->start + tc->tmo);
+    else if (tc->early >= 0)
+        wedge_clock_reach(CLOCK_MONOTONIC, tc->start + tc->tmo);
+}
+
 WEDGE_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (!wedge_enter())
         return REAL(poll)(fds, n, timeout);
     int r;
-    OUTSIDE_CALL(WEDGE_EV_BLOCKING_CALL, REAL(poll)(fds, n, timeout));
+    struct timed_call tc = timed_begin(wedge_site_of(WEDGE_CALLER_PC()),
+                                       timeout > 0 ? (int64_t)timeout * 1000000 : -1);
+    int t = tc.early >= 0 ? (int)(tc.early / 1000000) : timeout;
+    OUTSIDE_CALL(WEDGE_EV_BLOCKING_CALL, REAL(poll)(fds, n, t));
+    timed_end(&tc, r == 0);
     wedge_leave();
     return r;
 }
@@ -247,7 +284,21 @@ WEDGE_EXPORT int select(int n, fd_set *r_, fd_set *w, fd_set *e, struct timeval 
     if (!wedge_enter())
         return REAL(select)(n, r_, w, e, tv);
     int r;
-    OUTSIDE_CALL(WEDGE_EV_BLOCKING_CALL, REAL(select)(n, r_, w, e, tv));
+    int64_t tmo = tv && tv->tv_sec >= 0 && tv->tv_usec >= 0
+                      ? (int64_t)tv->tv_sec * 1000000000LL + (int64_t)tv->tv_usec * 1000
+                      : -1;
+    struct timed_call tc = timed_begin(wedge_site_of(WEDGE_CALLER_PC()), tmo);
+    if (tc.early >= 0) {
+        /* Linux updates the timeval to the time not slept: report none left */
+        struct timeval cut = { (time_t)(tc.early / 1000000000LL),
+                               (suseconds_t)(tc.early % 1000000000LL / 1000) };
+        OUTSIDE_CALL(WEDGE_EV_BLOCKING_CALL, REAL(select)(n, r_, w, e, &cut));
+        if (r == 0)
+            *tv = (struct timeval){ 0, 0 };
+    } else {
+        OUTSIDE_CALL(WEDGE_EV_BLOCKING_CALL, REAL(select)(n, r_, w, e, tv));
+    }
+    timed_end(&tc, r == 0);
     wedge_leave();
     return r;
 }

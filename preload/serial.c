@@ -285,6 +285,19 @@ static void advance_to(int64_t d)
         atomic_store(&S.vtime, d);
 }
 
+/* Time as a scheduling decision: a timed wait with at most EARLY_MAX_NS of virtual time left
+ * may be chosen like a sleeper, and then times out now, virtual time moving to its deadline
+ * (so its clock shows the deadline met).  What makes CPython's GIL change hands at seeded
+ * points: its waiter's 5 ms timed wait expiring is what asks the holder to drop it.  Longer
+ * waits keep their time (a timeout of seconds is a program's real limit, not a hand-off). */
+#define EARLY_MAX_NS (50 * 1000000LL)
+
+static int early_candidate(const struct sthread *t)
+{
+    return t->state == T_BLOCKED && t->timed &&
+           t->deadline - atomic_load(&S.vtime) <= EARLY_MAX_NS;
+}
+
 static int collect(struct wedge_cand *c, int *slot, int self)
 {
     /* sleepers and timed waiters whose time has come (virtual time moved past it) */
@@ -296,7 +309,7 @@ static int collect(struct wedge_cand *c, int *slot, int self)
     for (int i = 0; i < S.hi; i++) {
         struct sthread *t = &S.t[i];
         uint32_t flags = 0;
-        if (t->state == T_SLEEPING) {
+        if (t->state == T_SLEEPING || early_candidate(t)) {
             /* a sleeper may wake early only while someone else could run instead */
             if (!runnable)
                 continue;
@@ -350,6 +363,8 @@ static int pick(int self, unsigned kind, int yield)
             advance_to(d);
             wake_deadlines(atomic_load(&S.vtime));
             n = collect(c, slot, self);
+        } else if (any_blocked() && serial_futex_stale() > 0) {
+            n = collect(c, slot, self);
         } else if (any_blocked()) {
             deadlock();
         } else {
@@ -370,10 +385,13 @@ static int pick(int self, unsigned kind, int yield)
     S.points++;
     int next = slot[k];
     struct sthread *t = &S.t[next];
-    if (t->state == T_SLEEPING) {
-        /* woken early: as if the others had been slow, time has passed */
+    if (t->state == T_SLEEPING || t->state == T_BLOCKED) {
+        /* woken early (a sleeper, or a short timed wait that times out now): as if the
+         * others had been slow, time has passed */
         advance_to(t->deadline);
         t->woke = W_TIMEOUT;
+        if (t->state == T_BLOCKED && wedge_g.shm)
+            atomic_fetch_or(&wedge_g.shm->flags, WEDGE_RUN_EARLY_TIMEOUT);
     }
     t->state = T_RUNNABLE;
     uint64_t rec[2] = { ((uint64_t)(st ? st->ordinal : 0xffffffffu) << 32) | kind, t->ordinal };
@@ -639,24 +657,34 @@ static int64_t thread_cpu_ns(int32_t tid)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* 1 if the thread sleeps in the kernel (state S or D in /proc), 0 if it runs or waits for a
- * CPU (R), or is not known yet. */
-static int thread_sleeps(int32_t tid)
+/* /proc/self/task/TID/NAME into buf (NUL-terminated); 0 if it could not be read. */
+static int read_task_file(int32_t tid, const char *name, char *buf, size_t size)
 {
     if (tid <= 0)
         return 0;
-    char path[64], buf[256];
+    char path[64];
     char *p = wedge_fmt_str(path, "/proc/self/task/");
     p = wedge_fmt_u64(p, (uint64_t)tid);
-    wedge_fmt_str(p, "/stat");
+    p = wedge_fmt_str(p, "/");
+    wedge_fmt_str(p, name);
     long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    long n = syscall(SYS_read, fd, buf, size - 1);
     syscall(SYS_close, fd);
     if (n <= 0)
         return 0;
     buf[n] = 0;
+    return 1;
+}
+
+/* 1 if the thread sleeps in the kernel (state S or D in /proc), 0 if it runs or waits for a
+ * CPU (R), or is not known yet. */
+static int thread_sleeps(int32_t tid)
+{
+    char buf[256];
+    if (!read_task_file(tid, "stat", buf, sizeof buf))
+        return 0;
     /* "tid (comm) S ...": the state follows the last ')' (comm may hold parentheses) */
     char *close_paren = NULL;
     for (char *q = buf; *q; q++)
@@ -666,6 +694,20 @@ static int thread_sleeps(int32_t tid)
         return 0;
     char st = close_paren[2];
     return st == 'S' || st == 'D';
+}
+
+/* 1 if the thread sleeps in a futex system call (/proc's syscall file names the call it is
+ * in): one made without libc's syscall(), which the model never saw (Go, libgomp's barriers,
+ * a lock of libc's own held by a thread outside the model). */
+static int thread_in_futex(int32_t tid)
+{
+    char buf[32];
+    if (!read_task_file(tid, "syscall", buf, sizeof buf))
+        return 0;
+    long nr = 0;
+    for (char *q = buf; *q >= '0' && *q <= '9'; q++)
+        nr = nr * 10 + (*q - '0');
+    return buf[0] >= '0' && buf[0] <= '9' && nr == SYS_futex;
 }
 
 static void *watchdog(void *arg)
@@ -724,6 +766,11 @@ static void *watchdog(void *arg)
         /* a sleeper's time comes in real time while the holder is stuck */
         int timer_due = d >= 0 && still >= d - atomic_load(&S.vtime);
         if (stuck && (others || timer_due)) {
+            if (!h->in_call && thread_in_futex(h->tid))
+                wedge_run_flag(WEDGE_RUN_UNSEEN_FUTEX,
+                               "serial: a thread slept in a futex wait made without libc's "
+                               "syscall() (a raw system call wedge cannot see): the watchdog "
+                               "moved the token on");
             h->state = h->in_call ? T_OUTSIDE : T_LOST;
             h->wd_lost = 1;
             not_exact(h->in_call ? "watchdog: a call outside the model blocked"

@@ -91,8 +91,21 @@ void wedge_serial_outside_begin(unsigned kind, uint64_t site, const void *obj)
     __attribute__((visibility("hidden")));
 void wedge_serial_outside_end(void) __attribute__((visibility("hidden")));
 
+/* futex(2) through syscall(): the private operations modeled (serial_futex.c), the others
+ * outside the model.  Returns as the system call does (-1 and errno on error). */
+long wedge_serial_futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts,
+                        uint32_t *addr2, uint32_t val3, uint64_t site)
+    __attribute__((visibility("hidden")));
+/* 1 for the futex operations that wait (futex.c). */
+int wedge_futex_is_wait(int op) __attribute__((visibility("hidden")));
+
 /* Virtual time (serial_time.c's clock wrappers): 0 and the clock's virtual value in ns, or -1
  * if the clock is not virtual (CPU-time clocks) or serial mode is not running. */
 int wedge_serial_now(clockid_t clock, int64_t *ns) __attribute__((visibility("hidden")));
+
+/* Virtual time now (ns since start), and moving it forward to at least v: for calls outside
+ * the model that waited for a timeout in real time (poll, select). */
+int64_t wedge_serial_vtime(void) __attribute__((visibility("hidden")));
+void wedge_serial_reach(int64_t v) __attribute__((visibility("hidden")));
 
 #endif

@@ -105,6 +105,9 @@ WEDGE_HIDDEN struct sthread *serial_find_thread(pthread_t pt);
  * pending request (cleanup handlers, then the trampoline's handler ends the thread); returns
  * if there is none or cancellation is disabled. */
 WEDGE_HIDDEN void serial_cancel_point(void);
+/* Wake the modeled futex waiters whose word no longer holds the value they waited on (a
+ * waker the shim could not see); lock held.  Returns how many (serial_futex.c). */
+WEDGE_HIDDEN int serial_futex_stale(void);
 
 static inline int serial_index(const struct sthread *t) { return (int)(t - S.t); }
 

@@ -30,13 +30,23 @@ static int mutex_pshared(const pthread_mutex_t *m)
 }
 
 /* A semaphore shared between processes may be posted by another process, which the model
- * does not see: glibc's new_sem has `private` at 8, FUTEX_PRIVATE (LLL_PRIVATE, 0) or
- * FUTEX_SHARED (LLL_SHARED, 128) (sem_init.c; measured: sem_init(s, 0, 0) leaves 0). */
+ * does not see: glibc's new_sem has `private` at 8, LLL_PRIVATE 0 or LLL_SHARED 128
+ * (FUTEX_PRIVATE_FLAG: glibc's futex calls xor it in).  Measured: sem_init(&s, 0, 0) leaves
+ * 0 there, sem_init(&s, 1, 0) 128. */
 static int sem_pshared(const sem_t *s)
 {
     unsigned priv;
     memcpy(&priv, (const char *)s + 8, sizeof priv);
     return priv != 0;
+}
+
+/* A real timed wait outside the model that timed out took wall time virtual time did not
+ * see: the program's clock must still show its deadline passed. */
+static void outside_timed_out(clockid_t clock, const struct timespec *abstime)
+{
+    int64_t d = serial_deadline(clock, abstime);
+    if (d >= 0)
+        wedge_serial_reach(d);
 }
 
 /* Try-until-available: the common shape of every lock and semaphore wait.  try_op returns 0
@@ -101,6 +111,8 @@ int wedge_serial_mutex_lock(pthread_mutex_t *m, const struct timespec *abstime, 
         wedge_serial_outside_begin(WEDGE_EV_MUTEX_LOCK, site, m);
         int r = abstime ? REAL(pthread_mutex_timedlock)(m, &real) : REAL(pthread_mutex_lock)(m);
         wedge_serial_outside_end();
+        if (r == ETIMEDOUT)
+            outside_timed_out(CLOCK_REALTIME, abstime);
         return r;
     }
     return mutex_lock_model(m, abstime, site);
@@ -203,6 +215,8 @@ int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only
         r = abstime ? REAL(sem_timedwait)(s, &real) : REAL(sem_wait)(s);
         int saved = errno;
         wedge_serial_outside_end();
+        if (r != 0 && saved == ETIMEDOUT)
+            outside_timed_out(CLOCK_REALTIME, abstime);
         errno = saved;
         return r;
     }

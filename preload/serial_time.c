@@ -1,4 +1,6 @@
-/* serial_time.c - the clock in serial mode: virtual time (serial.c) instead of the wall clock.
+/* serial_time.c - the clock in serial mode: virtual time (serial.c) instead of the wall clock;
+ * in noise mode the wall clock moved forward by the skew of timed waits that expired early
+ * (timeouts.c).
  *
  * Sleeps and timed waits advance virtual time instead of waiting, so the program's clock must
  * agree with them: a thread that slept 1 s sees 1 s more, a deadline computed as now + 1 s is
@@ -6,14 +8,21 @@
  * CPU-time clocks, pass through.  No wedge_enter(): reading the clock is no scheduling point,
  * and the values must be virtual for the shim's own callers too. */
 #define _GNU_SOURCE
-#include "shim.h"
+#include "serial_internal.h"
 
 #include <sys/time.h>
 
 static int virtual_now(clockid_t clock, int64_t *ns)
 {
-    if (atomic_load_explicit(&wedge_g.init_state, memory_order_acquire) != 2 || !wedge_g.serial)
+    if (atomic_load_explicit(&wedge_g.init_state, memory_order_acquire) != 2)
         return -1;
+    if (!wedge_g.serial) {
+        int64_t skew = wedge_clock_skewed(clock) ? wedge_clock_skew() : 0;
+        if (skew == 0)
+            return -1;
+        *ns = wedge_clock_now(clock);
+        return 0;
+    }
     return wedge_serial_now(clock, ns);
 }
 
@@ -46,4 +55,16 @@ WEDGE_EXPORT time_t time(time_t *out)
     if (out)
         *out = t;
     return t;
+}
+
+int64_t wedge_serial_vtime(void)
+{
+    return atomic_load(&S.vtime);
+}
+
+void wedge_serial_reach(int64_t v)
+{
+    int64_t cur = atomic_load(&S.vtime);
+    while (v > cur && !atomic_compare_exchange_weak(&S.vtime, &cur, v))
+        ;
 }

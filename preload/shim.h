@@ -231,6 +231,31 @@ WEDGE_HIDDEN unsigned wedge_stack_sites(uint64_t *out, unsigned max);
  * interception points instead.  Called once from init in active runs. */
 WEDGE_HIDDEN void wedge_sanitizer_init(void);
 extern int wedge_sanitizer_runtime WEDGE_HIDDEN;
+/* ---- time as a scheduling decision in noise mode (timeouts.c) ---- */
+/* 1 for the clocks the skew (and serial virtual time) applies to: not the CPU-time clocks. */
+WEDGE_HIDDEN int wedge_clock_skewed(clockid_t clock);
+/* How far the run's clocks were moved forward, ns (0 in serial mode or before init). */
+WEDGE_HIDDEN int64_t wedge_clock_skew(void);
+/* The kernel's clock, ns (raw system call). */
+WEDGE_HIDDEN int64_t wedge_clock_real(clockid_t clock);
+/* The clock as the program sees it, ns (noise mode; serial mode reads virtual time). */
+WEDGE_HIDDEN int64_t wedge_clock_now(clockid_t clock);
+WEDGE_HIDDEN int64_t wedge_ts_ns(const struct timespec *ts);
+WEDGE_HIDDEN struct timespec wedge_ns_ts(int64_t ns);
+/* The program's absolute time on clock as the kernel's clock sees it: abstime itself when no
+ * skew applies (or it is invalid), else *out filled and returned. */
+WEDGE_HIDDEN const struct timespec *wedge_abstime_real(clockid_t clock,
+                                                       const struct timespec *abstime,
+                                                       struct timespec *out);
+/* A timed wait at site with `remaining` ns to its deadline: -1 to let it take its time, or the
+ * ns to wait for real before it expires early (seeded; bounded; always 0 in serial mode, where
+ * only calls outside the model ask). */
+WEDGE_HIDDEN int64_t wedge_early_wait(uint64_t site, const void *obj, int64_t remaining);
+/* After a timed wait on obj that asked wedge_early_wait: whether it expired early (then the
+ * thread's next wait on obj takes its time). */
+WEDGE_HIDDEN void wedge_early_done(const void *obj, int expired_early);
+/* A wait expired early: move the run's clocks forward so that clock shows its deadline. */
+WEDGE_HIDDEN void wedge_clock_reach(clockid_t clock, int64_t deadline);
 
 #include "serial.h"
 #include "memwatch.h"

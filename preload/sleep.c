@@ -14,6 +14,10 @@ static int do_sleep(clockid_t clock, int flags, const struct timespec *req, stru
     wedge_noise_point(WEDGE_EV_SLEEP, site, NULL,
                       (uint64_t)req->tv_sec * 1000000u + (uint64_t)req->tv_nsec / 1000u);
     wedge_set_blocked(WEDGE_EV_SLEEP, NULL, site);
+    /* an absolute time is the program's: on the kernel's clock it is earlier by the skew */
+    struct timespec real_req;
+    if (flags & TIMER_ABSTIME)
+        req = wedge_abstime_real(clock, req, &real_req);
     r = REAL(clock_nanosleep)(clock, flags, req, rem);
     wedge_set_running();
     return r;

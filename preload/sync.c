@@ -170,17 +170,39 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
     int r;
     if (wedge_g.serial)
         return wedge_serial_cond_wait(c, m, clock, abstime, site);
+    /* A short timed wait may expire early (timeouts.c): CPython's GIL changes hands when its
+     * waiter's 5 ms wait does.  The real call gets the program's deadline on the kernel's
+     * clock (the run's clocks may have been moved forward), or the earlier moment. */
+    const struct timespec *t = abstime;
+    struct timespec real_t;
+    clockid_t cclock = clock;
+    int64_t early = -1;
+    if (abstime) {
+        /* pthread_cond_timedwait measures on the clock chosen at pthread_cond_init */
+        if (clock == CLOCK_REALTIME && (c->__data.__wrefs & 2 /* CLOCK_MONOTONIC mask */))
+            cclock = CLOCK_MONOTONIC;
+        if (abstime->tv_nsec >= 0 && abstime->tv_nsec < 1000000000L &&
+            (early = wedge_early_wait(site, c, wedge_ts_ns(abstime) - wedge_clock_now(cclock))) >= 0) {
+            real_t = wedge_ns_ts(wedge_clock_real(cclock) + early);
+            t = &real_t;
+        } else {
+            t = wedge_abstime_real(cclock, abstime, &real_t);
+        }
+    }
     /* the mutex is waited for too, when the wait ends (memwatch: see NOISE_BLOCKING) */
     int mw_m = wedge_g.memory ? wedge_mem_io_begin(m, 64) : 0;
     if (!abstime)
         NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site, REAL(pthread_cond_wait)(c, m));
     else if (clock == CLOCK_REALTIME)
-        NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site, REAL(pthread_cond_timedwait)(c, m, abstime));
+        NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site, REAL(pthread_cond_timedwait)(c, m, t));
     else
-        NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site,
-                       REAL(pthread_cond_clockwait)(c, m, clock, abstime));
+        NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site, REAL(pthread_cond_clockwait)(c, m, clock, t));
     if (mw_m)
         wedge_mem_io_end(mw_m);
+    if (r == ETIMEDOUT && early >= 0)
+        wedge_clock_reach(cclock, wedge_ts_ns(abstime));
+    if (abstime)
+        wedge_early_done(c, r == ETIMEDOUT && early >= 0);
     return r;
 }
 
@@ -250,8 +272,10 @@ static int sem_wait_common(sem_t *s, const struct timespec *abstime, int try_onl
         wedge_noise_point(WEDGE_EV_SEM_WAIT, site, s, 1);
         return REAL(sem_trywait)(s);
     }
+    struct timespec real_t; /* the program's deadline on the kernel's clock (timeouts.c) */
     if (abstime)
-        NOISE_BLOCKING(WEDGE_EV_SEM_WAIT, s, site, REAL(sem_timedwait)(s, abstime));
+        NOISE_BLOCKING(WEDGE_EV_SEM_WAIT, s, site,
+                       REAL(sem_timedwait)(s, wedge_abstime_real(CLOCK_REALTIME, abstime, &real_t)));
     else
         NOISE_BLOCKING(WEDGE_EV_SEM_WAIT, s, site, REAL(sem_wait)(s));
     return r;

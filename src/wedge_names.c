@@ -40,6 +40,8 @@ static const char *const kind_names[WEDGE_EV_KIND_COUNT] = {
     [WEDGE_EV_BLOCKING_CALL] = "blocking_call",
     [WEDGE_EV_CANCEL] = "pthread_cancel",
     [WEDGE_EV_TESTCANCEL] = "pthread_testcancel",
+    [WEDGE_EV_FUTEX_WAIT] = "futex_wait",
+    [WEDGE_EV_FUTEX_WAKE] = "futex_wake",
 };
 
 const char *wedge_event_kind_name(unsigned kind)

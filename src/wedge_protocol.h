@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 6u
+#define WEDGE_PROTOCOL_VERSION 7u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -127,6 +127,8 @@ enum wedge_event_kind {
     WEDGE_EV_BLOCKING_CALL, /* serial: gave the token up around a call outside the model */
     WEDGE_EV_CANCEL,     /* pthread_cancel (obj: the target's pthread_t) */
     WEDGE_EV_TESTCANCEL, /* pthread_testcancel */
+    WEDGE_EV_FUTEX_WAIT, /* syscall(SYS_futex, FUTEX_WAIT...) through libc (aux: value) */
+    WEDGE_EV_FUTEX_WAKE, /* syscall(SYS_futex, FUTEX_WAKE/REQUEUE...) (aux: count) */
     WEDGE_EV_KIND_COUNT
 };
 
@@ -207,6 +209,11 @@ struct wedge_proc {
 #define WEDGE_RUN_RING_FULL     0x0080u /* more threads than slots: some went untraced */
 #define WEDGE_RUN_LIMIT         0x0100u /* a limit of wedge ended the run (message says which):
                                            it says nothing about the program, never a failure */
+#define WEDGE_RUN_UNSEEN_FUTEX  0x0200u /* serial: a thread slept in a futex system call made
+                                           without libc's syscall() (a raw instruction): the
+                                           watchdog moved the token; wedge could not model it */
+#define WEDGE_RUN_EARLY_TIMEOUT 0x0400u /* a timed wait was made to expire early (the clocks
+                                           were moved forward to its deadline) */
 
 struct wedge_lost_update {
     uint64_t addr;
@@ -264,7 +271,10 @@ struct wedge_shm_header {
         uint8_t action, pad;
         uint32_t action_arg, pad2;
     } decisions[WEDGE_MAX_DECISIONS];
-    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS];
+    /* noise: how far every clock of the run was moved forward (ns) by timed waits made to
+     * expire early (preload/timeouts.c); only grows */
+    _Atomic int64_t clock_skew_ns;
+    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8];
 };
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
