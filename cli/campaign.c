@@ -483,6 +483,12 @@ static void print_summary(struct campaign *c)
     if (s->runs_done)
         printf("failure rate: %.2f%% (%zu of %" PRIu64 ")\n",
                100.0 * (double)s->nrepros / (double)s->runs_done, s->nrepros, s->runs_done);
+    if (s->runs_done && !cfg->baseline) {
+        char st[320];
+        gate_statement(st, sizeof st, cfg, s->nrepros, s->runs_done);
+        printf("%s\n", st);
+    }
+    corpus_print(s->corpus);
     if (s->nrepros)
         printf("reports in %s/\n", cfg->out_dir);
     fflush(stdout);
@@ -544,14 +550,16 @@ static int finish(struct campaign *c, int rc)
         bad = 1;
     if (c->timeline_bad)
         bad = 1;
-    int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
+    /* a kept corpus token that still fails fails the campaign like a new reproduction */
+    int status = s->nrepros || corpus_still_failing(s->corpus) ? WEDGE_EXIT_REPRODUCED
+                                                                 : WEDGE_EXIT_PASS;
     if (rc == 1) {
         usage_error("interrupted after %" PRIu64 " of %" PRIu64 " runs", s->runs_done,
                     s->runs_requested);
         if (!s->nrepros)
             status = WEDGE_EXIT_USAGE;
     }
-    if (bad && !s->nrepros)
+    if (bad && status == WEDGE_EXIT_PASS)
         status = WEDGE_EXIT_USAGE;
     free_summary(s);
     return status;
@@ -661,7 +669,22 @@ int cmd_run(struct wedge_config *cfg)
                c.sum.runs_requested, cfg->argv[0]);
     if (cfg->shard_n > 1)
         printf("shard %u of %u\n", cfg->shard_k, cfg->shard_n);
+    if (cfg->max_rate > 0)
+        gate_announce(cfg);
     fflush(stdout);
+    /* --corpus: the kept tokens first (shard 1 of N only: one replay per campaign) */
+    struct corpus *corpus = NULL;
+    if (cfg->corpus_dir) {
+        if (corpus_load(cfg, &corpus) != 0) {
+            corpus_free(corpus);
+            return WEDGE_EXIT_USAGE;
+        }
+        c.sum.corpus = corpus;
+        if (cfg->shard_k == 1 && corpus_replay(cfg, corpus) < 0) {
+            corpus_free(corpus);
+            return WEDGE_EXIT_USAGE;
+        }
+    }
     progress_init(cfg->progress);
     unsigned jobs = cfg->jobs;
     uint64_t total = c.sum.runs_requested + (c.calibrate ? CALIB : 0);
@@ -670,12 +693,16 @@ int cmd_run(struct wedge_config *cfg)
     struct runner_params p = { .cfg = cfg, .jobs = jobs, .tee = 0 };
     struct runner_ops ops = { next_run, run_done, tick };
     c.t0 = now_us();
-    int rc = runner_loop(&p, &ops, &c);
+    int rc = runner_interrupted() ? 1 : runner_loop(&p, &ops, &c);
     if (rc == 0)
         confirm_tokens(&c);
     if (rc == 0)
         explain_pending(&c);
-    return finish(&c, rc);
+    if (rc == 0 && corpus)
+        corpus_add(cfg, corpus, &c.sum);
+    int status = finish(&c, rc);
+    corpus_free(corpus);
+    return status;
 }
 
 int cmd_replay(struct wedge_config *cfg)
