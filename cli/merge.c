@@ -86,6 +86,10 @@ static int load_report(struct shard_report *r)
 {
     char err[200];
     char *text = json_read_file(r->path);
+    if (!text && errno == EINVAL) {
+        usage_error("merge: %s is not JSON (binary data)", r->path);
+        return -1;
+    }
     if (!text) {
         usage_error("merge: cannot read %s: %s", r->path, strerror(errno));
         return -1;
