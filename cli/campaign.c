@@ -446,22 +446,14 @@ static int run_done(void *ctx, struct job *j)
     return 0;
 }
 
-static void print_summary(struct campaign *c)
+/* One entry per failure group: shared by the campaign's summary and wedge merge's. */
+void summary_print_groups(const struct summary *s)
 {
-    struct summary *s = &c->sum;
-    const struct wedge_config *cfg = c->cfg;
-    double rate = s->elapsed_s > 0 ? (double)s->runs_done / s->elapsed_s : 0;
-    progress_done();
-    printf("\n%s: %" PRIu64 " of %" PRIu64 " runs in %.1fs (%.1f runs/s): %" PRIu64
-           " passed, %zu reproduction%s in %zu group%s\n",
-           c->replay ? "replay" : cfg->baseline ? "baseline" : "run", s->runs_done,
-           s->runs_requested, s->elapsed_s, rate, s->passed, s->nrepros,
-           s->nrepros == 1 ? "" : "s", s->ngroups, s->ngroups == 1 ? "" : "s");
     for (size_t g = 0; g < s->ngroups; g++) {
         const struct group *gr = &s->groups[g];
         const struct repro *r = &s->repros[gr->first];
         char desc[256];
-        describe_outcome(desc, sizeof desc, &r->oc, cfg->timeout_us);
+        describe_outcome(desc, sizeof desc, &r->oc, s->cfg->timeout_us);
         printf("  group %zu: %u x %s", g + 1, gr->count, desc);
         if (r->last_line && *r->last_line)
             printf(": \"%s\"", r->last_line);
@@ -476,6 +468,20 @@ static void print_summary(struct campaign *c)
                 break;
             }
     }
+}
+
+static void print_summary(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    const struct wedge_config *cfg = c->cfg;
+    double rate = s->elapsed_s > 0 ? (double)s->runs_done / s->elapsed_s : 0;
+    progress_done();
+    printf("\n%s: %" PRIu64 " of %" PRIu64 " runs in %.1fs (%.1f runs/s): %" PRIu64
+           " passed, %zu reproduction%s in %zu group%s\n",
+           c->replay ? "replay" : cfg->baseline ? "baseline" : "run", s->runs_done,
+           s->runs_requested, s->elapsed_s, rate, s->passed, s->nrepros,
+           s->nrepros == 1 ? "" : "s", s->ngroups, s->ngroups == 1 ? "" : "s");
+    summary_print_groups(s);
     if (c->stop)
         printf("stopped after %zu reproductions (--stop-after)\n", s->nrepros);
     else if (c->budget_hit && s->runs_done < s->runs_requested)

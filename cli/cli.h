@@ -210,6 +210,7 @@ uint64_t now_us(void);
 /* outcome classification (campaign.c) */
 enum outcome_kind { OUT_PASS = 0, OUT_EXIT = 1, OUT_SIGNAL = 2, OUT_HANG = 3, OUT_LOST_UPDATE = 4 };
 const char *outcome_kind_name(enum outcome_kind k);
+enum outcome_kind outcome_kind_from_name(const char *s); /* merge.c; unknown: OUT_EXIT */
 
 struct outcome {
     enum outcome_kind kind;
@@ -394,6 +395,7 @@ int corpus_absorb_json(struct corpus **c, const struct json *section);
 
 /* merge.c */
 int cmd_merge(struct wedge_config *cfg);
+void summary_print_groups(const struct summary *s); /* campaign.c: the summary's group list */
 
 /* campaign.c */
 int cmd_run(struct wedge_config *cfg);

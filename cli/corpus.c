@@ -427,10 +427,7 @@ int corpus_absorb_json(struct corpus **cp, const struct json *sec)
             if (!e->fails) {
                 const struct json *oc = json_get(o, "outcome");
                 const char *kind = json_get_str(oc, "kind");
-                e->oc.kind = OUT_EXIT;
-                for (int kk = OUT_EXIT; kk <= OUT_LOST_UPDATE; kk++)
-                    if (kind && strcmp(kind, outcome_kind_name((enum outcome_kind)kk)) == 0)
-                        e->oc.kind = (enum outcome_kind)kk;
+                e->oc.kind = outcome_kind_from_name(kind);
                 const struct json *code = json_get(oc, "code");
                 e->oc.code = code && code->type == JSON_NUMBER ? (int)code->number : 0;
                 e->last_line = json_get_str(o, "last_line") ? strdup(json_get_str(o, "last_line"))

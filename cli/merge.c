@@ -161,7 +161,7 @@ static int check_shards(struct shard_report *r, size_t nr)
     return 0;
 }
 
-static enum outcome_kind kind_of(const char *s)
+enum outcome_kind outcome_kind_from_name(const char *s)
 {
     for (int k = OUT_EXIT; k <= OUT_LOST_UPDATE; k++)
         if (s && strcmp(s, outcome_kind_name((enum outcome_kind)k)) == 0)
@@ -189,7 +189,7 @@ static int read_repro(const struct json *o, struct repro *r)
     if (!tok || json_get_u64(o, "run", &r->run) || !oc)
         return -1;
     snprintf(r->token, sizeof r->token, "%s", tok);
-    r->oc.kind = kind_of(json_get_str(oc, "kind"));
+    r->oc.kind = outcome_kind_from_name(json_get_str(oc, "kind"));
     const struct json *code = json_get(oc, "code");
     r->oc.code = code && code->type == JSON_NUMBER ? (int)code->number : 0;
     const char *reason = json_get_str(oc, "reason");
@@ -295,17 +295,7 @@ static void print_merged(const struct summary *s, size_t nreports)
            "reproduction%s in %zu group%s\n", nreports, nreports == 1 ? "" : "s", s->runs_done,
            s->runs_requested, s->passed, s->nrepros, s->nrepros == 1 ? "" : "s", s->ngroups,
            s->ngroups == 1 ? "" : "s");
-    for (size_t g = 0; g < s->ngroups; g++) {
-        const struct group *gr = &s->groups[g];
-        const struct repro *r = &s->repros[gr->first];
-        char desc[256];
-        describe_outcome(desc, sizeof desc, &r->oc, mc->timeout_us);
-        printf("  group %zu: %u x %s", g + 1, gr->count, desc);
-        if (r->last_line && *r->last_line)
-            printf(": \"%s\"", r->last_line);
-        printf("\n    first:  %s (run %" PRIu64 ")\n    replay: %s\n", r->token, r->run,
-               r->replay ? r->replay : "?");
-    }
+    summary_print_groups(s);
     if (s->stopped)
         printf("a shard stopped early (%s)\n", s->stopped);
     if (!mc->baseline && s->runs_done) {
