@@ -563,6 +563,11 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                 return -1;
             }
         }
+        if (cfg->baseline && cfg->corpus_dir) {
+            usage_error("--baseline runs without the shim: its runs have no tokens to keep in "
+                        "a --corpus");
+            return -1;
+        }
         if (cfg->baseline && (cfg->mode_given || cfg->strategy_arg || cfg->opts)) {
             usage_error("--baseline runs without the shim: it takes no --mode, --strategy, "
                         "--watch or --detect");

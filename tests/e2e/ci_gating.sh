@@ -187,4 +187,6 @@ echo "w1.noise.random.bad" > corpus/broken.token
 run 30 "$WEDGE" run -n 2 --corpus corpus -- "$TARGETS/trivial_ok"
 expect_rc "corpus: a malformed token file" 2
 expect_output "corpus: says which file" 'broken.token'
+run 30 "$WEDGE" run -n 2 --baseline --corpus corpus -- "$TARGETS/trivial_ok"
+expect_rc "corpus: --baseline has no tokens to keep" 2
 e2e_finish
