@@ -164,7 +164,8 @@ int corpus_load(const struct wedge_config *cfg, struct corpus **out)
     closedir(d);
     if (rc == 0) {
         /* directory order is the file system's: sort, so that replays are repeatable */
-        qsort(c->e, c->n, sizeof *c->e, by_token);
+        if (c->n)
+            qsort(c->e, c->n, sizeof *c->e, by_token);
         /* two files naming one token replay once */
         size_t w = 0;
         for (size_t i = 0; i < c->n; i++) {

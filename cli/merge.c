@@ -221,7 +221,8 @@ static int by_run(const void *a, const void *b)
 /* Groups by signature, numbered by first run; the group's lead is its most confirmed token. */
 static int regroup(struct summary *s)
 {
-    qsort(s->repros, s->nrepros, sizeof *s->repros, by_run);
+    if (s->nrepros) /* qsort(NULL, 0) is undefined */
+        qsort(s->repros, s->nrepros, sizeof *s->repros, by_run);
     for (size_t i = 0; i < s->nrepros; i++) {
         struct repro *r = &s->repros[i];
         size_t g = 0;

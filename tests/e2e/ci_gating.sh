@@ -16,7 +16,7 @@ PY=/usr/bin/python3
 COIN=(/bin/sh -c 'test -n "${COIN_FIXED:-}" && exit 0; case $WEDGE_TOKEN in *[0-3]) echo "coin: lost"; exit 1;; *4) echo "coin: torn"; exit 3;; esac; exit 0')
 
 # --- what a clean run proves
-run 120 "$WEDGE" run -n 3000 -q --seed 5eed --json clean.json --junit clean.xml -- "$TARGETS/trivial_ok"
+run 400 "$WEDGE" run -n 3000 -q --seed 5eed --json clean.json --junit clean.xml -- "$TARGETS/trivial_ok"
 expect_rc "clean campaign" 0
 expect_output "clean: the statement" '^0 reproductions in 3,000 runs: at 95% confidence the per-run failure probability under this configuration is below 0\.1%$'
 expect_json "clean: JSON statement" clean.json "j['confidence']['statement'] == '0 reproductions in 3,000 runs: at 95% confidence the per-run failure probability under this configuration is below 0.1%'"
