@@ -30,6 +30,43 @@ struct shard_report {
 static const char *const same_fields[] = { "seed", "mode", "strategy", "campaign_runs", "watch",
                                            "detect" };
 
+/* A parsed value written back as JSON text (a shard's per-reproduction conclusion is carried
+ * into the merged report as it was). */
+static void json_write(FILE *f, const struct json *v)
+{
+    switch (v->type) {
+    case JSON_NULL: fputs("null", f); break;
+    case JSON_BOOL: fputs(v->boolean ? "true" : "false", f); break;
+    case JSON_NUMBER: fputs(v->text, f); break;
+    case JSON_STRING: report_json_str(f, v->text); break;
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+        fputc(v->type == JSON_ARRAY ? '[' : '{', f);
+        for (size_t i = 0; i < v->n; i++) {
+            fputs(i ? ", " : "", f);
+            if (v->type == JSON_OBJECT) {
+                report_json_str(f, v->keys[i]);
+                fputs(": ", f);
+            }
+            json_write(f, &v->items[i]);
+        }
+        fputc(v->type == JSON_ARRAY ? ']' : '}', f);
+        break;
+    }
+}
+
+static char *json_text(const struct json *v)
+{
+    char *s = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        return NULL;
+    json_write(f, v);
+    fclose(f);
+    return s;
+}
+
 static char *json_repr(const struct json *v)
 {
     char *s = NULL;
@@ -209,6 +246,12 @@ static int read_repro(const struct json *o, struct repro *r)
     r->replay = dup_str(o, "replay");
     r->report_path = dup_str(o, "report");
     r->last_line = dup_str(o, "last_line");
+    const struct json *conc = json_get(o, "conclusion");
+    if (conc && conc->type == JSON_OBJECT)
+        r->conclusion_json = json_text(conc);
+    const char *summary = json_get_str(conc, "summary");
+    if (summary && *summary)
+        r->conclusion_line = strdup(summary);
     return 0;
 }
 
@@ -385,6 +428,8 @@ out:
         free(s.repros[i].replay);
         free(s.repros[i].report_path);
         free(s.repros[i].last_line);
+        free(s.repros[i].conclusion_json);
+        free(s.repros[i].conclusion_line);
     }
     free(s.repros);
     free(s.groups);
