@@ -473,22 +473,14 @@ static int run_done(void *ctx, struct job *j)
     return 0;
 }
 
-static void print_summary(struct campaign *c)
+/* One entry per failure group: shared by the campaign's summary and wedge merge's. */
+void summary_print_groups(const struct summary *s)
 {
-    struct summary *s = &c->sum;
-    const struct wedge_config *cfg = c->cfg;
-    double rate = s->elapsed_s > 0 ? (double)s->runs_done / s->elapsed_s : 0;
-    progress_done();
-    printf("\n%s: %" PRIu64 " of %" PRIu64 " runs in %.1fs (%.1f runs/s): %" PRIu64
-           " passed, %zu reproduction%s in %zu group%s\n",
-           c->replay ? "replay" : cfg->baseline ? "baseline" : "run", s->runs_done,
-           s->runs_requested, s->elapsed_s, rate, s->passed, s->nrepros,
-           s->nrepros == 1 ? "" : "s", s->ngroups, s->ngroups == 1 ? "" : "s");
     for (size_t g = 0; g < s->ngroups; g++) {
         const struct group *gr = &s->groups[g];
         const struct repro *r = &s->repros[gr->first];
         char desc[256];
-        describe_outcome(desc, sizeof desc, &r->oc, cfg->timeout_us);
+        describe_outcome(desc, sizeof desc, &r->oc, s->cfg->timeout_us);
         printf("  group %zu: %u x %s", g + 1, gr->count, desc);
         if (r->last_line && *r->last_line)
             printf(": \"%s\"", r->last_line);
@@ -503,6 +495,20 @@ static void print_summary(struct campaign *c)
                 break;
             }
     }
+}
+
+static void print_summary(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    const struct wedge_config *cfg = c->cfg;
+    double rate = s->elapsed_s > 0 ? (double)s->runs_done / s->elapsed_s : 0;
+    progress_done();
+    printf("\n%s: %" PRIu64 " of %" PRIu64 " runs in %.1fs (%.1f runs/s): %" PRIu64
+           " passed, %zu reproduction%s in %zu group%s\n",
+           c->replay ? "replay" : cfg->baseline ? "baseline" : "run", s->runs_done,
+           s->runs_requested, s->elapsed_s, rate, s->passed, s->nrepros,
+           s->nrepros == 1 ? "" : "s", s->ngroups, s->ngroups == 1 ? "" : "s");
+    summary_print_groups(s);
     if (c->stop)
         printf("stopped after %zu reproductions (--stop-after)\n", s->nrepros);
     else if (c->budget_hit && s->runs_done < s->runs_requested)
@@ -510,6 +516,12 @@ static void print_summary(struct campaign *c)
     if (s->runs_done)
         printf("failure rate: %.2f%% (%zu of %" PRIu64 ")\n",
                100.0 * (double)s->nrepros / (double)s->runs_done, s->nrepros, s->runs_done);
+    if (s->runs_done && !cfg->baseline) {
+        char st[320];
+        gate_statement(st, sizeof st, cfg, s->nrepros, s->runs_done);
+        printf("%s\n", st);
+    }
+    corpus_print(s->corpus);
     if (s->reports_kept == s->nrepros && s->nrepros)
         printf("reports in %s/\n", cfg->out_dir);
     else if (s->reports_kept)
@@ -611,7 +623,9 @@ static int finish(struct campaign *c, int rc)
         bad = 1;
     if (c->timeline_bad)
         bad = 1;
-    int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
+    /* a kept corpus token that still fails fails the campaign like a new reproduction */
+    int status = s->nrepros || corpus_still_failing(s->corpus) ? WEDGE_EXIT_REPRODUCED
+                                                                 : WEDGE_EXIT_PASS;
     if (rc == 1) {
         usage_error("interrupted%s after %" PRIu64 " of %" PRIu64 " runs",
                     c->confirming ? " while confirming reproductions" : "", s->runs_done,
@@ -744,7 +758,22 @@ int cmd_run(struct wedge_config *cfg)
                c.sum.runs_requested, cfg->argv[0]);
     if (cfg->shard_n > 1)
         printf("shard %u of %u\n", cfg->shard_k, cfg->shard_n);
+    if (cfg->max_rate > 0)
+        gate_announce(cfg);
     fflush(stdout);
+    /* --corpus: the kept tokens first (shard 1 of N only: one replay per campaign) */
+    struct corpus *corpus = NULL;
+    if (cfg->corpus_dir) {
+        if (corpus_load(cfg, &corpus) != 0) {
+            corpus_free(corpus);
+            return WEDGE_EXIT_USAGE;
+        }
+        c.sum.corpus = corpus;
+        if (cfg->shard_k == 1 && corpus_replay(cfg, corpus) < 0) {
+            corpus_free(corpus);
+            return WEDGE_EXIT_USAGE;
+        }
+    }
     progress_init(cfg->progress);
     unsigned jobs = cfg->jobs;
     uint64_t total = c.sum.runs_requested + (c.calibrate ? CALIB : 0);
@@ -753,7 +782,7 @@ int cmd_run(struct wedge_config *cfg)
     struct runner_params p = { .cfg = cfg, .jobs = jobs, .tee = 0 };
     struct runner_ops ops = { next_run, run_done, tick };
     c.t0 = now_us();
-    int rc = runner_loop(&p, &ops, &c);
+    int rc = runner_interrupted() ? 1 : runner_loop(&p, &ops, &c);
     if (rc == 0)
         rc = confirm_tokens(&c);
     /* Explaining replays are runs too: they keep to --time-budget, and an interrupt during
@@ -762,7 +791,11 @@ int cmd_run(struct wedge_config *cfg)
         explain_pending(&c);
     if (rc == 0 && runner_interrupted())
         rc = 1;
-    return finish(&c, rc);
+    if (rc == 0 && corpus)
+        corpus_add(cfg, corpus, &c.sum);
+    int status = finish(&c, rc);
+    corpus_free(corpus);
+    return status;
 }
 
 int cmd_replay(struct wedge_config *cfg)

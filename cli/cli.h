@@ -26,7 +26,7 @@
 #define WEDGE_EXIT_REPRODUCED 1
 #define WEDGE_EXIT_USAGE 2
 
-enum wedge_command { CMD_NONE = 0, CMD_RUN = 1, CMD_REPLAY = 2, CMD_MINIMIZE = 4 };
+enum wedge_command { CMD_NONE = 0, CMD_RUN = 1, CMD_REPLAY = 2, CMD_MINIMIZE = 4, CMD_MERGE = 8 };
 
 enum wedge_progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
 
@@ -106,6 +106,9 @@ struct wedge_config {
     char *san_env;               /* ASAN_OPTIONS for the runs (wedge's defaults, then the
                                     user's), NULL: the environment's as it is */
     int fork_server;             /* 1: runs forked by a fork server where it can (forksrv.c) */
+    double confidence;           /* --confidence, a fraction (default 0.95) */
+    double max_rate;             /* --max-rate, a fraction; 0: none (runs from --runs) */
+    const char *corpus_dir;      /* --corpus DIR, NULL: none */
 };
 
 /* options.c */
@@ -234,6 +237,7 @@ uint64_t forksrv_forked(void);         /* runs forked by a server so far */
 /* outcome classification (campaign.c) */
 enum outcome_kind { OUT_PASS = 0, OUT_EXIT = 1, OUT_SIGNAL = 2, OUT_HANG = 3, OUT_LOST_UPDATE = 4 };
 const char *outcome_kind_name(enum outcome_kind k);
+enum outcome_kind outcome_kind_from_name(const char *s); /* merge.c; unknown: OUT_EXIT */
 
 struct outcome {
     enum outcome_kind kind;
@@ -293,6 +297,8 @@ struct summary {
     uint64_t same_trace;
     uint64_t first_trace_hash;
     unsigned outcome_counts[5];
+    const struct corpus *corpus; /* --corpus: what its replay found, NULL: none (corpus.c) */
+    unsigned merged_from;        /* wedge merge: how many shard reports, 0: a campaign */
 };
 int report_json(const char *path, const struct summary *s);
 int report_junit(const char *path, const struct summary *s);
@@ -400,6 +406,28 @@ uint64_t explain_alike_signature(const struct job *j, const struct outcome *oc);
 /* timeline.c: the HTML page of a finished run (0, or -1 with the error printed) */
 int timeline_write(const char *path, const struct wedge_config *cfg, const struct job *job,
                    const struct outcome *oc, const struct conclusion *c);
+/* gate.c: what a campaign proves (the confidence statement, --max-rate) */
+void gate_statement(char *buf, size_t len, const struct wedge_config *cfg, uint64_t failures,
+                    uint64_t runs);
+void gate_json(FILE *f, const struct summary *s);
+void gate_announce(const struct wedge_config *cfg); /* --max-rate: the run count, at start */
+
+/* corpus.c: --corpus DIR (see corpus.c for the layout) */
+struct corpus;
+int corpus_load(const struct wedge_config *cfg, struct corpus **out); /* 0, or -1 printed */
+int corpus_replay(const struct wedge_config *cfg, struct corpus *c);  /* runner_loop's rc */
+void corpus_add(const struct wedge_config *cfg, struct corpus *c, const struct summary *s);
+size_t corpus_still_failing(const struct corpus *c);
+void corpus_print(const struct corpus *c);
+void corpus_json(FILE *f, const struct corpus *c);
+void corpus_free(struct corpus *c);
+struct json;
+/* merge: add a shard report's "corpus" section (NULL: none) to *c, created on first use */
+int corpus_absorb_json(struct corpus **c, const struct json *section);
+
+/* merge.c */
+int cmd_merge(struct wedge_config *cfg);
+void summary_print_groups(const struct summary *s); /* campaign.c: the summary's group list */
 
 /* campaign.c */
 int cmd_run(struct wedge_config *cfg);

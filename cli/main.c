@@ -17,6 +17,8 @@ static void general_help(FILE *f)
           "interleaving\n"
           "  minimize  [OPTIONS] TOKEN -- PROGRAM [ARGS...]  the smallest schedule that still "
           "fails\n"
+          "  merge     [OPTIONS] REPORT.json...              shard reports joined into one "
+          "campaign\n"
           "  help COMMAND                                   options of COMMAND\n\n"
           "  wedge --version | wedge --help\n\n",
           f);
@@ -31,6 +33,8 @@ static enum wedge_command parse_command(const char *s)
         return CMD_REPLAY;
     if (strcmp(s, "minimize") == 0)
         return CMD_MINIMIZE;
+    if (strcmp(s, "merge") == 0)
+        return CMD_MERGE;
     return CMD_NONE;
 }
 
@@ -74,7 +78,8 @@ int main(int argc, char **argv)
         }
         enum wedge_command c = parse_command(argv[2]);
         if (c == CMD_NONE || argc > 3) {
-            usage_error("help: unknown command '%s' (expected run, replay or minimize)", argv[2]);
+            usage_error("help: unknown command '%s' (expected run, replay, minimize or merge)",
+                        argv[2]);
             return WEDGE_EXIT_USAGE;
         }
         options_help(stdout, c);
@@ -82,7 +87,7 @@ int main(int argc, char **argv)
     }
     enum wedge_command cmd = parse_command(cmd_s);
     if (cmd == CMD_NONE) {
-        usage_error("unknown command '%s' (expected run, replay, minimize, help; see wedge "
+        usage_error("unknown command '%s' (expected run, replay, minimize, merge, help; see wedge "
                     "--help)", cmd_s);
         return WEDGE_EXIT_USAGE;
     }
@@ -102,6 +107,9 @@ int main(int argc, char **argv)
         break;
     case CMD_MINIMIZE:
         status = cmd_minimize(&cfg);
+        break;
+    case CMD_MERGE:
+        status = cmd_merge(&cfg);
         break;
     default:
         break;

@@ -2,10 +2,12 @@
  * the help can never list an option the parser does not know (or the reverse). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "wedge_stats.h"
 #include "wedge_util.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +39,16 @@ enum opt_id {
     OPT_STEPS,
     OPT_FORK_SERVER,
     OPT_NO_FORK_SERVER,
+    OPT_CONFIDENCE,
+    OPT_MAX_RATE,
+    OPT_CORPUS,
+    OPT_SHARD_FROM_ENV,
 };
 
 #define R CMD_RUN
 #define P CMD_REPLAY
 #define M CMD_MINIMIZE
+#define G CMD_MERGE
 
 struct opt_desc {
     const char *name;
@@ -71,9 +78,17 @@ static const struct opt_desc opt_table[] = {
     { "fail-on", OPT_FAIL_ON, "REGEX", R | P | M, "a run with an output line matching this "
                                                   "extended regex fails", NULL },
     { "out", OPT_OUT, "DIR", R | P | M, "where reproduction reports go (default wedge-out/)", NULL },
-    { "json", OPT_JSON, "FILE", R | P, "write a JSON report at the end", NULL },
-    { "junit", OPT_JUNIT, "FILE", R, "write a JUnit XML report at the end", NULL },
+    { "json", OPT_JSON, "FILE", R | P | G, "write a JSON report at the end", NULL },
+    { "junit", OPT_JUNIT, "FILE", R | G, "write a JUnit XML report at the end", NULL },
     { "shard", OPT_SHARD, "K/N", R, "run only shard K of N of the campaign's runs", NULL },
+    { "shard-from-env", OPT_SHARD_FROM_ENV, "N", R, "shard K of N with K-1 taken from "
+      "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod index, 0-based)", NULL },
+    { "confidence", OPT_CONFIDENCE, "P", R | G, "confidence of the statement a campaign makes "
+      "about the per-run failure probability (default 95%)", NULL },
+    { "max-rate", OPT_MAX_RATE, "R", R, "run as many runs as it takes for a clean campaign to "
+      "prove, at --confidence, a per-run failure probability below R (e.g. 0.1%)", NULL },
+    { "corpus", OPT_CORPUS, "DIR", R, "replay the tokens kept in DIR first (a file per token), "
+      "then explore; add each new failure group's best token to DIR", NULL },
     { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)", NULL },
     { "sites", OPT_SITES, "LIST", P, "act only at these sites (hex, comma-separated; printed "
                                      "by wedge minimize)", NULL },
@@ -87,8 +102,8 @@ static const struct opt_desc opt_table[] = {
     { "no-fork-server", OPT_NO_FORK_SERVER, NULL, R | P | M, "exec the program once per run "
                                                              "(default)", NULL },
     { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
-    { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)", NULL },
-    { "help", OPT_HELP, NULL, R | P | M, "this help", NULL },
+    { "quiet", OPT_QUIET, NULL, R | P | M | G, "no progress line (--progress never)", NULL },
+    { "help", OPT_HELP, NULL, R | P | M | G, "this help", NULL },
 };
 #define NOPTS (sizeof opt_table / sizeof opt_table[0])
 
@@ -103,6 +118,10 @@ static const struct {
     { CMD_MINIMIZE, "minimize", "wedge minimize [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
       "Find the smallest set of sites where wedge must act for TOKEN to still fail\n"
       "(delta debugging; --runs N replays per trial, default 20 in noise mode, 1 in serial)." },
+    { CMD_MERGE, "merge", "wedge merge [OPTIONS] REPORT.json...",
+      "Join the --json reports of the shards of one campaign (--shard K/N, every K once) into\n"
+      "one report, equal to the unsharded campaign's; exit status as the campaign's.\n"
+      "Shards of different seed, mode, strategy, program or run count are refused." },
 };
 
 const char *command_name(enum wedge_command cmd)
@@ -239,6 +258,37 @@ static int parse_shard(struct wedge_config *cfg, const char *s)
     return 0;
 }
 
+/* --shard-from-env N: the shard index comes from the job engine (Kubernetes sets
+ * JOB_COMPLETION_INDEX = 0..completions-1 in each pod of an Indexed Job). */
+static int parse_shard_from_env(struct wedge_config *cfg, const char *s)
+{
+    uint64_t nv, iv;
+    if (wedge_parse_uint(s, 1, 1000000, &nv))
+        return bad_value("shard-from-env", s, "expected the shard count N, 1 to 1000000");
+    const char *idx = getenv("JOB_COMPLETION_INDEX");
+    if (!idx || !*idx) {
+        usage_error("--shard-from-env: JOB_COMPLETION_INDEX is not set (it is set in the pods "
+                    "of a Kubernetes Indexed Job)");
+        return -1;
+    }
+    if (wedge_parse_uint(idx, 0, nv - 1, &iv)) {
+        usage_error("--shard-from-env %s: JOB_COMPLETION_INDEX '%s' is not an index from 0 to "
+                    "%" PRIu64, s, idx, nv - 1);
+        return -1;
+    }
+    cfg->shard_k = (unsigned)iv + 1;
+    cfg->shard_n = (unsigned)nv;
+    return 0;
+}
+
+static int parse_fraction_opt(const char *opt, const char *s, double *out)
+{
+    if (wedge_stats_parse_fraction(s, out))
+        return bad_value(opt, s, "expected a fraction or percentage strictly between 0 and 1 "
+                                 "(0.95, 95%, 0.1%)");
+    return 0;
+}
+
 /* The option name the user typed for the option at argv[optind - 1], for messages. */
 static const char *typed_name(char **argv, int optind_now, int optopt_now)
 {
@@ -270,6 +320,7 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
      * supervisor, so after a SIGKILL of wedge its daemons outlive it (e2e.fault.sigkill). */
     const char *fs = getenv(WEDGE_ENV_FORK_SERVER);
     cfg->fork_server = fs && strcmp(fs, "1") == 0;
+    cfg->confidence = 0.95;
 
     /* The program's own arguments start after "--"; getopt must never see them (they may
      * look like our options), so the option parser only gets argv up to the "--". */
@@ -414,6 +465,23 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
         case OPT_NO_FORK_SERVER:
             cfg->fork_server = 0;
             break;
+        case OPT_SHARD_FROM_ENV:
+            if (parse_shard_from_env(cfg, optarg))
+                return -1;
+            break;
+        case OPT_CONFIDENCE:
+            if (parse_fraction_opt("confidence", optarg, &cfg->confidence))
+                return -1;
+            break;
+        case OPT_MAX_RATE:
+            if (parse_fraction_opt("max-rate", optarg, &cfg->max_rate))
+                return -1;
+            break;
+        case OPT_CORPUS:
+            if (!*optarg)
+                return bad_value("corpus", optarg, "empty directory name");
+            cfg->corpus_dir = optarg;
+            break;
         case OPT_SITES:
             for (const char *p = optarg; *p; p++)
                 if (!strchr("0123456789abcdefABCDEFx,", *p))
@@ -441,6 +509,23 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                         typed_name(argv, optind, optopt), command_name(cmd), command_name(cmd));
             return -1;
         }
+    }
+
+    if (cmd == CMD_MERGE) {
+        /* merge takes no PROGRAM: its positional arguments are the shard reports */
+        if (dash >= 0) {
+            usage_error("merge takes REPORT.json files, no '--' and PROGRAM (usage: %s)",
+                        "wedge merge [OPTIONS] REPORT.json...");
+            return -1;
+        }
+        if (optind >= argc) {
+            usage_error("merge needs at least one REPORT.json (usage: wedge merge [OPTIONS] "
+                        "REPORT.json...)");
+            return -1;
+        }
+        cfg->argv = argv + optind;
+        cfg->argc = argc - optind;
+        return 0;
     }
 
     /* Positional arguments before "--": TOKEN for replay and minimize, nothing for run. */
@@ -490,6 +575,25 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
             cfg->proto.strategy = WEDGE_STRAT_RANDOM;
         }
         cfg->proto.opts = cfg->opts;
+        if (cfg->max_rate) {
+            /* The gate decides the run count: a --runs beside it would be ignored or win. */
+            if (cfg->runs_given) {
+                usage_error("--max-rate computes how many runs the gate needs: give --runs or "
+                            "--max-rate, not both");
+                return -1;
+            }
+            cfg->runs = wedge_stats_runs_needed(cfg->confidence, cfg->max_rate);
+            if (cfg->runs < 1 || cfg->runs > 100000000) {
+                usage_error("--confidence/--max-rate: the gate would need %" PRIu64 " runs "
+                            "(at most 100000000)", cfg->runs);
+                return -1;
+            }
+        }
+        if (cfg->baseline && cfg->corpus_dir) {
+            usage_error("--baseline runs without the shim: its runs have no tokens to keep in "
+                        "a --corpus");
+            return -1;
+        }
         if (cfg->baseline && (cfg->mode_given || cfg->strategy_arg || cfg->opts)) {
             usage_error("--baseline runs without the shim: it takes no --mode, --strategy, "
                         "--watch or --detect");

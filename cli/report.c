@@ -629,7 +629,7 @@ int report_json(const char *path, const struct summary *s)
     fprintf(f, ",\n  \"schema_version\": %d", WEDGE_JSON_SCHEMA);
     fprintf(f, ",\n  \"command\": ");
     report_json_str(f, command_name(cfg->cmd));
-    if (cfg->cmd == CMD_RUN) {
+    if (cfg->cmd != CMD_REPLAY) {
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->seed);
     } else {
         fprintf(f, ",\n  \"token\": ");
@@ -650,8 +650,20 @@ int report_json(const char *path, const struct summary *s)
                ",\n  \"passed\": %" PRIu64,
             s->runs_done, s->runs_requested, s->passed);
     fprintf(f, ",\n  \"forked_runs\": %" PRIu64, forksrv_forked()); /* by a fork server */
-    if (cfg->cmd == CMD_RUN && cfg->shard_n > 1)
+    if (cfg->cmd != CMD_REPLAY) {
+        /* what wedge merge checks and needs: the shard (also "1/1"), the campaign's whole
+         * run count, the options that shape tokens and outcomes */
         fprintf(f, ",\n  \"shard\": \"%u/%u\"", cfg->shard_k, cfg->shard_n);
+        fprintf(f, ",\n  \"campaign_runs\": %" PRIu64 ",\n  \"watch\": %s,\n  \"detect\": %s"
+                   ",\n  \"timeout_us\": %" PRIu64,
+                cfg->runs, cfg->opts & WEDGE_OPT_MEMORY ? "\"mem\"" : "null",
+                cfg->opts & WEDGE_OPT_LOST_UPDATE ? "\"lost-update\"" : "null", cfg->timeout_us);
+        if (s->merged_from)
+            fprintf(f, ",\n  \"merged_from\": %u", s->merged_from);
+        gate_json(f, s);
+        if (s->corpus)
+            corpus_json(f, s->corpus);
+    }
     if (cfg->cmd == CMD_REPLAY) {
         fprintf(f, ",\n  \"reproduced\": %zu", s->nrepros);
         if (cfg->proto.mode == WEDGE_MODE_SERIAL)
@@ -761,44 +773,72 @@ static void xml_str(FILE *f, const char *s)
     }
 }
 
+/* The text of a reproduction's report file for the JUnit failure body, NULL when it cannot
+ * be read (a merged report names files on the shards' machines).  Capped: a dashboard shows
+ * the report, it does not archive it. */
+static char *read_report_file(const char *path)
+{
+    if (!path || !*path)
+        return NULL;
+    FILE *rf = fopen(path, "r");
+    if (!rf)
+        return NULL;
+    size_t cap = 65536;
+    char *buf = malloc(cap + 1);
+    size_t n = buf ? fread(buf, 1, cap, rf) : 0;
+    fclose(rf);
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+/* One test case per campaign (the program under this configuration), one <failure> per
+ * failure group with its report; the schema is tests/junit/junit-10.xsd (the Ant/Jenkins
+ * shape most CI dashboards read). */
 int report_junit(const char *path, const struct summary *s)
 {
     FILE *f = open_report(path);
     if (!f)
         return -1;
-    size_t failures = s->ngroups;
-    size_t tests = failures ? failures : 1;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuite name=\"wedge\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+    const struct wedge_config *cfg = s->cfg;
+    const char *mode = cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode);
+    char statement[320];
+    gate_statement(statement, sizeof statement, cfg, s->nrepros, s->runs_done);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    fprintf(f, "<testsuite name=\"wedge\" tests=\"1\" failures=\"%d\" errors=\"0\" "
                "time=\"%.3f\">\n",
-            tests, failures, s->elapsed_s);
+            s->ngroups ? 1 : 0, s->elapsed_s);
     fprintf(f, "  <properties>\n    <property name=\"seed\" value=\"%016" PRIx64 "\"/>\n"
                "    <property name=\"runs\" value=\"%" PRIu64 "\"/>\n"
-               "    <property name=\"mode\" value=\"%s\"/>\n  </properties>\n",
-            s->cfg->seed, s->runs_done,
-            s->cfg->baseline ? "baseline" : wedge_mode_name(s->cfg->proto.mode));
+               "    <property name=\"mode\" value=\"%s\"/>\n"
+               "    <property name=\"shard\" value=\"%u/%u\"/>\n"
+               "    <property name=\"confidence\" value=\"",
+            cfg->seed, s->runs_done, mode, cfg->shard_k, cfg->shard_n);
+    xml_str(f, statement);
+    fputs("\"/>\n  </properties>\n", f);
     /* CI dashboards show classname as a dotted path: the program's base name reads best. */
-    const char *slash = strrchr(s->cfg->argv[0], '/');
-    const char *prog = slash ? slash + 1 : s->cfg->argv[0];
+    const char *slash = strrchr(cfg->argv[0], '/');
+    const char *prog = slash ? slash + 1 : cfg->argv[0];
+    fprintf(f, "  <testcase classname=\"wedge.");
+    xml_str(f, prog);
+    fprintf(f, "\" name=\"");
+    xml_str(f, prog);
+    fprintf(f, ": %" PRIu64 " runs, mode %s\" time=\"%.3f\">\n", s->runs_done, mode,
+            s->elapsed_s);
     for (size_t g = 0; g < s->ngroups; g++) {
         const struct group *gr = &s->groups[g];
         const struct repro *r = &s->repros[gr->first];
         char desc[256];
-        describe_outcome(desc, sizeof desc, &r->oc, s->cfg->timeout_us);
-        fprintf(f, "  <testcase classname=\"wedge.");
-        xml_str(f, prog);
-        fprintf(f, "\" name=\"failure group %zu: ", g + 1);
+        describe_outcome(desc, sizeof desc, &r->oc, cfg->timeout_us);
+        fprintf(f, "    <failure message=\"failure group %zu: ", g + 1);
         xml_str(f, desc);
+        fprintf(f, " in %u of %" PRIu64 " runs", gr->count, s->runs_done);
         if (r->last_line && *r->last_line) {
             char cut[101];
             snprintf(cut, sizeof cut, "%s", r->last_line);
             fputs(": ", f);
             xml_str(f, cut);
         }
-        fputs("\">\n", f);
-        fprintf(f, "    <failure message=\"");
-        xml_str(f, desc);
-        fprintf(f, " in %u of %" PRIu64 " runs", gr->count, s->runs_done);
         fprintf(f, "\" type=\"%s\">", outcome_kind_name(r->oc.kind));
         fprintf(f, "first token: ");
         xml_str(f, r->token);
@@ -808,13 +848,16 @@ int report_junit(const char *path, const struct summary *s)
         xml_str(f, r->last_line);
         fprintf(f, "\nreport: ");
         xml_str(f, r->report_path ? r->report_path : "(could not be written)");
-        fprintf(f, "\n</failure>\n  </testcase>\n");
+        char *text = r->report_path ? read_report_file(r->report_path) : NULL;
+        if (text) {
+            fputs("\n\n", f);
+            xml_str(f, text);
+            free(text);
+        }
+        fprintf(f, "\n</failure>\n");
     }
-    if (!s->ngroups) {
-        fprintf(f, "  <testcase classname=\"wedge.");
-        xml_str(f, prog);
-        fprintf(f, "\" name=\"%" PRIu64 " runs, no failure\"/>\n", s->runs_done);
-    }
-    fprintf(f, "</testsuite>\n");
+    fputs("    <system-out>", f);
+    xml_str(f, statement);
+    fputs("</system-out>\n  </testcase>\n</testsuite>\n</testsuites>\n", f);
     return close_report(f, path);
 }

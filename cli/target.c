@@ -226,7 +226,11 @@ int target_find_shim(struct wedge_config *cfg)
     char *dir = dirname(exe);
     /* Next to the binary; the build tree (build/cli/wedge, build/preload/libwedge.so); the
      * installed layouts (bin/wedge with lib/ or lib/wedge/). */
+#ifndef WEDGE_INSTALL_LIBDIR
+#define WEDGE_INSTALL_LIBDIR "lib"
+#endif
     static const char *const rel[] = { "libwedge.so", "../preload/libwedge.so",
+                                       "../" WEDGE_INSTALL_LIBDIR "/libwedge.so",
                                        "../lib/libwedge.so", "../lib/wedge/libwedge.so" };
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         char *cand;
