@@ -33,6 +33,7 @@ struct campaign {
     uint64_t t0;
     struct summary sum;
     size_t repro_cap;
+    struct portfolio *pf;        /* --mode auto */
 };
 
 static int in_shard(const struct wedge_config *cfg, uint64_t i)
@@ -92,6 +93,8 @@ static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
     if (c->calibrate && i >= CALIB && c->calib_done < CALIB)
         return 0;
     *tok = cfg->proto;
+    if (c->pf && !portfolio_token(c->pf, i / cfg->shard_n, tok))
+        return 0; /* its arm is drawn once earlier epochs are in (portfolio.c) */
     tok->seed = wedge_run_seed(cfg->seed, i);
     if (c->calibrate)
         tok->length = i >= CALIB ? c->learned_length : 0;
@@ -222,6 +225,8 @@ static int run_done(void *ctx, struct job *j)
 
     struct outcome oc;
     campaign_classify(cfg, j, &oc);
+    if (c->pf)
+        portfolio_done(c->pf, j->index / cfg->shard_n, j, oc.kind != OUT_PASS);
     struct summary *s = &c->sum;
     s->runs_done++;
     s->outcome_counts[oc.kind]++;
@@ -316,6 +321,8 @@ static void print_summary(struct campaign *c)
         printf("\n    first:  %s (run %" PRIu64 ")\n    replay: %s\n", r->token, r->run,
                r->replay ? r->replay : "?");
     }
+    if (c->pf)
+        portfolio_print(c->pf, stdout);
     if (c->stop)
         printf("stopped after %zu reproductions (--stop-after)\n", s->nrepros);
     else if (c->budget_hit && s->runs_done < s->runs_requested)
@@ -434,6 +441,9 @@ static void confirm_tick(void *ctx)
 static int by_confirmed(const void *a, const void *b)
 {
     const struct repro *x = a, *y = b;
+    /* auto: an exact (serial) token replays every time: it leads its group */
+    if (x->exact != y->exact)
+        return y->exact - x->exact;
     if (x->confirmed != y->confirmed)
         return y->confirmed - x->confirmed;
     return x->run < y->run ? -1 : x->run > y->run;
@@ -442,8 +452,14 @@ static int by_confirmed(const void *a, const void *b)
 static void confirm_tokens(struct campaign *c)
 {
     struct summary *s = &c->sum;
-    if (c->cfg->baseline || c->cfg->proto.mode != WEDGE_MODE_NOISE || !s->nrepros ||
-        runner_interrupted())
+    if (c->cfg->baseline || (c->cfg->proto.mode != WEDGE_MODE_NOISE && !c->pf) ||
+        !s->nrepros || runner_interrupted())
+        return;
+    /* auto: only noise tokens need it (a serial token replays exactly) */
+    int any_noise = 0;
+    for (size_t i = 0; i < s->nrepros && i < CONFIRM_TOKENS; i++)
+        any_noise |= strncmp(s->repros[i].token, "w1.noise.", 9) == 0;
+    if (!any_noise)
         return;
     size_t n = s->nrepros < CONFIRM_TOKENS ? s->nrepros : CONFIRM_TOKENS;
     printf("confirming: replaying the first %zu token%s %d times each\n", n, n == 1 ? "" : "s",
@@ -452,7 +468,8 @@ static void confirm_tokens(struct campaign *c)
     for (size_t i = 0; i < n; i++) {
         struct confirm k = { .cfg = c->cfg, .want_sig = s->repros[i].signature };
         char err[160];
-        if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err))
+        if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err) ||
+            k.tok.mode != WEDGE_MODE_NOISE)
             continue;
         struct runner_params p = { .cfg = c->cfg, .jobs = c->cfg->jobs, .tee = 0 };
         struct runner_ops ops = { confirm_next, confirm_done, confirm_tick };
@@ -480,14 +497,26 @@ int cmd_run(struct wedge_config *cfg)
         cfg->seed = seed;
     }
     struct campaign c = { .cfg = cfg };
-    c.calibrate = !cfg->baseline && cfg->proto.mode == WEDGE_MODE_SERIAL &&
+    c.calibrate = !cfg->baseline && !cfg->auto_mode && cfg->proto.mode == WEDGE_MODE_SERIAL &&
                   cfg->proto.strategy == WEDGE_STRAT_PCT;
     c.sum.cfg = cfg;
     c.sum.runs_requested = shard_count(cfg);
+    if (cfg->auto_mode) {
+        c.pf = portfolio_new(cfg, c.sum.runs_requested);
+        if (!c.pf)
+            return WEDGE_EXIT_USAGE;
+        c.sum.pf = c.pf;
+    }
     char strat[32] = "random";
     if (cfg->proto.strategy == WEDGE_STRAT_PCT)
         snprintf(strat, sizeof strat, "pct:%u", cfg->proto.depth);
-    if (cfg->baseline)
+    else
+        snprintf(strat, sizeof strat, "%s", wedge_strategy_name(cfg->proto.strategy));
+    if (cfg->auto_mode)
+        printf("wedge run: seed %016" PRIx64 " (repeat with --seed %016" PRIx64 "), mode auto "
+               "(%u arms), %" PRIu64 " runs of %s\n",
+               cfg->seed, cfg->seed, portfolio_narms(c.pf), c.sum.runs_requested, cfg->argv[0]);
+    else if (cfg->baseline)
         printf("wedge run: seed %016" PRIx64 ", baseline: %" PRIu64 " plain runs without the "
                "shim of %s\n", cfg->seed, c.sum.runs_requested, cfg->argv[0]);
     else
@@ -509,7 +538,9 @@ int cmd_run(struct wedge_config *cfg)
     int rc = runner_loop(&p, &ops, &c);
     if (rc == 0)
         confirm_tokens(&c);
-    return finish(&c, rc);
+    rc = finish(&c, rc);
+    portfolio_free(c.pf);
+    return rc;
 }
 
 int cmd_replay(struct wedge_config *cfg)

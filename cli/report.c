@@ -481,7 +481,7 @@ static void json_strategy(FILE *f, const struct wedge_token *t)
     if (t->strategy == WEDGE_STRAT_PCT)
         snprintf(buf, sizeof buf, "pct:%u", t->depth);
     else
-        snprintf(buf, sizeof buf, "random");
+        snprintf(buf, sizeof buf, "%s", wedge_strategy_name(t->strategy));
     json_str(f, buf);
 }
 
@@ -503,9 +503,13 @@ int report_json(const char *path, const struct summary *s)
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->token.seed);
     }
     fprintf(f, ",\n  \"mode\": ");
-    json_str(f, cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode));
+    json_str(f, cfg->baseline ? "baseline" : cfg->auto_mode ? "auto"
+                                           : wedge_mode_name(cfg->proto.mode));
     fprintf(f, ",\n  \"strategy\": ");
-    json_strategy(f, &cfg->proto);
+    if (cfg->auto_mode)
+        json_str(f, "auto");
+    else
+        json_strategy(f, &cfg->proto);
     fprintf(f, ",\n  \"program\": [");
     for (int i = 0; i < cfg->argc; i++) {
         if (i)
@@ -559,8 +563,15 @@ int report_json(const char *path, const struct summary *s)
         json_str(f, r->last_line);
         if (r->confirmed >= 0)
             fprintf(f, ", \"confirmed\": {\"reproduced\": %d, \"of\": 8}", r->confirmed);
-        fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s}",
+        fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s",
                 r->trace_hash, r->steps, r->exact ? "true" : "false");
+        if (s->pf) {
+            char arm[WEDGE_TOKEN_MAX];
+            portfolio_arm_of_token(r->token, arm, sizeof arm);
+            fprintf(f, ", \"arm\": ");
+            json_str(f, arm);
+        }
+        fputc('}', f);
     }
     fprintf(f, "%s],\n  \"groups\": [", s->nrepros ? "\n  " : "");
     for (size_t g = 0; g < s->ngroups; g++) {
@@ -576,7 +587,10 @@ int report_json(const char *path, const struct summary *s)
         json_str(f, r->last_line);
         fputc('}', f);
     }
-    fprintf(f, "%s]\n}\n", s->ngroups ? "\n  " : "");
+    fprintf(f, "%s]", s->ngroups ? "\n  " : "");
+    if (s->pf)
+        portfolio_json(s->pf, f);
+    fprintf(f, "\n}\n");
     return close_report(f, path);
 }
 
@@ -621,7 +635,8 @@ int report_junit(const char *path, const struct summary *s)
                "    <property name=\"runs\" value=\"%" PRIu64 "\"/>\n"
                "    <property name=\"mode\" value=\"%s\"/>\n  </properties>\n",
             s->cfg->seed, s->runs_done,
-            s->cfg->baseline ? "baseline" : wedge_mode_name(s->cfg->proto.mode));
+            s->cfg->baseline ? "baseline" : s->cfg->auto_mode ? "auto"
+                                          : wedge_mode_name(s->cfg->proto.mode));
     /* CI dashboards show classname as a dotted path: the program's base name reads best. */
     const char *slash = strrchr(s->cfg->argv[0], '/');
     const char *prog = slash ? slash + 1 : s->cfg->argv[0];

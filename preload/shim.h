@@ -130,6 +130,9 @@ static inline void wedge_ensure_registered(void)
         wedge_thread_register(atomic_fetch_add(&wedge_g.next_thread_ordinal, 1));
 }
 
+/* Schedule coverage (coverage.c): note an event on obj in header.cov.  Signal-safe. */
+WEDGE_HIDDEN void wedge_cov_note(unsigned kind, uint64_t site, const void *obj);
+
 /* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
 WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,
                                unsigned action, uint32_t action_arg, int with_stack);

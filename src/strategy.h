@@ -55,7 +55,8 @@ struct wedge_strategy {
 
 #define WEDGE_STRATEGY_LIST(X)                                                                \
     X(WEDGE_STRAT_RANDOM, wedge_strategy_random)                                              \
-    X(WEDGE_STRAT_PCT, wedge_strategy_pct)
+    X(WEDGE_STRAT_PCT, wedge_strategy_pct)                                                    \
+    X(WEDGE_STRAT_POS, wedge_strategy_pos)
 
 #define WEDGE_STRATEGY_DECLARE(id, var) extern const struct wedge_strategy var;
 WEDGE_STRATEGY_LIST(WEDGE_STRATEGY_DECLARE)
@@ -63,6 +64,10 @@ WEDGE_STRATEGY_LIST(WEDGE_STRATEGY_DECLARE)
 
 /* The strategy of an id; random for an unknown id. */
 const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id);
+
+/* POS: 1 if an event of this kind may race with another thread's (its thread's priority is
+ * redrawn after it), 0 for allocation and thread bookkeeping (strategy_pos.c). */
+int wedge_pos_racing(unsigned kind);
 
 /* PCT: the expected run length assumed for fairness when the token carries none (length 0);
  * change points are then spread over scales (strategy_pct.c). */

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 4u
+#define WEDGE_PROTOCOL_VERSION 5u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -35,6 +35,7 @@
 #define WEDGE_MODULE_PATH 200u
 #define WEDGE_MESSAGE_LEN 512u
 #define WEDGE_MAX_ACTED 128u
+#define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -202,6 +203,11 @@ struct wedge_shm_header {
     _Atomic uint32_t n_acted;
     uint32_t pad_acted;
     struct wedge_acted { _Atomic uint64_t site; uint32_t kind, action; } acted[WEDGE_MAX_ACTED];
+    /* Schedule coverage: one bit per hashed ordered pair of conflicting sites seen in the
+     * run (a write and a later access to the same object by another thread, or two
+     * synchronization operations on one object by two threads; preload/coverage.c).  The
+     * campaign rewards the arm of a run that set a bit no earlier run set (cli/portfolio.c). */
+    _Atomic uint64_t cov[WEDGE_COV_WORDS];
     uint8_t pad[4096];
 };
 
