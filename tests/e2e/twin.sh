@@ -1,5 +1,6 @@
 #!/bin/bash
-# twin.sh WEDGE TARGETS SHIM NAME RUNS [RUN OPTIONS...]   (E2E_LIMIT: seconds for the campaign, 280)
+# twin.sh WEDGE TARGETS SHIM NAME RUNS [RUN OPTIONS...]   (E2E_LIMIT: seconds for the campaign, 280;
+# TWIN_ARGS: the program's arguments)
 # The false-positive guard: a fixed twin (or a correct program) never fails under wedge.
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
@@ -11,7 +12,7 @@ PROG=$TARGETS/$NAME
 [ -x "$PROG" ] || { fail "$NAME: target not built ($PROG)"; e2e_finish; }
 
 start=$(date +%s.%N)
-run "${E2E_LIMIT:-280}" "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "$PROG"
+run "${E2E_LIMIT:-280}" "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "$PROG" ${TWIN_ARGS:-}
 end=$(date +%s.%N)
 echo "  ($RUNS runs of $NAME $* took $(python3 -c "print(round($end - $start, 1))") s)"
 expect_rc "$NAME x$RUNS $*" 0
