@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#define PRIOR_WEIGHT 4.0
+#define PRIOR_WEIGHT 8.0
 
 /* Uniform in (0, 1) from the i-th value of the stream h. */
 static double uniform(uint64_t h, uint64_t *i)

@@ -26,7 +26,7 @@ struct wedge_bandit {
     struct wedge_bandit_arm arm[WEDGE_BANDIT_MAX_ARMS];
 };
 
-/* prior[i]: the reward rate expected of arm i before any evidence (0..1), weighing 4 runs. */
+/* prior[i]: the reward rate expected of arm i before any evidence (0..1), weighing 8 runs. */
 void wedge_bandit_init(struct wedge_bandit *b, unsigned narms, const double *prior, double floor);
 /* The arm of a run whose draw hash is h. */
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h);
