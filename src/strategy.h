@@ -80,5 +80,11 @@ int wedge_pos_racing(unsigned kind);
  * Call wedge_strategy_yield_marks once per point, then prefer unmarked candidates. */
 void wedge_strategy_yield_marks(uint64_t *epoch, const struct wedge_point *p);
 int wedge_strategy_marked(uint64_t epoch, const struct wedge_cand *c);
+/* The candidates a strategy may choose after the yield marks: the unmarked ones, or if all
+ * are marked, all but the yielder (if anyone else can run), else all.  Fills idx (p->n
+ * entries) with their indices in ascending order; returns how many. */
+uint32_t wedge_strategy_eligible(uint64_t epoch, const struct wedge_point *p, uint32_t *idx);
+/* Of those, the one with the highest data[0] (ties: the lower ordinal). */
+uint32_t wedge_strategy_highest(uint64_t epoch, const struct wedge_point *p);
 
 #endif

@@ -66,28 +66,7 @@ static uint32_t pos_choose(void *state, const struct wedge_point *p)
     if (p->self_data && wedge_pos_racing(p->kind))
         p->self_data[0] = pos_draw(s, p->self, p->step);
     wedge_strategy_yield_marks(&s->epoch, p);
-    int pass_marked = 0, pass_self = 0;
-    for (uint32_t i = 0; i < p->n; i++)
-        if (!wedge_strategy_marked(s->epoch, &p->c[i]))
-            pass_marked = 1;
-    if (!pass_marked)
-        for (uint32_t i = 0; i < p->n; i++)
-            if (!(p->c[i].flags & WEDGE_CAND_SELF))
-                pass_self = 1;
-    uint32_t best = 0;
-    int have = 0;
-    for (uint32_t i = 0; i < p->n; i++) {
-        const struct wedge_cand *c = &p->c[i];
-        if (pass_marked && wedge_strategy_marked(s->epoch, c))
-            continue;
-        if (pass_self && (c->flags & WEDGE_CAND_SELF))
-            continue;
-        if (!have || c->data[0] > p->c[best].data[0]) {
-            best = i;
-            have = 1;
-        }
-    }
-    return best;
+    return wedge_strategy_highest(s->epoch, p);
 }
 
 const struct wedge_strategy wedge_strategy_pos = {
