@@ -342,6 +342,8 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     }
     t.length = 0;
     t.seed = 0;
+    if (t.opts)
+        t.opts = WEDGE_OPT_MEMORY; /* --detect lost-update runs the watching arms ("l") */
     char full[WEDGE_TOKEN_MAX];
     if (wedge_token_format(&t, full, sizeof full) < 0) {
         snprintf(buf, len, "?");
