@@ -54,10 +54,10 @@ static const struct opt_desc opt_table[] = {
       "how many times to run the token (default 1; with 1, the output shows live)" },
     { "jobs", OPT_JOBS, "N", R | P | M, "runs at a time (default: online CPUs)", NULL },
     { "seed", OPT_SEED, "HEX", R, "base seed (default: random, printed first)", NULL },
-    { "mode", OPT_MODE, "auto|noise|serial", R, "auto (default): each run's mode, strategy and "
-                                                 "watching drawn by a campaign that learns which "
-                                                 "pay; noise: parallel with injected delays; "
-                                                 "serial: one thread at a time, exact replay", NULL },
+    { "mode", OPT_MODE, "auto|noise|serial", R,
+      "auto (default): each run's mode, strategy and watching drawn by a campaign that learns "
+      "which pay; noise: parallel with injected delays; serial: one thread at a time, exact "
+      "replay", NULL },
     { "strategy", OPT_STRATEGY, "NAME[:P]", R, "pin the strategy: random, pct:D or pos (pct and "
                                                "pos imply --mode serial)", NULL },
     { "arms", OPT_ARMS, "LIST", R, "auto mode: only these arms, comma-separated (e.g. "
