@@ -74,6 +74,7 @@ static const struct arm_def arm_table[] = {
 struct arm_stats {
     uint64_t runs, repros, new_cov;
     uint64_t us;                /* wall time of its runs */
+    uint64_t steps, traps;      /* scheduling decisions and trapped accesses of its runs */
 };
 
 struct run_slot {
@@ -320,6 +321,8 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
     r->failed = failed;
     const struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
     if (h) {
+        st->steps += atomic_load(&h->steps);
+        st->traps += atomic_load(&h->traps);
         r->steps = atomic_load(&h->steps);
         r->multi = atomic_load(&h->nprocs) > 1;
         for (unsigned w = 0; w < WEDGE_COV_WORDS; w++)
@@ -373,9 +376,10 @@ void portfolio_json(const struct portfolio *p, FILE *f)
     for (unsigned k = 0; k < p->narms; k++) {
         const struct arm_stats *st = &p->stats[k];
         fprintf(f, "%s\n    {\"arm\": \"%s\", \"runs\": %" PRIu64 ", \"reproductions\": %" PRIu64
-                   ", \"new_coverage\": %" PRIu64 ", \"ms_per_run\": %.3f}",
+                   ", \"new_coverage\": %" PRIu64 ", \"ms_per_run\": %.3f, \"steps\": %" PRIu64
+                   ", \"traps\": %" PRIu64 "}",
                 k ? "," : "", p->arm[k]->name, st->runs, st->repros, st->new_cov,
-                st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0);
+                st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0, st->steps, st->traps);
     }
     fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
     /* the arm of each run started, by run index (of this shard's runs) */
