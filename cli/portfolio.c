@@ -31,7 +31,8 @@
 
 /* Memory watching in the default portfolio.  Watching may still make some correct programs
  * fail (system calls given a watched buffer, issue 6); set to 0 to leave every watching arm
- * out of the default (they stay selectable with --arms and pinned by --watch mem). */
+ * out of the default (they stay selectable with --arms and pinned by --watch mem).  One arm
+ * is out of the default on its own (in_default below). */
 #define AUTO_WATCH_ARMS 1
 
 #define AUTO_EPOCH 8u
@@ -50,24 +51,28 @@ struct arm_def {
     uint32_t depth;
     int watch;
     double prior;               /* expected reward rate before any evidence */
+    int in_default;             /* 0: only with --arms (or --watch mem for watching arms) */
 };
 
 /* Priors: the reward rate expected of each arm before the campaign has evidence, from
- * scripts/bench/finding on the bug-shape corpus: serial random walk with watching finds most
- * shapes fastest (windows with no call in them need watching, and a random walk needs no
- * depth to guess); POS with watching finds orderings among many threads; noise finds the
- * stories and multi-process programs; the others keep their floor share for what only they
- * find. */
+ * scripts/bench/finding on the bug-shape corpus: serial random walk and POS with watching
+ * find most shapes fastest (windows with no call in them need watching; neither needs a
+ * depth guessed), random walk the single-window ones, POS the orderings among many threads;
+ * noise finds the stories and multi-process programs; the others keep their floor share for
+ * what only they find. */
 static const struct arm_def arm_table[] = {
-    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5 },
-    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4 },
-    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.3 },
-    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.4 },
-    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3 },
-    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3 },
-    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.9 },
-    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5 },
-    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.6 },
+    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1 },
+    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1 },
+    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.3, 1 },
+    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.4, 1 },
+    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1 },
+    /* Out of the default: noise runs with watching stall for 30 s in job_claim_sqlite_fixed
+     * (2 of 200 default runs timed out; its serial watching runs never did), and on the
+     * corpus serial.random.m finds whatever it finds as fast. */
+    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3, 0 },
+    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.8, 1 },
+    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5, 1 },
+    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1 },
 };
 #define NARM_DEFS (sizeof arm_table / sizeof arm_table[0])
 
@@ -106,7 +111,7 @@ struct portfolio {
 
 static int arm_enabled_by_default(const struct arm_def *a)
 {
-    return !a->watch || AUTO_WATCH_ARMS;
+    return a->in_default && (!a->watch || AUTO_WATCH_ARMS);
 }
 
 /* The arms named in a comma-separated list; -1 with a message on an unknown name. */
@@ -243,7 +248,7 @@ struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
         }
     } else {
         for (size_t k = 0; k < NARM_DEFS; k++)
-            if (arm_enabled_by_default(&arm_table[k]) && (!cfg->opts || arm_table[k].watch))
+            if (cfg->opts ? arm_table[k].watch : arm_enabled_by_default(&arm_table[k]))
                 p->arm[p->narms++] = &arm_table[k];
     }
     if (cfg->opts) {
