@@ -34,7 +34,81 @@ struct campaign {
     struct summary sum;
     size_t repro_cap;
     struct portfolio *pf;        /* --mode auto */
+    struct pending_explain *pending; /* noise groups whose first run explained nothing */
+    size_t npending;
+    int timeline_bad;            /* --timeline could not be written */
 };
+
+struct pending_explain {
+    char token[WEDGE_TOKEN_MAX];
+    uint64_t run, alike;
+    unsigned group;
+    char *text, *none;           /* the report, and its "conclusion: none" block */
+};
+
+static void keep_for_explaining(struct campaign *c, const struct repro *r, const struct job *j,
+                                const struct outcome *oc, char *text, const char *none)
+{
+    struct pending_explain *n = realloc(c->pending, (c->npending + 1) * sizeof *n);
+    if (!n) {
+        free(text);
+        return;
+    }
+    c->pending = n;
+    struct pending_explain *p = &c->pending[c->npending++];
+    snprintf(p->token, sizeof p->token, "%s", r->token);
+    p->run = r->run;
+    p->group = r->group;
+    p->alike = explain_alike_signature(j, oc);
+    p->text = text;
+    p->none = strdup(none);
+}
+
+/* After the campaign: replay each unexplained noise group's first token with watching on,
+ * and put what it shows into the group's report (file and --json). */
+static void explain_pending(struct campaign *c)
+{
+    struct summary *s = &c->sum;
+    for (size_t i = 0; i < c->npending; i++) {
+        struct pending_explain *p = &c->pending[i];
+        struct explained x;
+        int shown = 0; /* a later reproduction of the group showed it already */
+        for (size_t k = 0; k < s->nrepros && !shown; k++)
+            shown = s->repros[k].group == p->group && s->repros[k].conclusion_line;
+        if (!shown && !runner_interrupted() && p->none &&
+            explain_by_replays(c->cfg, p->token, p->alike, &x) == 0) {
+            printf("group %u explained by %s: %s\n", p->group + 1, x.c.source, x.line);
+            fflush(stdout);
+            for (size_t k = 0; k < s->nrepros; k++) {
+                struct repro *r = &s->repros[k];
+                if (r->run != p->run || strcmp(r->token, p->token) != 0)
+                    continue;
+                free(r->conclusion_json);
+                r->conclusion_json = x.json;
+                x.json = NULL;
+                free(r->conclusion_line);
+                r->conclusion_line = x.line ? strdup(x.line) : NULL;
+                char *at = strstr(p->text, p->none);
+                char *path = NULL;
+                if (at && r->report_path) {
+                    char *t2 = NULL;
+                    if (asprintf(&t2, "%.*s%s%s", (int)(at - p->text), p->text, x.text,
+                                 at + strlen(p->none)) >= 0) {
+                        report_write_file(c->cfg->out_dir, r->token, t2, &path);
+                        free(path);
+                        free(t2);
+                    }
+                }
+            }
+            explained_free(&x);
+        }
+        free(p->text);
+        free(p->none);
+    }
+    free(c->pending);
+    c->pending = NULL;
+    c->npending = 0;
+}
 
 static int in_shard(const struct wedge_config *cfg, uint64_t i)
 {
@@ -121,11 +195,12 @@ void campaign_classify(const struct wedge_config *cfg, const struct job *j, stru
         oc->code = st;
         if (flags & WEDGE_RUN_LOST_UPDATE)
             oc->kind = OUT_LOST_UPDATE;
-        else if (!cfg->pass_exit[st] || j->out.matched)
-            oc->kind = OUT_EXIT;
+        else if (!cfg->pass_exit[st] || j->out.matched || j->out.san.found)
+            oc->kind = OUT_EXIT; /* a sanitizer's report fails the run whatever its status */
         else
             oc->kind = OUT_PASS;
     }
+    oc->sanitizer = oc->kind != OUT_PASS && oc->kind != OUT_HANG && j->out.san.found;
     /* "failed by its output" only when the status alone would have passed */
     oc->fail_on = oc->kind == OUT_EXIT && j->out.matched && cfg->pass_exit[oc->code];
 }
@@ -137,7 +212,23 @@ uint64_t campaign_signature(const struct job *j, const struct outcome *oc)
         const struct wedge_lost_update *l = &j->shm->hdr->lost_update;
         extra = wedge_mix(l->read_site, wedge_mix(l->other_write_site, l->overwrite_site));
     }
+    /* the racing site pair (or lock acquisitions) the interleaving shows, where it shows one:
+     * raw module+offset sites, stable across campaigns of the same binary */
+    struct conclusion c;
+    conclude(j, oc, &c);
+    uint64_t pair = conclusion_signature(&c);
+    if (pair)
+        extra = wedge_mix(extra, pair);
     const char *line = oc->fail_on ? j->out.match : j->out.last;
+    char san[SAN_FRAMES * 96 + 128];
+    if (oc->sanitizer) {
+        /* the sanitizer's finding and first frames: its last line carries a pid */
+        const struct san_report *s = &j->out.san;
+        int n = snprintf(san, sizeof san, "%s %s", s->f.tool, s->f.kind);
+        for (unsigned i = 0; i < s->f.nframes && n > 0 && (size_t)n < sizeof san; i++)
+            n += snprintf(san + n, sizeof san - (size_t)n, " %s", s->f.frames[i]);
+        line = san;
+    }
     return wedge_failure_signature((int)oc->kind, oc->code, line, extra);
 }
 
@@ -189,6 +280,40 @@ static void tick(void *ctx)
                     left < 0 && c->cfg->time_budget_us ? 0 : left);
 }
 
+/* The first run came back without the shim's mark: say why, as far as the run tells.
+ * (Static binaries and setuid programs were refused before the first run.) */
+static void shim_not_loaded(const struct wedge_config *cfg, const struct job *j)
+{
+    char *tail = output_tail_lines(&j->out, 40);
+    const char *first = NULL;
+    size_t len = 0;
+    /* a runtime that refused to start says so in its first lines: "==123==ASan runtime does
+     * not come first in initial library list", "ERROR: ld.so: object ... cannot be
+     * preloaded" */
+    for (char *line = tail; line && *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        if ((n > 2 && line[0] == '=' && line[1] == '=') || memmem(line, n, "ld.so", 5) ||
+            memmem(line, n, "Sanitizer", 9)) {
+            first = line;
+            len = n;
+            break;
+        }
+        line += n + (nl ? 1 : 0);
+    }
+    if (first)
+        usage_error("the shim did not load into %s: the program refused to start with it: %.*s",
+                    cfg->argv[0], (int)(len > 300 ? 300 : len), first);
+    else if (cfg->san.flags)
+        usage_error("the shim did not load into %s (a %s build): its sanitizer runtime kept "
+                    "wedge from starting (no message)", cfg->argv[0], san_names(cfg->san.flags));
+    else
+        usage_error("the shim did not load into %s: LD_PRELOAD was cleared or replaced before "
+                    "the program started (a wrapper that resets the environment?) or it "
+                    "re-executed itself without it", cfg->argv[0]);
+    free(tail);
+}
+
 static int run_done(void *ctx, struct job *j)
 {
     struct campaign *c = ctx;
@@ -199,8 +324,7 @@ static int run_done(void *ctx, struct job *j)
         /* Without the shim every run is a plain rerun: say so instead of "no failure". */
         if (!(atomic_load(&h->flags) & WEDGE_RUN_ATTACHED)) {
             progress_clear();
-            usage_error("the shim did not load into %s (static binary? LD_PRELOAD cleared?)",
-                        cfg->argv[0]);
+            shim_not_loaded(cfg, j);
             return -1;
         }
         c->attach_checked = 1;
@@ -239,6 +363,20 @@ static int run_done(void *ctx, struct job *j)
     }
     char desc[256];
     describe_outcome(desc, sizeof desc, &oc, cfg->timeout_us);
+    if (c->replay && cfg->timeline_path && j->index == 0 && h) {
+        /* a passing replay has a timeline too: its racing pair, if it shows one */
+        struct outcome as = oc;
+        if (as.kind == OUT_PASS)
+            as.kind = OUT_EXIT;
+        struct conclusion tc;
+        conclude(j, &as, &tc);
+        if (timeline_write(cfg->timeline_path, cfg, j, &oc, &tc) == 0) {
+            progress_clear();
+            printf("timeline: %s\n", cfg->timeline_path);
+        } else {
+            c->timeline_bad = 1;
+        }
+    }
     if (oc.kind == OUT_PASS) {
         s->passed++;
         if (c->replay) {
@@ -264,12 +402,22 @@ static int run_done(void *ctx, struct job *j)
     r->exact = h && j->tok.mode == WEDGE_MODE_SERIAL &&
                !(atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT);
     r->replay = shell_quote_command(cfg, j->token);
-    r->last_line = strdup(oc.fail_on ? j->out.match : j->out.last);
+    char sum[256];
+    const char *finding = oc.sanitizer ? san_summary(&j->out.san, sum, sizeof sum) : NULL;
+    r->last_line = strdup(finding ? finding : oc.fail_on ? j->out.match : j->out.last);
+    if (oc.sanitizer)
+        r->san = j->out.san.f; /* the finding, for the JSON */
     int is_new;
     r->group = group_of(s, r->signature, s->nrepros - 1, &is_new);
 
+    struct explained x = { 0 };
+    if (!cfg->baseline)
+        explain_job(j, &oc, NULL, &x);
+    r->conclusion_json = x.json;
+    x.json = NULL;
+    r->conclusion_line = x.line && *x.line ? strdup(x.line) : NULL;
     /* The report file first: whatever happens to wedge next, this reproduction is kept. */
-    char *text = report_text(cfg, j, &oc, r->replay);
+    char *text = report_text(cfg, j, &oc, r->replay, x.text);
     char name[WEDGE_TOKEN_MAX + 32];
     if (c->replay)
         snprintf(name, sizeof name, "%s.replay%" PRIu64, r->token, j->index + 1);
@@ -283,14 +431,18 @@ static int run_done(void *ctx, struct job *j)
         printf("replay %" PRIu64 ": %s: %s\n", j->index + 1, j->token, desc);
         if (is_new && text)
             printf("%s", text);
-    } else if (is_new && text) {
-        printf("\n=== failure group %u, first reproduction ===\n%s", r->group + 1, text);
-    } else {
-        printf("reproduced again (group %u, %u times): %s run %" PRIu64 ": %s\n", r->group + 1,
-               s->groups[r->group].count, r->token, j->index, desc);
+    } else if (is_new) {
+        /* one line per new group, never one per reproduction: the report file has it all */
+        printf("group %u: %s%s%s (run %" PRIu64 ", %s; report %s)\n", r->group + 1, desc,
+               x.line && *x.line ? ": " : "", x.line ? x.line : "", j->index, r->token,
+               r->report_path ? r->report_path : "not written");
     }
     fflush(stdout);
-    free(text);
+    if (is_new && !c->replay && x.c.kind == CONC_NONE && text && x.text)
+        keep_for_explaining(c, r, j, &oc, text, x.text);
+    else
+        free(text);
+    explained_free(&x);
 
     if (cfg->stop_after && s->nrepros >= cfg->stop_after && !c->stop) {
         c->stop = 1;
@@ -320,6 +472,14 @@ static void print_summary(struct campaign *c)
             printf(": \"%s\"", r->last_line);
         printf("\n    first:  %s (run %" PRIu64 ")\n    replay: %s\n", r->token, r->run,
                r->replay ? r->replay : "?");
+        /* why: the first of the group's reproductions whose interleaving showed it (memory
+         * watching samples pages: not every reproduction shows the racing accesses) */
+        for (size_t i = 0; i < s->nrepros; i++)
+            if (s->repros[i].group == g && s->repros[i].conclusion_line) {
+                printf("    why:    %s (run %" PRIu64 ")\n", s->repros[i].conclusion_line,
+                       s->repros[i].run);
+                break;
+            }
     }
     if (c->pf)
         portfolio_print(c->pf, stdout);
@@ -341,6 +501,8 @@ static void free_summary(struct summary *s)
         free(s->repros[i].replay);
         free(s->repros[i].report_path);
         free(s->repros[i].last_line);
+        free(s->repros[i].conclusion_json);
+        free(s->repros[i].conclusion_line);
     }
     free(s->repros);
     free(s->groups);
@@ -386,6 +548,8 @@ static int finish(struct campaign *c, int rc)
     if (cfg->json_path && report_json(cfg->json_path, s) != 0)
         bad = 1;
     if (cfg->junit_path && report_junit(cfg->junit_path, s) != 0)
+        bad = 1;
+    if (c->timeline_bad)
         bad = 1;
     int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
     if (rc == 1) {
@@ -538,6 +702,8 @@ int cmd_run(struct wedge_config *cfg)
     int rc = runner_loop(&p, &ops, &c);
     if (rc == 0)
         confirm_tokens(&c);
+    if (rc == 0)
+        explain_pending(&c);
     rc = finish(&c, rc);
     portfolio_free(c.pf);
     return rc;
@@ -552,6 +718,8 @@ int cmd_replay(struct wedge_config *cfg)
     c.sum.runs_requested = cfg->runs;
     if (cfg->sites)
         setenv(WEDGE_ENV_SITES, cfg->sites, 1); /* the runs inherit it */
+    if (cfg->steps)
+        setenv(WEDGE_ENV_STEPS, cfg->steps, 1);
     printf("wedge replay: %s, %" PRIu64 " run%s of %s\n", cfg->token_arg, cfg->runs,
            cfg->runs == 1 ? "" : "s", cfg->argv[0]);
     fflush(stdout);

@@ -33,6 +33,39 @@ enum wedge_progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
 #define DEFAULT_TIMEOUT_US 10000000ull
 #define DEFAULT_OUT "wedge-out"
 
+/* sanitizer.c: sanitizer runtimes of the program, and a sanitizer's report in a run's output */
+#define SAN_ASAN 1u
+#define SAN_HWASAN 2u
+#define SAN_TSAN 4u
+#define SAN_LSAN 8u
+#define SAN_UBSAN 16u
+struct san_info {
+    unsigned flags;              /* SAN_* found */
+    int linked_in;               /* a runtime is linked into the executable (clang's default) */
+    char preload[64];            /* a shared runtime that owns malloc: preload it first */
+};
+void san_detect(const char *path, struct san_info *si);
+const char *san_names(unsigned flags); /* "ASan+UBSan"; static buffer */
+#define SAN_FRAMES 3
+struct san_finding {
+    char tool[40];               /* "AddressSanitizer" */
+    char kind[64];               /* "heap-use-after-free", "data race", "undefined-behavior" */
+    char frames[SAN_FRAMES][96]; /* first frames of its first stack, runtime frames skipped */
+    unsigned nframes;
+};
+struct san_report {
+    int found;                   /* a report's header was seen */
+    int stack_done, text_done;
+    struct san_finding f;
+    char ubsan_line[256];        /* UBSan's "file:line: runtime error: ..." before its summary */
+    char text[6144];             /* the report's lines, from its header to its SUMMARY */
+    size_t len;
+};
+/* Feed one line (without its newline) of a run's output. */
+void san_line(struct san_report *s, const char *line, size_t n);
+/* "AddressSanitizer: heap-use-after-free in worker", or NULL if no report was seen. */
+const char *san_summary(const struct san_report *s, char *buf, size_t len);
+
 struct wedge_config {
     enum wedge_command cmd;
     uint64_t runs;
@@ -68,6 +101,11 @@ struct wedge_config {
     char *program;               /* PROGRAM resolved to a path (target.c) */
     char *shim;                  /* libwedge.so path, NULL in baseline mode */
     const char *sites;           /* replay --sites: WEDGE_SITES for the runs, NULL: all */
+    const char *steps;           /* replay --steps: WEDGE_STEPS for the runs, NULL: all */
+    const char *timeline_path;   /* replay --timeline: HTML page of the first replay */
+    struct san_info san;         /* sanitizer runtimes of PROGRAM (target.c) */
+    char *san_env;               /* ASAN_OPTIONS for the runs (wedge's defaults, then the
+                                    user's), NULL: the environment's as it is */
 };
 
 /* options.c */
@@ -80,6 +118,8 @@ void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* target.c: returns 0, or prints "wedge: ..." and returns -1 */
 int target_resolve(struct wedge_config *cfg);
 int target_find_shim(struct wedge_config *cfg);
+/* Sanitizer runtimes of cfg->program (called by target_resolve for ELF programs). */
+int target_sanitizers(struct wedge_config *cfg);
 int target_check_out_dir(const char *dir);
 
 /* shm.c */
@@ -109,6 +149,7 @@ struct output {
     int matched;
     const regex_t *fail_on;
     int tee_fd;                  /* >= 0: copy the output there as it streams (replay) */
+    struct san_report san;       /* a sanitizer's report, if the run printed one */
 };
 void output_init(struct output *o, const regex_t *fail_on, int tee_fd);
 void output_feed(struct output *o, const char *buf, size_t n);
@@ -174,6 +215,7 @@ struct outcome {
     int code;
     int fail_on;                 /* output matched --fail-on */
     int deadlock;                /* hang found by the shim, not by the timeout */
+    int sanitizer;               /* a sanitizer reported (the report is in the run's output) */
 };
 
 /* report.c */
@@ -187,9 +229,12 @@ struct repro {
     int exact;
     unsigned group;
     int confirmed;               /* noise: of CONFIRM_RUNS replays, how many failed alike; -1 */
+    struct san_finding san;      /* oc.sanitizer: the sanitizer's finding */
     char *replay;                /* command line */
     char *report_path;
     char *last_line;
+    char *conclusion_json;       /* the structured conclusion, NULL: none */
+    char *conclusion_line;       /* its one-line form, NULL or "": none */
 };
 struct group {
     uint64_t signature;
@@ -199,7 +244,8 @@ struct group {
 char *shell_quote_command(const struct wedge_config *cfg, const char *token);
 /* The text report of a finished run; malloc'd. */
 char *report_text(const struct wedge_config *cfg, const struct job *job,
-                  const struct outcome *oc, const char *replay);
+                  const struct outcome *oc, const char *replay, const char *conclusion);
+void report_json_str(FILE *f, const char *s);
 int report_write_file(const char *dir, const char *name, const char *text, char **path_out);
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us);
 
@@ -227,6 +273,29 @@ int report_junit(const char *path, const struct summary *s);
 const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return);
 void symbolize_shutdown(void);
 int symbolize_owns(pid_t pid);   /* pid is one of our addr2line helpers */
+/* A data address by name: a variable of a module's DWARF (with member and index, "hist.len",
+ * "jobs[2].claimed") or its symbol table.  Returns 0 if found; else -1 and name "0x...". */
+struct data_name {
+    int found;
+    char name[160];
+    char module[WEDGE_MODULE_PATH + 1];
+    const char *storage;         /* "global", "static" */
+    uint64_t size;               /* bytes of the part named */
+};
+/* whole: an object used whole (a lock): at a variable's start, name the variable, not its
+ * first member */
+int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
+                   struct data_name *out);
+
+const char *path_base_name(const char *path); /* after the last '/' */
+
+/* dwarf.c (elfutils): NULL / -1 when the module has no usable debug info or symbols */
+int dwarf_available(void);
+char *dwarf_describe_code(const char *path, uint64_t off);
+int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, size_t len,
+                        uint64_t *size, int *external);
+int dwarf_module_contains(const char *path, uint64_t off); /* off inside its loaded extent */
+void dwarf_shutdown(void);
 
 /* progress.c */
 void progress_init(enum wedge_progress_mode mode);
@@ -251,6 +320,70 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
 void portfolio_arm_of_token(const char *token, char *buf, size_t len);
 void portfolio_print(const struct portfolio *p, FILE *f);
 void portfolio_json(const struct portfolio *p, FILE *f);
+/* conclude.c: what the interleaving of a failed run says, said first */
+enum conclusion_kind {
+    CONC_NONE = 0, CONC_LOST_UPDATE, CONC_CHECK_THEN_ACT, CONC_RACING_PAIR, CONC_DEADLOCK,
+    CONC_HANG, CONC_CRASH
+};
+struct conc_access {
+    const char *role;            /* "read", "interfering write", "stale write", ... */
+    uint32_t slot;               /* thread slot (T<slot> in reports) */
+    unsigned kind;               /* enum wedge_event_kind */
+    int mem;                     /* a trapped access: site is the instruction itself */
+    uint64_t seq, site, obj;
+    unsigned nstack;
+    uint64_t stack[WEDGE_STACK_DEPTH];
+};
+#define CONC_MAX_LOCKS 8
+struct conc_lock {
+    uint64_t lock;
+    uint32_t holder, waiter;
+    struct conc_access acquired; /* the holder's lock call */
+    uint64_t wait_site;
+    unsigned wait_kind;
+};
+struct conclusion {
+    enum conclusion_kind kind;
+    uint64_t addr;               /* the object of the accesses */
+    struct conc_access acc[3];
+    int nacc;
+    struct conc_lock locks[CONC_MAX_LOCKS];
+    unsigned nlocks;
+    int has_crash;
+    struct conc_access crash;
+    char source[256];            /* "" : this run; else which replay explained it */
+};
+void conclude(const struct job *job, const struct outcome *oc, struct conclusion *c);
+/* Every recorded event of a run, all threads merged, oldest first (malloc'd; NULL if out of
+ * memory) */
+struct run_event {
+    struct wedge_event e;
+    uint32_t slot;
+};
+struct run_event *run_events(const struct wedge_shm_header *h, size_t *n);
+uint64_t conclusion_signature(const struct conclusion *c); /* 0: no pair to key on */
+const char *conclusion_kind_name(enum conclusion_kind k);
+void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct conclusion *c);
+void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
+                     const struct conclusion *c);
+char *conclusion_json(const struct wedge_shm_header *h, const struct conclusion *c);
+/* The conclusion rendered while its run's memory is still there (malloc'd strings). */
+struct explained {
+    struct conclusion c;
+    char *text, *json, *line;
+};
+void explain_job(const struct job *job, const struct outcome *oc, const char *source,
+                 struct explained *x);
+void explained_free(struct explained *x);
+/* explain.c: replay TOKEN a few times with memory watching (bounded); 0 and *out filled if a
+ * replay explained it (out->c.source says which), else -1 */
+int explain_by_replays(const struct wedge_config *cfg, const char *token, uint64_t alike,
+                       struct explained *out);
+uint64_t explain_alike_signature(const struct job *j, const struct outcome *oc);
+
+/* timeline.c: the HTML page of a finished run (0, or -1 with the error printed) */
+int timeline_write(const char *path, const struct wedge_config *cfg, const struct job *job,
+                   const struct outcome *oc, const struct conclusion *c);
 
 /* campaign.c */
 int cmd_run(struct wedge_config *cfg);

@@ -1,5 +1,9 @@
-/* minimize.c - `wedge minimize TOKEN -- PROGRAM`: the smallest set of sites where wedge must
- * act for the token to still fail.
+/* minimize.c - `wedge minimize TOKEN -- PROGRAM`: the smallest schedule that still fails.
+ *
+ * Serial tokens (exact): the fewest injected decisions (preemptions at scheduler steps), found
+ * by ddmin over the steps of the failing run, told as numbered sentences with a replay line
+ * (`wedge replay --steps LIST TOKEN`) that makes the same schedule.  Noise tokens: the
+ * smallest set of sites where wedge must act, as follows.
  *
  * A token's schedule is the set of decisions wedge took at interception sites.  Most of them
  * are noise; the failure usually needs wedge at one or two places (a rendezvous at the call
@@ -41,6 +45,10 @@ struct trial {
     struct site_info sites[MAX_SITES];
     size_t nsites;
     struct wedge_shm_header *modules; /* a copy of a failing run's header, for symbolizing */
+    uint64_t steps;              /* serial: decision steps of the first failing run */
+    int tell;                    /* render the story of the next failing run */
+    char *story;                 /* its numbered sentences (malloc'd) */
+    uint64_t story_decisions;    /* decisions injected in that run */
 };
 
 static int trial_next(void *ctx, uint64_t *index, struct wedge_token *tok)
@@ -92,6 +100,51 @@ static void collect_sites(struct trial *t, const struct wedge_shm_header *h)
     }
 }
 
+/* The decisions of a finished serial run as numbered sentences, then what they led to. */
+static char *minimize_story(const struct job *j, const struct outcome *oc, uint64_t *decisions)
+{
+    const struct wedge_shm_header *h = j->shm->hdr;
+    *decisions = atomic_load(&h->injections);
+    uint32_t na = atomic_load(&h->n_decisions);
+    if (na > WEDGE_MAX_DECISIONS)
+        na = WEDGE_MAX_DECISIONS;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    unsigned n = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        const struct wedge_decision *e = &h->decisions[a];
+        if (!e->seq || e->action != WEDGE_ACT_PREEMPT)
+            continue;
+        int mem = e->kind == WEDGE_EV_MEM_READ || e->kind == WEDGE_EV_MEM_WRITE;
+        fprintf(f, "  %u. T%u ", ++n, e->slot);
+        if (mem) {
+            struct data_name d;
+            symbolize_data(h, e->obj, 0, &d);
+            fprintf(f, "%s `%s` at %s", e->kind == WEDGE_EV_MEM_READ ? "read" : "wrote", d.name,
+                    symbolize(h, e->site, 0));
+        } else {
+            fprintf(f, "reached %s at %s", wedge_event_kind_name(e->kind),
+                    symbolize(h, e->site, e->kind != WEDGE_EV_THREAD_START));
+        }
+        fprintf(f, "; wedge preempted it there and thread %u ran.\n", e->action_arg);
+    }
+    if ((uint64_t)n < *decisions)
+        fprintf(f, "  (and %" PRIu64 " more decisions past the first %u logged)\n",
+                *decisions - n, WEDGE_MAX_DECISIONS);
+    struct explained x;
+    explain_job(j, oc, NULL, &x);
+    char desc[256];
+    describe_outcome(desc, sizeof desc, oc, 0);
+    fprintf(f, "  %u. So: %s%s%s.\n", ++n, x.line && *x.line ? x.line : "", x.line && *x.line ?
+            "; " : "", desc);
+    explained_free(&x);
+    fclose(f);
+    return text;
+}
+
 static int trial_done(void *ctx, struct job *j)
 {
     struct trial *t = ctx;
@@ -109,6 +162,12 @@ static int trial_done(void *ctx, struct job *j)
         return 0;
     }
     t->fails++;
+    if (t->collect && j->shm && !t->steps)
+        t->steps = atomic_load(&j->shm->hdr->steps);
+    if (t->tell && j->shm && !t->story) {
+        t->story = minimize_story(j, &oc, &t->story_decisions);
+        t->tell = 0;
+    }
     if (t->collect && j->shm) {
         collect_sites(t, j->shm->hdr);
         if (!t->modules && (t->modules = malloc(sizeof *t->modules)) != NULL)
@@ -124,12 +183,12 @@ static void trial_tick(void *ctx)
 
 /* Replay the token cfg->runs times with WEDGE_SITES = list (NULL: everywhere).  Returns the
  * runs that failed with the wanted signature, or -1 if interrupted or a run could not start. */
-static int64_t run_trial(struct trial *t, const char *list)
+static int64_t run_trial_env(struct trial *t, const char *env, const char *list)
 {
     if (list)
-        setenv(WEDGE_ENV_SITES, list, 1);
+        setenv(env, list, 1);
     else
-        unsetenv(WEDGE_ENV_SITES);
+        unsetenv(env);
     t->started = 0;
     t->fails = 0;
     t->other_fails = 0;
@@ -142,6 +201,159 @@ static int64_t run_trial(struct trial *t, const char *list)
     if (rc != 0)
         return -1;
     return (int64_t)t->fails;
+}
+
+static int64_t run_trial(struct trial *t, const char *list)
+{
+    return run_trial_env(t, WEDGE_ENV_SITES, list);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* serial: the fewest decisions.  A decision is a step of the scheduler (S.step in the shim:
+ * a point where more than one thread could run); WEDGE_STEPS allows preemptions only at the
+ * listed steps.  ddmin over the steps of the failing run, as ranges; a serial trial is exact,
+ * so one run decides it. */
+
+#define MAX_STEP_TRIALS 400
+#define MAX_STEP_RANGES 64
+
+/* "a-b,c" for the sorted steps in v; -1 if more than MAX_STEP_RANGES ranges */
+static int format_steps(const uint32_t *v, size_t n, char *buf, size_t len)
+{
+    size_t o = 0;
+    int ranges = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k + 1 < n && v[k + 1] == v[k] + 1)
+            k++;
+        if (++ranges > MAX_STEP_RANGES || o + 24 >= len)
+            return -1;
+        if (k == i)
+            o += (size_t)snprintf(buf + o, len - o, "%s%u", o ? "," : "", v[i]);
+        else
+            o += (size_t)snprintf(buf + o, len - o, "%s%u-%u", o ? "," : "", v[i], v[k]);
+        i = k + 1;
+    }
+    if (!n)
+        snprintf(buf, len, "-"); /* set but empty: no step allowed ("-" parses as none) */
+    return 0;
+}
+
+static int step_test(struct trial *t, const uint32_t *v, size_t n, char *buf, size_t len,
+                     int *trials)
+{
+    if (format_steps(v, n, buf, len) != 0)
+        return 0;
+    (*trials)++;
+    int64_t f = run_trial_env(t, WEDGE_ENV_STEPS, buf);
+    if (f < 0)
+        return -1;
+    return (uint64_t)f >= t->runs;
+}
+
+/* Returns the number of steps kept in set[] (their list in buf), or -1 if interrupted. */
+static long minimize_steps(struct trial *t, uint32_t *set, size_t n, char *buf, size_t len,
+                           int *trials)
+{
+    uint32_t *cand = calloc(n + 1, sizeof *cand);
+    if (!cand)
+        return (long)n;
+    int r = step_test(t, cand, 0, buf, len, trials);
+    if (r < 0)
+        goto interrupted;
+    if (r) {
+        free(cand);
+        return 0;
+    }
+    size_t parts = 2;
+    while (n >= 2 && *trials < MAX_STEP_TRIALS) {
+        if (parts > n)
+            parts = n;
+        int reduced = 0;
+        for (int complement = 0; complement < 2 && !reduced; complement++) {
+            if (complement && parts == 2)
+                continue; /* the complement of one half is the other half: tried */
+            for (size_t p = 0; p < parts && !reduced && *trials < MAX_STEP_TRIALS; p++) {
+                size_t lo = p * n / parts, hi = (p + 1) * n / parts, m = 0;
+                for (size_t k = 0; k < n; k++)
+                    if ((k >= lo && k < hi) != complement)
+                        cand[m++] = set[k];
+                r = step_test(t, cand, m, buf, len, trials);
+                if (r < 0)
+                    goto interrupted;
+                if (r) {
+                    memcpy(set, cand, m * sizeof *set);
+                    n = m;
+                    parts = complement ? (parts > 2 ? parts - 1 : 2) : 2;
+                    reduced = 1;
+                }
+            }
+        }
+        if (!reduced) {
+            if (parts >= n)
+                break;
+            parts = parts * 2 < n ? parts * 2 : n;
+        }
+    }
+    free(cand);
+    format_steps(set, n, buf, len);
+    return (long)n;
+interrupted:
+    free(cand);
+    return -1;
+}
+
+static int minimize_serial(struct wedge_config *cfg, struct trial *t)
+{
+    size_t n = t->steps;
+    if (n == 0 || n > 10000000) {
+        printf("the failing run made %zu decisions: nothing to minimize by decision\n", n);
+        return WEDGE_EXIT_REPRODUCED;
+    }
+    uint32_t *set = malloc(n * sizeof *set);
+    static char list[MAX_STEP_RANGES * 24 + 8];
+    if (!set)
+        return WEDGE_EXIT_USAGE;
+    for (size_t i = 0; i < n; i++)
+        set[i] = (uint32_t)i;
+    printf("the failing run made %zu scheduling decisions; narrowing them down (one exact run "
+           "per trial)\n", n);
+    fflush(stdout);
+    int trials = 0;
+    long k = minimize_steps(t, set, n, list, sizeof list, &trials);
+    free(set);
+    if (k < 0) {
+        fprintf(stderr, "wedge: minimize interrupted\n");
+        return WEDGE_EXIT_USAGE;
+    }
+    /* checked, and told: one more run with only these steps allowed */
+    t->tell = 1;
+    free(t->story);
+    t->story = NULL;
+    int64_t f = run_trial_env(t, WEDGE_ENV_STEPS, list);
+    t->tell = 0;
+    if (f < 0) {
+        fprintf(stderr, "wedge: minimize interrupted\n");
+        return WEDGE_EXIT_USAGE;
+    }
+    if ((uint64_t)f < t->runs) {
+        printf("\nwith preemptions only at steps %s the token reproduced %" PRId64 " of %" PRIu64
+               "; replay the token without --steps\n", list, f, t->runs);
+        return WEDGE_EXIT_REPRODUCED;
+    }
+    printf("\nminimal: %" PRIu64 " injected decision%s (of %zu steps, %d trials) make this "
+           "failure:\n%s", t->story_decisions, t->story_decisions == 1 ? "" : "s", n, trials,
+           t->story ? t->story : "");
+    char *replay = shell_quote_command(cfg, cfg->token_arg);
+    if (replay && strncmp(replay, "wedge replay ", 13) == 0)
+        printf("replay: wedge replay --steps %s %s\n", list, replay + 13);
+    else if (replay)
+        printf("replay: %s=%s %s\n", WEDGE_ENV_STEPS, list, replay);
+    if (trials >= MAX_STEP_TRIALS)
+        printf("(stopped after %d trials; the set may not be minimal)\n", MAX_STEP_TRIALS);
+    free(replay);
+    return WEDGE_EXIT_REPRODUCED;
 }
 
 /* Format the sites selected by mask[] as "0x..,0x.." ("0" for none: the shim acts nowhere). */
@@ -187,7 +399,16 @@ int cmd_minimize(struct wedge_config *cfg)
         return WEDGE_EXIT_PASS;
     }
     t.collect = 0;
-    /* A subset "still fails" if it reproduces at least half as often (all runs if exact). */
+    if (exact) {
+        printf("reproduced %" PRId64 " of %" PRIu64 "\n", base, cfg->runs);
+        int rc = minimize_serial(cfg, &t);
+        unsetenv(WEDGE_ENV_STEPS);
+        free(t.story);
+        free(t.modules);
+        symbolize_shutdown();
+        return rc;
+    }
+    /* A subset "still fails" if it reproduces at least half as often. */
     uint64_t need = exact ? cfg->runs : (uint64_t)(base + 1) / 2;
     printf("reproduced %" PRId64 " of %" PRIu64 "; wedge acted at %zu site%s in those runs\n",
            base, cfg->runs, t.nsites, t.nsites == 1 ? "" : "s");

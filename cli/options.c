@@ -34,6 +34,8 @@ enum opt_id {
     OPT_DETECT,
     OPT_SITES,
     OPT_ARMS,
+    OPT_TIMELINE,
+    OPT_STEPS,
 };
 
 #define R CMD_RUN
@@ -79,6 +81,11 @@ static const struct opt_desc opt_table[] = {
     { "baseline", OPT_BASELINE, NULL, R, "plain reruns without the shim (native failure rate)", NULL },
     { "sites", OPT_SITES, "LIST", P, "act only at these sites (hex, comma-separated; printed "
                                      "by wedge minimize)", NULL },
+    { "steps", OPT_STEPS, "LIST", P, "serial: inject preemptions only at these decision "
+                                     "steps (ranges a-b, comma-separated; printed by wedge "
+                                     "minimize)", NULL },
+    { "timeline", OPT_TIMELINE, "FILE", P, "write the first replay's interleaving as a "
+                                           "self-contained HTML page", NULL },
     { "progress", OPT_PROGRESS, "WHEN", R | P | M, "auto (default: on a terminal), always, never", NULL },
     { "quiet", OPT_QUIET, NULL, R | P | M, "no progress line (--progress never)", NULL },
     { "help", OPT_HELP, NULL, R | P | M, "this help", NULL },
@@ -170,8 +177,10 @@ void options_free(struct wedge_config *cfg)
     cfg->fail_on_arg = NULL;
     free(cfg->program);
     free(cfg->shim);
+    free(cfg->san_env);
     cfg->program = NULL;
     cfg->shim = NULL;
+    cfg->san_env = NULL;
 }
 
 static int bad_value(const char *opt, const char *value, const char *why)
@@ -398,6 +407,18 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                 if (!strchr("0123456789abcdefABCDEFx,", *p))
                     return bad_value("sites", optarg, "expected hex sites, comma-separated");
             cfg->sites = optarg;
+            break;
+        case OPT_STEPS:
+            for (const char *p = optarg; *p; p++)
+                if (!strchr("0123456789-,", *p))
+                    return bad_value("steps", optarg, "expected decimal steps or ranges a-b, "
+                                                      "comma-separated");
+            cfg->steps = optarg;
+            break;
+        case OPT_TIMELINE:
+            if (!*optarg)
+                return bad_value("timeline", optarg, "expected a file name");
+            cfg->timeline_path = optarg;
             break;
         case ':':
             usage_error("option '%s' needs a value (see wedge help %s)",

@@ -18,6 +18,12 @@ void output_init(struct output *o, const regex_t *fail_on, int tee_fd)
     o->matched = 0;
     o->fail_on = fail_on;
     o->tee_fd = tee_fd;
+    o->san.found = 0;
+    o->san.stack_done = o->san.text_done = 0;
+    o->san.f.nframes = 0;
+    o->san.ubsan_line[0] = 0;
+    o->san.len = 0;
+    o->san.text[0] = 0;
 }
 
 /* Copy a line, cut to fit (for the signature and the report, a prefix is enough). */
@@ -43,6 +49,7 @@ static void end_line(struct output *o)
         }
     if (!blank)
         copy_cut(o->last, sizeof o->last, o->line, n);
+    san_line(&o->san, o->line, n);
     if (o->fail_on && !o->matched && regexec(o->fail_on, o->line, 0, NULL, 0) == 0) {
         o->matched = 1;
         copy_cut(o->match, sizeof o->match, o->line, n);

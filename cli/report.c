@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define TAIL_LINES 30
+#define WEDGE_JSON_SCHEMA 2 /* 2: reproductions carry a structured "conclusion" */
 #define THREAD_EVENTS 8
 #define MERGED_EVENTS 16
 
@@ -38,6 +39,17 @@ static void format_duration(char *buf, size_t len, uint64_t us)
         snprintf(buf, len, "%" PRIu64 "us", us);
 }
 
+/* Each line of text as "  | line". */
+static void print_indented(FILE *f, const char *text)
+{
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        fprintf(f, "  | %.*s\n", (int)len, line);
+        line += len + (nl ? 1 : 0);
+    }
+}
+
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us)
 {
     char d[32];
@@ -46,7 +58,9 @@ void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t 
         snprintf(buf, len, "pass");
         break;
     case OUT_EXIT:
-        if (oc->fail_on)
+        if (oc->sanitizer)
+            snprintf(buf, len, "sanitizer report (exit status %d)", oc->code);
+        else if (oc->fail_on)
             snprintf(buf, len, "output matched --fail-on (exit status %d)", oc->code);
         else
             snprintf(buf, len, "exit status %d", oc->code);
@@ -112,6 +126,8 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token)
         }
         if (cfg->sites)
             fprintf(f, " --sites %s", cfg->sites);
+        if (cfg->steps)
+            fprintf(f, " --steps %s", cfg->steps);
         if (cfg->fail_on_arg) {
             fputs(" --fail-on ", f);
             shell_quote(f, cfg->fail_on_arg);
@@ -297,7 +313,7 @@ static void print_message(FILE *f, const struct wedge_shm_header *h, const char 
 }
 
 char *report_text(const struct wedge_config *cfg, const struct job *job,
-                  const struct outcome *oc, const char *replay)
+                  const struct outcome *oc, const char *replay, const char *conclusion)
 {
     char *s = NULL;
     size_t n = 0;
@@ -314,6 +330,14 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
     fprintf(f, "outcome: %s\n", desc);
     if (oc->fail_on)
         fprintf(f, "matched: %s\n", job->out.match);
+    if (conclusion && *conclusion)
+        fputs(conclusion, f); /* the conclusion first: what raced, before the details */
+    if (oc->sanitizer) {
+        char sum[256];
+        fprintf(f, "finding: %s\n", san_summary(&job->out.san, sum, sizeof sum));
+        fputs("sanitizer report:\n", f);
+        print_indented(f, job->out.san.text);
+    }
     const struct wedge_shm_header *h = job->shm ? job->shm->hdr : NULL;
     if (h) {
         uint32_t flags = atomic_load(&h->flags);
@@ -351,12 +375,7 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
     char *tail = output_tail_lines(&job->out, TAIL_LINES);
     if (tail && *tail) {
         fprintf(f, "output (last %d lines):\n", TAIL_LINES);
-        for (char *line = tail; *line;) {
-            char *nl = strchr(line, '\n');
-            size_t len = nl ? (size_t)(nl - line) : strlen(line);
-            fprintf(f, "  | %.*s\n", (int)len, line);
-            line += len + (nl ? 1 : 0);
-        }
+        print_indented(f, tail);
     } else {
         fputs("output: (none)\n", f);
     }
@@ -431,7 +450,7 @@ static int utf8_len(const unsigned char *p)
     return n;
 }
 
-static void json_str(FILE *f, const char *s)
+void report_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -482,7 +501,7 @@ static void json_strategy(FILE *f, const struct wedge_token *t)
         snprintf(buf, sizeof buf, "pct:%u", t->depth);
     else
         snprintf(buf, sizeof buf, "%s", wedge_strategy_name(t->strategy));
-    json_str(f, buf);
+    report_json_str(f, buf);
 }
 
 int report_json(const char *path, const struct summary *s)
@@ -492,29 +511,31 @@ int report_json(const char *path, const struct summary *s)
     if (!f)
         return -1;
     fprintf(f, "{\n  \"version\": ");
-    json_str(f, WEDGE_VERSION);
+    report_json_str(f, WEDGE_VERSION);
+    /* the layout of this report (README "JSON report"): bumped when a field changes meaning */
+    fprintf(f, ",\n  \"schema_version\": %d", WEDGE_JSON_SCHEMA);
     fprintf(f, ",\n  \"command\": ");
-    json_str(f, command_name(cfg->cmd));
+    report_json_str(f, command_name(cfg->cmd));
     if (cfg->cmd == CMD_RUN) {
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->seed);
     } else {
         fprintf(f, ",\n  \"token\": ");
-        json_str(f, cfg->token_arg);
+        report_json_str(f, cfg->token_arg);
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->token.seed);
     }
     fprintf(f, ",\n  \"mode\": ");
-    json_str(f, cfg->baseline ? "baseline" : cfg->auto_mode ? "auto"
-                                           : wedge_mode_name(cfg->proto.mode));
+    report_json_str(f, cfg->baseline ? "baseline" : cfg->auto_mode ? "auto"
+                                                  : wedge_mode_name(cfg->proto.mode));
     fprintf(f, ",\n  \"strategy\": ");
     if (cfg->auto_mode)
-        json_str(f, "auto");
+        report_json_str(f, "auto");
     else
         json_strategy(f, &cfg->proto);
     fprintf(f, ",\n  \"program\": [");
     for (int i = 0; i < cfg->argc; i++) {
         if (i)
             fputs(", ", f);
-        json_str(f, cfg->argv[i]);
+        report_json_str(f, cfg->argv[i]);
     }
     fprintf(f, "],\n  \"runs\": %" PRIu64 ",\n  \"runs_requested\": %" PRIu64
                ",\n  \"passed\": %" PRIu64,
@@ -539,7 +560,7 @@ int report_json(const char *path, const struct summary *s)
     fprintf(f, ",\n  \"interrupted\": %s", s->interrupted ? "true" : "false");
     fprintf(f, ",\n  \"stopped\": ");
     if (s->stopped)
-        json_str(f, s->stopped);
+        report_json_str(f, s->stopped);
     else
         fputs("null", f);
     fprintf(f, ",\n  \"elapsed_s\": %.3f", s->elapsed_s);
@@ -547,29 +568,42 @@ int report_json(const char *path, const struct summary *s)
     for (size_t i = 0; i < s->nrepros; i++) {
         const struct repro *r = &s->repros[i];
         fprintf(f, "%s\n    {\"token\": ", i ? "," : "");
-        json_str(f, r->token);
+        report_json_str(f, r->token);
         fprintf(f, ", \"run\": %" PRIu64 ", \"outcome\": {\"kind\": \"%s\", \"code\": %d",
                 r->run, outcome_kind_name(r->oc.kind), r->oc.code);
         if (r->oc.kind == OUT_HANG)
             fprintf(f, ", \"reason\": \"%s\"", r->oc.deadlock ? "deadlock" : "timeout");
         if (r->oc.fail_on)
             fputs(", \"fail_on\": true", f);
+        if (r->oc.sanitizer) {
+            fputs(", \"sanitizer\": {\"tool\": ", f);
+            report_json_str(f, r->san.tool);
+            fputs(", \"finding\": ", f);
+            report_json_str(f, r->san.kind);
+            fputs(", \"frames\": [", f);
+            for (unsigned k = 0; k < r->san.nframes; k++) {
+                fputs(k ? ", " : "", f);
+                report_json_str(f, r->san.frames[k]);
+            }
+            fputs("]}", f);
+        }
         fprintf(f, "}, \"replay\": ");
-        json_str(f, r->replay);
+        report_json_str(f, r->replay);
         fprintf(f, ", \"signature\": \"%016" PRIx64 "\", \"group\": %u, \"report\": ", r->signature,
                 r->group + 1);
-        json_str(f, r->report_path);
+        report_json_str(f, r->report_path);
         fprintf(f, ", \"last_line\": ");
-        json_str(f, r->last_line);
+        report_json_str(f, r->last_line);
         if (r->confirmed >= 0)
             fprintf(f, ", \"confirmed\": {\"reproduced\": %d, \"of\": 8}", r->confirmed);
         fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s",
                 r->trace_hash, r->steps, r->exact ? "true" : "false");
+        fprintf(f, ", \"conclusion\": %s", r->conclusion_json ? r->conclusion_json : "null");
         if (s->pf) {
             char arm[WEDGE_TOKEN_MAX];
             portfolio_arm_of_token(r->token, arm, sizeof arm);
             fprintf(f, ", \"arm\": ");
-            json_str(f, arm);
+            report_json_str(f, arm);
         }
         fputc('}', f);
     }
@@ -580,11 +614,11 @@ int report_json(const char *path, const struct summary *s)
         fprintf(f, "%s\n    {\"signature\": \"%016" PRIx64 "\", \"count\": %u, \"kind\": \"%s\", "
                    "\"code\": %d, \"first_token\": ",
                 g ? "," : "", gr->signature, gr->count, outcome_kind_name(r->oc.kind), r->oc.code);
-        json_str(f, r->token);
+        report_json_str(f, r->token);
         fprintf(f, ", \"replay\": ");
-        json_str(f, r->replay);
+        report_json_str(f, r->replay);
         fprintf(f, ", \"last_line\": ");
-        json_str(f, r->last_line);
+        report_json_str(f, r->last_line);
         fputc('}', f);
     }
     fprintf(f, "%s]", s->ngroups ? "\n  " : "");

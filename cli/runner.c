@@ -63,7 +63,7 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
     size_t n = 0;
     for (char **e = environ; *e; e++)
         n++;
-    char **env = calloc(n + 5, sizeof *env);
+    char **env = calloc(n + 6, sizeof *env);
     if (!env)
         return NULL;
     size_t k = 0;
@@ -74,6 +74,8 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
             if (!cfg->baseline)
                 continue;
         }
+        if (cfg->san_env && strncmp(*e, "ASAN_OPTIONS=", 13) == 0)
+            continue; /* cfg->san_env is the user's ASAN_OPTIONS with wedge's defaults first */
         if (strncmp(*e, WEDGE_ENV_SHM "=", sizeof WEDGE_ENV_SHM) == 0 ||
             strncmp(*e, WEDGE_ENV_TOKEN "=", sizeof WEDGE_ENV_TOKEN) == 0 ||
             strncmp(*e, WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0 ||
@@ -81,6 +83,8 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
             continue;
         env[k++] = *e;
     }
+    if (cfg->san_env)
+        env[k++] = cfg->san_env; /* not freed per run: it belongs to cfg */
     /* Our own mark, in baseline runs too: it tells which run an orphan belongs to. */
     char *mark;
     if (asprintf(&mark, RUN_MARK "=%d.%u.%" PRIu64, (int)getpid(), j->slot, j->index) < 0) {
@@ -90,12 +94,12 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j)
     env[k++] = mark;
     if (!cfg->baseline) {
         char *pre;
-        if (old_preload && *old_preload) {
-            if (asprintf(&pre, "LD_PRELOAD=%s:%s", cfg->shim, old_preload) < 0)
-                pre = NULL;
-        } else {
-            pre = env_entry("LD_PRELOAD", cfg->shim);
-        }
+        /* A sanitizer runtime that owns malloc must come first (sanitizer.c says why). */
+        const char *first = cfg->san.preload[0] ? cfg->san.preload : NULL;
+        if (asprintf(&pre, "LD_PRELOAD=%s%s%s%s%s", first ? first : "", first ? ":" : "",
+                     cfg->shim, old_preload && *old_preload ? ":" : "",
+                     old_preload ? old_preload : "") < 0)
+            pre = NULL;
         env[k++] = pre;
         env[k++] = env_entry(WEDGE_ENV_SHM, j->shm->path);
         env[k++] = env_entry(WEDGE_ENV_TOKEN, j->token);

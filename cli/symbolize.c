@@ -1,6 +1,9 @@
-/* symbolize.c - sites (module + offset) to "function (file:line)" with binutils addr2line.
+/* symbolize.c - sites (module + offset) to "function (file:line)", and data addresses to
+ * names ("hist.len", "global in router_history").
  *
- * One persistent `addr2line -a -f -C -i -e MODULE` per module, fed offsets on stdin: starting
+ * Code lines come from DWARF through libdw (dwarf.c) when wedge is built with it; without it,
+ * from binutils addr2line, as follows.  One persistent `addr2line -a -f -C -i -e MODULE` per
+ * module, fed offsets on stdin: starting
  * addr2line costs tens of milliseconds, a lookup in a running one microseconds.  -a echoes each
  * address before its frames; since -i may print several frames per address, we follow every
  * address with a sentinel (offset 0, the ELF header, never code) whose echo marks the end of
@@ -36,7 +39,7 @@ struct sym_module {
 static struct sym_module *mods;
 static size_t nmods;
 
-static const char *base_name(const char *p)
+const char *path_base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
@@ -107,7 +110,7 @@ static struct sym_module *module_for(const char *path)
     m->pid = -1;
     if (!m->path || access(path, R_OK) != 0)
         m->dead = 1;
-    else
+    else if (!dwarf_available())
         start_addr2line(m);
     return m;
 }
@@ -123,7 +126,7 @@ static int read_line(FILE *f, char *buf, size_t len)
 /* "file:line (discriminator 2)" -> "file:line" with the directory dropped. */
 static void tidy_location(const char *in, char *out, size_t len)
 {
-    const char *b = base_name(in);
+    const char *b = path_base_name(in);
     size_t n = strcspn(b, " ");
     snprintf(out, len, "%.*s", (int)n, b);
 }
@@ -133,6 +136,8 @@ static char *lookup(struct sym_module *m, uint64_t off)
 {
     if (m->dead)
         return NULL;
+    if (dwarf_available())
+        return dwarf_describe_code(m->path, off);
     if (fprintf(m->to, "0x%" PRIx64 "\n0x0\n", off) < 0 || fflush(m->to) != 0) {
         m->dead = 1;
         return NULL;
@@ -172,7 +177,7 @@ static char *lookup(struct sym_module *m, uint64_t off)
             if (known_loc)
                 fprintf(acc, "%s (%s)", func, loc);
             else
-                fprintf(acc, "%s (%s+0x%" PRIx64 ")", func, base_name(m->path), off);
+                fprintf(acc, "%s (%s+0x%" PRIx64 ")", func, path_base_name(m->path), off);
         }
         frames++;
     }
@@ -211,7 +216,7 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
     char path[WEDGE_MODULE_PATH + 1];
     memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
     path[WEDGE_MODULE_PATH] = 0;
-    snprintf(fb, 256, "%s+0x%" PRIx64, base_name(path), off);
+    snprintf(fb, 256, "%s+0x%" PRIx64, path_base_name(path), off);
     struct sym_module *m = path[0] ? module_for(path) : NULL;
     if (!m)
         return fb;
@@ -233,6 +238,61 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
     }
     m->cache[m->ncache++] = (struct sym_entry){ q, text };
     return text ? text : fb;
+}
+
+/* The module whose registering process loaded it at the highest bias <= addr: a data
+ * address belongs to it if its DWARF or symbol table knows the offset. */
+int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
+                   struct data_name *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t nmod = h ? atomic_load(&h->nmodules) : 0;
+    if (nmod > WEDGE_MAX_MODULES)
+        nmod = WEDGE_MAX_MODULES;
+    int order[WEDGE_MAX_MODULES];
+    int n = 0;
+    for (uint32_t i = 0; i < nmod; i++)
+        if (h->modules[i].bias <= addr && h->modules[i].path[0])
+            order[n++] = (int)i;
+    /* nearest base first */
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && h->modules[order[k]].bias > h->modules[order[k - 1]].bias; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    for (int i = 0; i < n && i < 4; i++) {
+        const struct wedge_module *m = &h->modules[order[i]];
+        char path[WEDGE_MODULE_PATH + 1];
+        memcpy(path, m->path, WEDGE_MODULE_PATH);
+        path[WEDGE_MODULE_PATH] = 0;
+        uint64_t size = 0;
+        int ext = 0;
+        if (dwarf_describe_data(path, addr - m->bias, whole, out->name, sizeof out->name, &size,
+                                &ext) == 0) {
+            snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
+            out->size = size;
+            out->storage = ext ? "global" : "static";
+            out->found = 1;
+            return 0;
+        }
+    }
+    /* no name: module+offset if the address lies in a module's image (a stripped program's
+     * globals), else the bare address (heap, stacks) */
+    for (int i = 0; i < n; i++) {
+        const struct wedge_module *m = &h->modules[order[i]];
+        char path[WEDGE_MODULE_PATH + 1];
+        memcpy(path, m->path, WEDGE_MODULE_PATH);
+        path[WEDGE_MODULE_PATH] = 0;
+        if (dwarf_module_contains(path, addr - m->bias)) {
+            snprintf(out->name, sizeof out->name, "%.100s+0x%" PRIx64, path_base_name(path),
+                     addr - m->bias);
+            snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
+            return -1;
+        }
+    }
+    snprintf(out->name, sizeof out->name, "0x%" PRIx64, addr);
+    return -1;
 }
 
 int symbolize_owns(pid_t pid)
@@ -261,4 +321,5 @@ void symbolize_shutdown(void)
     free(mods);
     mods = NULL;
     nmods = 0;
+    dwarf_shutdown();
 }

@@ -153,6 +153,47 @@ int target_resolve(struct wedge_config *cfg)
         return -1;
     }
     cfg->program = path;
+    if (interp == 1 && head[0] != '#')
+        return target_sanitizers(cfg);
+    return 0;
+}
+
+int target_sanitizers(struct wedge_config *cfg)
+{
+    san_detect(cfg->program, &cfg->san);
+    unsigned f = cfg->san.flags;
+    if (!f)
+        return 0;
+    if ((f & SAN_HWASAN)) {
+        usage_error("%s: built with HWAddressSanitizer, which wedge does not support "
+                    "(build with -fsanitize=address instead)", cfg->argv[0]);
+        return -1;
+    }
+    if (f & SAN_TSAN) {
+        /* Measured (gcc 12's libtsan, libtsan first in the preload list): TSan's own
+         * background thread is started through the pthread_create that wedge interposes,
+         * and runs of correct programs die with SIGSEGV in noise and serial mode alike.
+         * Refusing is honest; a crash reported as the program's failure would not be. */
+        usage_error("%s: built with ThreadSanitizer, which wedge does not support (TSan's runtime "
+                    "crashes under wedge's shim); use a build without -fsanitize=thread "
+                    "(ASan, UBSan and LSan builds work)", cfg->argv[0]);
+        return -1;
+    }
+    if ((f & SAN_LSAN) && !(f & SAN_ASAN) && (cfg->opts & WEDGE_OPT_MEMORY)) {
+        /* LeakSanitizer scans memory for pointers from a tracer task; pages that wedge
+         * protects read as faults there, and correct programs are reported as leaking. */
+        usage_error("%s: built with LeakSanitizer: --watch mem and --detect do not work with "
+                    "LSan builds (noise and serial modes do)", cfg->argv[0]);
+        return -1;
+    }
+    if (f & SAN_ASAN) {
+        /* A leak report at exit is no reproduction unless asked for: detect_leaks=0 first,
+         * so that the user's own ASAN_OPTIONS (detect_leaks=1 among them) still win. */
+        const char *user = getenv("ASAN_OPTIONS");
+        if (asprintf(&cfg->san_env, "ASAN_OPTIONS=detect_leaks=0%s%s", user && *user ? ":" : "",
+                     user ? user : "") < 0)
+            cfg->san_env = NULL;
+    }
     return 0;
 }
 

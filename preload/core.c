@@ -125,6 +125,11 @@ static unsigned capture_stack(uint64_t *out, unsigned max)
     return k;
 }
 
+unsigned wedge_stack_sites(uint64_t *out, unsigned max)
+{
+    return capture_stack(out, max);
+}
+
 struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void *obj,
                                       uint64_t aux, unsigned action, uint32_t action_arg,
                                       int with_stack)
@@ -146,6 +151,22 @@ struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void 
     e->nstack = with_stack ? (uint8_t)capture_stack(e->stack, WEDGE_STACK_DEPTH) : 0;
     e->seq = atomic_fetch_add_explicit(&wedge_g.shm->seq, 1, memory_order_relaxed) + 1;
     atomic_store_explicit(&s->head, head + 1, memory_order_release);
+    if (action != WEDGE_ACT_NONE &&
+        atomic_load_explicit(&wedge_g.shm->n_decisions, memory_order_relaxed) <
+            WEDGE_MAX_DECISIONS) {
+        uint32_t i = atomic_fetch_add_explicit(&wedge_g.shm->n_decisions, 1,
+                                               memory_order_relaxed);
+        if (i < WEDGE_MAX_DECISIONS) {
+            struct wedge_decision *d = &wedge_g.shm->decisions[i];
+            d->site = site;
+            d->obj = e->obj;
+            d->slot = (uint32_t)wedge_self.slot;
+            d->kind = (uint16_t)kind;
+            d->action = (uint8_t)action;
+            d->action_arg = action_arg;
+            atomic_store_explicit((_Atomic uint64_t *)&d->seq, e->seq, memory_order_release);
+        }
+    }
     return e;
 }
 
@@ -246,6 +267,7 @@ void wedge_init(void)
         }
     }
     wedge_sites_parse_allowed(getenv(WEDGE_ENV_SITES));
+    wedge_steps_parse_allowed(getenv(WEDGE_ENV_STEPS));
     const char *shm = getenv(WEDGE_ENV_SHM);
     if (shm && *shm)
         attach_shm(shm);
@@ -269,6 +291,7 @@ void wedge_init(void)
         wedge_self.depth++;
         if (wedge_g.memory)
             wedge_mem_init();
+        wedge_sanitizer_init();
         if (wedge_g.serial)
             wedge_serial_init();
         wedge_self.depth--;

@@ -244,6 +244,10 @@ void wedge_mem_init(void)
     uint64_t h = wedge_mix(wedge_g.token.seed, 0x6d656d7761746368ull);
     static const uint32_t widths[] = { 2, 4, 8, 8 };
     mw.max_watch = widths[h & 3];
+    const char *all = getenv(WEDGE_ENV_WATCH_ALL);
+    mw.watch_all = all && all[0] == '1';
+    if (mw.watch_all)
+        mw.max_watch = widths[3];
     mw.lost_update = (wedge_g.token.opts & WEDGE_OPT_LOST_UPDATE) != 0;
     wedge_mw_tracker_reset(&mw_tracker);
     void *a = mmap(NULL, (size_t)MW_ARENA_PAGES * MW_PAGE, PROT_READ | PROT_WRITE,

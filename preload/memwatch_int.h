@@ -101,6 +101,7 @@ struct mw_state_all {
     struct mw_page *open[MW_MAX_OPEN];
     uint32_t nopen;
     uint32_t nwatch, max_watch;
+    int watch_all;               /* WEDGE_WATCH_ALL: no seeded drop of shared pages */
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;

@@ -205,7 +205,7 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
 static void choose(struct mw_page *pg)
 {
     uint64_t h = wedge_mix(wedge_g.token.seed ^ 0x73686172656421ull, pg->ident);
-    if (mw.nwatch < mw.max_watch && wedge_below(h, 4) != 0) {
+    if (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0)) {
         pg->state = MW_WATCH;
         pg->traps = 0;
         mw.nwatch++;

@@ -432,7 +432,9 @@ void serial_reschedule(struct sthread *self, unsigned kind, int yield, uint64_t 
     /* WEDGE_SITES (minimize, replay --sites): where wedge may not act, a running thread keeps
      * the token.  The strategy is still asked, so that its state (PCT's steps and change
      * points) moves as in the unrestricted run and the other decisions stay the same. */
-    if (runnable && !yield && next != me && !wedge_site_allowed(site))
+    /* WEDGE_STEPS the same by decision: S.step - 1 is the index of the decision just made */
+    if (runnable && !yield && next != me &&
+        (!wedge_site_allowed(site) || !wedge_step_allowed(S.step - 1)))
         next = me;
     int preempt = runnable && next != me;
     unsigned action = WEDGE_ACT_NONE;

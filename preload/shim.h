@@ -116,6 +116,7 @@ WEDGE_HIDDEN void wedge_sites_init(void);
 WEDGE_HIDDEN void wedge_sites_after_fork_child(void);
 /* Parse WEDGE_SITES (hex sites, comma-separated); malformed lists allow nothing. */
 WEDGE_HIDDEN void wedge_sites_parse_allowed(const char *s);
+WEDGE_HIDDEN void wedge_steps_parse_allowed(const char *s);
 /* The fork gate (sites.c): 1 if the caller may enter a section that takes locks a forked
  * child could never get (stack unwinding, module refresh); then wedge_gate_leave after. */
 WEDGE_HIDDEN int wedge_gate_enter(void);
@@ -165,6 +166,7 @@ WEDGE_HIDDEN void wedge_noise_thread_start(uint64_t site);
 
 /* 1 if wedge may act at this site (WEDGE_SITES restricts where, for minimize). */
 WEDGE_HIDDEN int wedge_site_allowed(uint64_t site);
+WEDGE_HIDDEN int wedge_step_allowed(uint64_t step); /* serial decision index */
 
 /* Thread blocked / running state for hang reports. */
 WEDGE_HIDDEN void wedge_set_blocked(unsigned kind, const void *obj, uint64_t site);
@@ -188,6 +190,16 @@ WEDGE_HIDDEN void wedge_fork_done(int child);
 
 /* fork bookkeeping: called in the child after fork returned 0, with its process ordinal. */
 WEDGE_HIDDEN void wedge_after_fork_child(uint32_t child_ordinal);
+
+/* A short stack of sites (innermost first, the shim's own frames skipped); 0 if it cannot be
+ * taken now (a fork in progress). Not signal-safe (libunwind). */
+WEDGE_HIDDEN unsigned wedge_stack_sites(uint64_t *out, unsigned max);
+
+/* sanitizer.c: when a sanitizer runtime owns malloc (ASan, TSan, LSan first in the preload
+ * list), wedge's malloc wrappers are not reached: install the runtime's allocator hooks as
+ * interception points instead.  Called once from init in active runs. */
+WEDGE_HIDDEN void wedge_sanitizer_init(void);
+extern int wedge_sanitizer_runtime WEDGE_HIDDEN;
 
 #include "serial.h"
 #include "memwatch.h"

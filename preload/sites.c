@@ -69,7 +69,7 @@ static _Atomic(struct range_table *) current_table;
 static _Atomic int refreshing;
 static char exe_path[WEDGE_MODULE_PATH];
 
-static int module_index(const char *path)
+static int module_index(const char *path, uint64_t bias)
 {
     struct wedge_shm_header *h = wedge_g.shm;
     if (!h || !*path)
@@ -90,6 +90,7 @@ static int module_index(const char *path)
             len = WEDGE_MODULE_PATH - 1;
         memcpy(h->modules[n].path, path, len);
         h->modules[n].path[len] = 0;
+        h->modules[n].bias = bias;
         atomic_store(&h->nmodules, n + 1);
         found = (int)n;
     }
@@ -111,7 +112,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
         if (ph->p_type != PT_LOAD)
             continue;
         if (mod == -2)
-            mod = module_index(name);
+            mod = module_index(name, info->dlpi_addr);
         struct range *r = &t->r[t->n++];
         r->lo = info->dlpi_addr + ph->p_vaddr;
         r->hi = r->lo + ph->p_memsz;
@@ -218,6 +219,44 @@ int wedge_site_allowed(uint64_t site)
         return 1;
     for (int i = 0; i < n_allowed_sites; i++)
         if (allowed_sites[i] == site)
+            return 1;
+    return 0;
+}
+
+/* Serial steps where a preemption may be injected (WEDGE_STEPS, set by `wedge minimize` and
+ * `replay --steps`): ranges "a-b" or single steps, comma-separated; unset allows all. */
+#define MAX_ALLOWED_STEPS 64
+static struct { uint64_t lo, hi; } allowed_steps[MAX_ALLOWED_STEPS];
+static int n_allowed_steps, steps_restricted;
+
+void wedge_steps_parse_allowed(const char *s)
+{
+    if (!s)
+        return;
+    steps_restricted = 1; /* set, even empty or malformed: allow only what parses */
+    while (*s && n_allowed_steps < MAX_ALLOWED_STEPS) {
+        char *end;
+        uint64_t lo = strtoull(s, &end, 10), hi = lo;
+        if (end == s)
+            break;
+        if (*end == '-') {
+            const char *h = end + 1;
+            hi = strtoull(h, &end, 10);
+            if (end == h)
+                break;
+        }
+        allowed_steps[n_allowed_steps].lo = lo;
+        allowed_steps[n_allowed_steps++].hi = hi;
+        s = *end == ',' ? end + 1 : end;
+    }
+}
+
+int wedge_step_allowed(uint64_t step)
+{
+    if (WEDGE_LIKELY(!steps_restricted))
+        return 1;
+    for (int i = 0; i < n_allowed_steps; i++)
+        if (step >= allowed_steps[i].lo && step <= allowed_steps[i].hi)
             return 1;
     return 0;
 }

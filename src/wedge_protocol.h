@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 5u
+#define WEDGE_PROTOCOL_VERSION 6u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -26,6 +26,12 @@
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
 #define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
                                            unset: everywhere (minimize narrows it down) */
+#define WEDGE_ENV_STEPS "WEDGE_STEPS"   /* serial: decimal step ranges "a-b,c" where a
+                                           preemption may be injected; unset: at every step
+                                           (minimize narrows the decisions down) */
+#define WEDGE_ENV_WATCH_ALL "WEDGE_WATCH_ALL" /* 1: memory watching takes every page seen
+                                           shared (up to its widest), not a seeded share of
+                                           them: the CLI's explaining replays */
 
 #define WEDGE_MAX_THREADS 256u     /* thread slots, across all processes of one run */
 #define WEDGE_RING_EVENTS 128u     /* per-thread ring, power of two */
@@ -35,6 +41,7 @@
 #define WEDGE_MODULE_PATH 200u
 #define WEDGE_MESSAGE_LEN 512u
 #define WEDGE_MAX_ACTED 128u
+#define WEDGE_MAX_DECISIONS 64u
 #define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
@@ -136,7 +143,7 @@ _Static_assert(offsetof(struct wedge_thread_slot, ring) == 64, "wedge_thread_slo
 
 struct wedge_module {
     char path[WEDGE_MODULE_PATH];
-    uint64_t pad[1];
+    uint64_t bias;      /* load bias in the process that registered it: names data addresses */
 };
 _Static_assert(sizeof(struct wedge_module) == 208, "wedge_module layout");
 
@@ -203,13 +210,26 @@ struct wedge_shm_header {
     _Atomic uint32_t n_acted;
     uint32_t pad_acted;
     struct wedge_acted { _Atomic uint64_t site; uint32_t kind, action; } acted[WEDGE_MAX_ACTED];
+    /* the run's first injected decisions, in order (the rings keep only each thread's last
+     * events; minimize tells the story of a short schedule from these) */
+    _Atomic uint32_t n_decisions;
+    uint32_t pad_decisions;
+    struct wedge_decision {
+        uint64_t seq, site, obj;
+        uint32_t slot;
+        uint16_t kind;
+        uint8_t action, pad;
+        uint32_t action_arg, pad2;
+    } decisions[WEDGE_MAX_DECISIONS];
     /* Schedule coverage: one bit per hashed ordered pair of conflicting sites seen in the
      * run (a write and a later access to the same object by another thread, or two
      * synchronization operations on one object by two threads; preload/coverage.c).  The
      * campaign rewards the arm of a run that set a bit no earlier run set (cli/portfolio.c). */
     _Atomic uint64_t cov[WEDGE_COV_WORDS];
-    uint8_t pad[4096];
+    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS];
 };
+
+_Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)

@@ -36,7 +36,7 @@ static void insert(unsigned key, unsigned value)
 {
     MAP_LOCK();
     unsigned b = (key * 2654435761u) % BUCKETS;
-    struct node *head = map.bucket[b];
+    struct node *head = map.bucket[b]; /* WEDGE-LINE: bucket_read */
     for (struct node *n = head; n; n = n->next)
         if (n->key == key) {
             n->value += value;
@@ -49,8 +49,8 @@ static void insert(unsigned key, unsigned value)
     n->key = key;
     n->value = value;
     n->next = head;
-    map.bucket[b] = n;
-    map.count++;
+    map.bucket[b] = n; /* WEDGE-LINE: bucket_write */
+    map.count++; /* WEDGE-LINE: count_rmw */
     MAP_UNLOCK();
 }
 

@@ -57,11 +57,11 @@ static void *worker(void *arg)
     unsigned me = (unsigned)(size_t)arg;
     for (unsigned i = 0; i < JOBS; i++) {
         struct job *j = &jobs[i];
-        if (!claim(j))
+        if (!claim(j)) /* WEDGE-LINE: claimed_check (the inlined load of claimed is on this line in the line table) */
             continue;
         audit_log(me, j->id);
 #ifndef WEDGE_FIXED
-        j->claimed = 1;
+        j->claimed = 1; /* WEDGE-LINE: claimed_set */
 #endif
         atomic_fetch_add(&j->charges, 1); /* process: charge the customer */
     }

@@ -38,8 +38,8 @@ static void *user(void *arg)
 #ifdef WEDGE_FIXED
     pthread_once(&reg_once, make_once);
 #else
-    if (!reg)
-        reg = make();
+    if (!reg) /* WEDGE-LINE: reg_check */
+        reg = make(); /* WEDGE-LINE: reg_set */
 #endif
     return (void *)(size_t)reg->entries[7];
 }

@@ -24,7 +24,7 @@ static void *bump(void *arg)
 #ifdef WEDGE_FIXED
         atomic_fetch_add(&counter, 1);
 #else
-        counter++;
+        counter++; /* WEDGE-LINE: counter_rmw */
 #endif
     }
     return NULL;

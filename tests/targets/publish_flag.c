@@ -25,8 +25,8 @@ static void *writer(void *arg)
     data = ANSWER;
     atomic_store_explicit(&ready, 1, memory_order_release);
 #else
-    ready = 1;
-    data = ANSWER;
+    ready = 1; /* WEDGE-LINE: ready_write */
+    data = ANSWER; /* WEDGE-LINE: data_write */
 #endif
     return NULL;
 }
@@ -37,10 +37,10 @@ static void *reader(void *arg)
     while (!atomic_load_explicit(&ready, memory_order_acquire))
         sched_yield();
 #else
-    while (!ready)
+    while (!ready) /* WEDGE-LINE: ready_read */
         sched_yield();
 #endif
-    return (void *)(size_t)data;
+    return (void *)(size_t)data; /* WEDGE-LINE: data_read */
 }
 
 int main(void)

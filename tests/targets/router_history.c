@@ -61,9 +61,9 @@ static void append(unsigned x)
     pthread_mutex_lock(&hist_lock);
 #endif
     /* No call between the read of len and the store of len: the whole bug is this window. */
-    unsigned n = hist.len;
+    unsigned n = hist.len; /* WEDGE-LINE: len_read */
     hist.slot[n] = x;
-    hist.len = n + 1;
+    hist.len = n + 1; /* WEDGE-LINE: len_write */
 #ifdef WEDGE_FIXED
     pthread_mutex_unlock(&hist_lock);
 #endif
