@@ -619,10 +619,11 @@ static void confirm_tokens(struct campaign *c)
     if (c->cfg->baseline || (c->cfg->proto.mode != WEDGE_MODE_NOISE && !c->pf) ||
         !s->nrepros || runner_interrupted())
         return;
-    /* auto: only noise tokens need it (a serial token replays exactly) */
+    /* auto: only inexact tokens need it (noise, or serial runs the watchdog or several
+     * processes made inexact); an exact serial token replays every time */
     int any_noise = 0;
     for (size_t i = 0; i < s->nrepros && i < CONFIRM_TOKENS; i++)
-        any_noise |= strncmp(s->repros[i].token, "w1.noise.", 9) == 0;
+        any_noise |= !s->repros[i].exact;
     if (!any_noise)
         return;
     size_t n = s->nrepros < CONFIRM_TOKENS ? s->nrepros : CONFIRM_TOKENS;
@@ -633,7 +634,7 @@ static void confirm_tokens(struct campaign *c)
         struct confirm k = { .cfg = c->cfg, .want_sig = s->repros[i].signature };
         char err[160];
         if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err) ||
-            k.tok.mode != WEDGE_MODE_NOISE)
+            s->repros[i].exact)
             continue;
         struct runner_params p = { .cfg = c->cfg, .jobs = c->cfg->jobs, .tee = 0 };
         struct runner_ops ops = { confirm_next, confirm_done, confirm_tick };
