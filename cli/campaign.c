@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ struct campaign {
     int shim_error_told;
     int stop;                    /* --stop-after reached */
     int budget_hit;              /* --time-budget reached */
+    int confirming;              /* in the noise confirmation step */
     uint64_t t0;
     struct summary sum;
     size_t repro_cap;
@@ -66,6 +68,8 @@ static void keep_for_explaining(struct campaign *c, const struct repro *r, const
 
 /* After the campaign: replay each unexplained noise group's first token with watching on,
  * and put what it shows into the group's report (file and --json). */
+static int budget_spent(struct campaign *c);
+
 static void explain_pending(struct campaign *c)
 {
     struct summary *s = &c->sum;
@@ -75,7 +79,7 @@ static void explain_pending(struct campaign *c)
         int shown = 0; /* a later reproduction of the group showed it already */
         for (size_t k = 0; k < s->nrepros && !shown; k++)
             shown = s->repros[k].group == p->group && s->repros[k].conclusion_line;
-        if (!shown && !runner_interrupted() && p->none &&
+        if (!shown && !runner_interrupted() && !budget_spent(c) && p->none &&
             explain_by_replays(c->cfg, p->token, p->alike, &x) == 0) {
             printf("group %u explained by %s: %s\n", p->group + 1, x.c.source, x.line);
             fflush(stdout);
@@ -94,7 +98,7 @@ static void explain_pending(struct campaign *c)
                     char *t2 = NULL;
                     if (asprintf(&t2, "%.*s%s%s", (int)(at - p->text), p->text, x.text,
                                  at + strlen(p->none)) >= 0) {
-                        report_write_file(c->cfg->out_dir, r->token, t2, &path);
+                        report_write_file(c->cfg->out_dir, r->token, t2, &path, 1);
                         free(path);
                         free(t2);
                     }
@@ -138,16 +142,25 @@ static void learn_length(struct campaign *c)
     c->learned_length = median > PCT_MAX_LENGTH ? PCT_MAX_LENGTH : (uint32_t)median;
 }
 
+/* --time-budget: start no new run after it, confirmation replays included (they are runs
+ * the user waits for too). */
+static int budget_spent(struct campaign *c)
+{
+    if (c->cfg->time_budget_us && now_us() - c->t0 >= c->cfg->time_budget_us) {
+        c->budget_hit = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
 {
     struct campaign *c = ctx;
     const struct wedge_config *cfg = c->cfg;
     if (c->stop || runner_interrupted())
         return -1;
-    if (cfg->time_budget_us && now_us() - c->t0 >= cfg->time_budget_us) {
-        c->budget_hit = 1;
+    if (budget_spent(c))
         return -1;
-    }
     if (c->replay) {
         if (c->started >= cfg->runs)
             return -1;
@@ -182,7 +195,10 @@ void campaign_classify(const struct wedge_config *cfg, const struct job *j, stru
 {
     uint32_t flags = j->shm ? atomic_load(&j->shm->hdr->flags) : 0;
     memset(oc, 0, sizeof *oc);
-    if (j->timed_out) {
+    if (flags & WEDGE_RUN_LIMIT) {
+        /* a limit of wedge ended the run, not the program (the shim's note says which) */
+        oc->kind = OUT_PASS;
+    } else if (j->timed_out) {
         oc->kind = OUT_HANG;
     } else if (flags & WEDGE_RUN_DEADLOCK) {
         oc->kind = OUT_HANG;
@@ -423,8 +439,19 @@ static int run_done(void *ctx, struct job *j)
         snprintf(name, sizeof name, "%s.replay%" PRIu64, r->token, j->index + 1);
     else
         snprintf(name, sizeof name, "%s", r->token);
-    if (text)
-        report_write_file(cfg->out_dir, name, text, &r->report_path);
+    /* A report that cannot be written is said once on stderr (a full disk would otherwise
+     * fill the terminal), counted, and marked in the JSON. */
+    int e = ENOMEM;
+    if (text && report_write_file(cfg->out_dir, name, text, &r->report_path,
+                                  s->nrepros == s->reports_kept + 1) == 0) {
+        s->reports_kept++;
+    } else {
+        if (text)
+            e = errno;
+        else if (s->nrepros == s->reports_kept + 1)
+            usage_error("cannot write report %s/%s.txt: %s", cfg->out_dir, name, strerror(e));
+        r->report_error = strerrordesc_np(e);
+    }
 
     progress_clear();
     if (c->replay) {
@@ -490,9 +517,49 @@ static void print_summary(struct campaign *c)
     if (s->runs_done)
         printf("failure rate: %.2f%% (%zu of %" PRIu64 ")\n",
                100.0 * (double)s->nrepros / (double)s->runs_done, s->nrepros, s->runs_done);
-    if (s->nrepros)
+    if (s->reports_kept == s->nrepros && s->nrepros)
         printf("reports in %s/\n", cfg->out_dir);
+    else if (s->reports_kept)
+        printf("reports in %s/: %zu of %zu (the others could not be written)\n", cfg->out_dir,
+               s->reports_kept, s->nrepros);
     fflush(stdout);
+}
+
+/* Reports of reproductions that could not be written; the first error was said when it
+ * happened.  Returns 1 if none could be kept. */
+static int say_lost_reports(const struct summary *s)
+{
+    size_t lost = s->nrepros - s->reports_kept;
+    if (!lost)
+        return 0;
+    const char *why = "?";
+    for (size_t i = 0; i < s->nrepros; i++)
+        if (s->repros[i].report_error) {
+            why = s->repros[i].report_error;
+            break;
+        }
+    usage_error("%zu of %zu reproduction reports could not be written to %s/ (%s)", lost,
+                s->nrepros, s->cfg->out_dir, why);
+    return s->reports_kept == 0;
+}
+
+/* stdout carries the reports too: a write error there (a full disk) is said.  On a pipe or
+ * a socket the only error is a reader that stopped reading (EPIPE, e.g. `| head`): its
+ * choice.  The error of an earlier write is gone with its errno: one more byte finds it. */
+static int stdout_lost(void)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+    struct stat st;
+    if (!ferror(stdout) || e == EPIPE ||
+        (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+        return 0;
+    if (!e) {
+        clearerr(stdout);
+        if (fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+            e = errno;
+    }
+    usage_error("cannot write standard output: %s", e ? strerror(e) : "write error");
+    return 1;
 }
 
 static void free_summary(struct summary *s)
@@ -553,12 +620,20 @@ static int finish(struct campaign *c, int rc)
         bad = 1;
     int status = s->nrepros ? WEDGE_EXIT_REPRODUCED : WEDGE_EXIT_PASS;
     if (rc == 1) {
-        usage_error("interrupted after %" PRIu64 " of %" PRIu64 " runs", s->runs_done,
+        usage_error("interrupted%s after %" PRIu64 " of %" PRIu64 " runs",
+                    c->confirming ? " while confirming reproductions" : "", s->runs_done,
                     s->runs_requested);
         if (!s->nrepros)
             status = WEDGE_EXIT_USAGE;
     }
-    if (bad && !s->nrepros)
+    /* Results that could not be kept (DESIGN.md 1): a --json or --junit report asked for, or
+     * every reproduction's report file.  Then the status is 2, never 0 or 1: the campaign's
+     * verdict did not reach its reader. */
+    if (say_lost_reports(s))
+        bad = 1;
+    if (stdout_lost() && status == WEDGE_EXIT_PASS)
+        bad = 1;
+    if (bad)
         status = WEDGE_EXIT_USAGE;
     free_summary(s);
     return status;
@@ -572,7 +647,7 @@ static int finish(struct campaign *c, int rc)
 #define CONFIRM_RUNS 8
 
 struct confirm {
-    struct wedge_config *cfg;
+    struct campaign *c;
     struct wedge_token tok;
     uint64_t want_sig, started, fails;
 };
@@ -580,7 +655,7 @@ struct confirm {
 static int confirm_next(void *ctx, uint64_t *index, struct wedge_token *tok)
 {
     struct confirm *k = ctx;
-    if (k->started >= CONFIRM_RUNS)
+    if (k->started >= CONFIRM_RUNS || runner_interrupted() || budget_spent(k->c))
         return -1;
     *index = k->started++;
     *tok = k->tok;
@@ -591,7 +666,7 @@ static int confirm_done(void *ctx, struct job *j)
 {
     struct confirm *k = ctx;
     struct outcome oc;
-    campaign_classify(k->cfg, j, &oc);
+    campaign_classify(k->c->cfg, j, &oc);
     if (oc.kind != OUT_PASS && campaign_signature(j, &oc) == k->want_sig)
         k->fails++;
     return 0;
@@ -613,34 +688,41 @@ static int by_confirmed(const void *a, const void *b)
     return x->run < y->run ? -1 : x->run > y->run;
 }
 
-static void confirm_tokens(struct campaign *c)
+/* Returns 1 if interrupted, else 0 (a replay that could not start was said and only leaves
+ * the confirmation short); confirmations already made are kept either way. */
+static int confirm_tokens(struct campaign *c)
 {
     struct summary *s = &c->sum;
     if (c->cfg->baseline || (c->cfg->proto.mode != WEDGE_MODE_NOISE && !c->pf) ||
-        !s->nrepros || runner_interrupted())
-        return;
+        !s->nrepros || runner_interrupted() || budget_spent(c))
+        return 0;
     /* auto: only inexact tokens need it (noise, or serial runs the watchdog or several
      * processes made inexact); an exact serial token replays every time */
     int any_noise = 0;
     for (size_t i = 0; i < s->nrepros && i < CONFIRM_TOKENS; i++)
         any_noise |= !s->repros[i].exact;
     if (!any_noise)
-        return;
+        return 0;
     size_t n = s->nrepros < CONFIRM_TOKENS ? s->nrepros : CONFIRM_TOKENS;
     printf("confirming: replaying the first %zu token%s %d times each\n", n, n == 1 ? "" : "s",
            CONFIRM_RUNS);
     fflush(stdout);
-    for (size_t i = 0; i < n; i++) {
-        struct confirm k = { .cfg = c->cfg, .want_sig = s->repros[i].signature };
+    c->confirming = 1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct confirm k = { .c = c, .want_sig = s->repros[i].signature };
         char err[160];
         if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err) ||
             s->repros[i].exact)
             continue;
         struct runner_params p = { .cfg = c->cfg, .jobs = c->cfg->jobs, .tee = 0 };
         struct runner_ops ops = { confirm_next, confirm_done, confirm_tick };
-        if (runner_loop(&p, &ops, &k) != 0)
-            return;
-        s->repros[i].confirmed = (int)k.fails;
+        rc = runner_loop(&p, &ops, &k);
+        /* A token cut short (interrupt, budget) counts only if all its replays ran. */
+        if (rc == 0 && k.started == CONFIRM_RUNS)
+            s->repros[i].confirmed = (int)k.fails;
+        if (rc == 0 && k.started < CONFIRM_RUNS)
+            break;
     }
     qsort(s->repros, s->nrepros, sizeof *s->repros, by_confirmed);
     for (size_t g = 0; g < s->ngroups; g++)
@@ -649,6 +731,7 @@ static void confirm_tokens(struct campaign *c)
                 s->groups[g].first = i;
                 break;
             }
+    return rc == 1;
 }
 
 int cmd_run(struct wedge_config *cfg)
@@ -702,9 +785,13 @@ int cmd_run(struct wedge_config *cfg)
     c.t0 = now_us();
     int rc = runner_loop(&p, &ops, &c);
     if (rc == 0)
-        confirm_tokens(&c);
-    if (rc == 0)
+        rc = confirm_tokens(&c);
+    /* Explaining replays are runs too: they keep to --time-budget, and an interrupt during
+     * them is the campaign's (explain_pending stops at it, and frees what is pending). */
+    if (rc >= 0)
         explain_pending(&c);
+    if (rc == 0 && runner_interrupted())
+        rc = 1;
     rc = finish(&c, rc);
     portfolio_free(c.pf);
     return rc;

@@ -13,6 +13,7 @@
 #define WEDGE_CLI_H
 
 #include <regex.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -111,6 +112,7 @@ struct wedge_config {
 /* options.c */
 int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_config *cfg);
 void options_help(FILE *f, enum wedge_command cmd);
+void options_exit_help(FILE *f);
 const char *command_name(enum wedge_command cmd);
 void options_free(struct wedge_config *cfg);
 void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -134,6 +136,7 @@ int shm_create(struct wedge_shm_slot *s, unsigned slot);
 void shm_reset(struct wedge_shm_slot *s);
 void shm_destroy(struct wedge_shm_slot *s);
 void shm_destroy_all(void);      /* every slot file still linked (atexit, signals) */
+int shm_janitor(pid_t pid);      /* pid is the process that cleans up after a killed wedge */
 
 /* output capture: a bounded tail plus line-by-line matching (output.c) */
 #define OUT_TAIL 8192u
@@ -203,6 +206,12 @@ struct runner_params {
  * interrupted by SIGINT/SIGTERM, -1 if done() aborted or a run could not be started. */
 int runner_loop(const struct runner_params *p, const struct runner_ops *ops, void *ctx);
 void runner_kill_all(void);      /* stop-after: kill every running run (not classified) */
+/* In a helper process forked from wedge (a run's supervisor, the shm janitor): its own process
+ * group (the terminal's Ctrl-C is for wedge, which decides), the terminal's signals ignored,
+ * `waited` blocked (taken with sigtimedwait), SIGTERM when wedge dies.  Then the caller checks
+ * getppid() (wedge may have died before the prctl). */
+void helper_process_start(const sigset_t *waited);
+void helper_process_close_all(void); /* every descriptor: hold nothing of wedge's */
 int runner_interrupted(void);
 uint64_t now_us(void);
 
@@ -231,7 +240,8 @@ struct repro {
     int confirmed;               /* noise: of CONFIRM_RUNS replays, how many failed alike; -1 */
     struct san_finding san;      /* oc.sanitizer: the sanitizer's finding */
     char *replay;                /* command line */
-    char *report_path;
+    char *report_path;           /* NULL: the report file could not be written */
+    const char *report_error;    /* why (strerror), when report_path is NULL */
     char *last_line;
     char *conclusion_json;       /* the structured conclusion, NULL: none */
     char *conclusion_line;       /* its one-line form, NULL or "": none */
@@ -246,7 +256,10 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token);
 char *report_text(const struct wedge_config *cfg, const struct job *job,
                   const struct outcome *oc, const char *replay, const char *conclusion);
 void report_json_str(FILE *f, const char *s);
-int report_write_file(const char *dir, const char *name, const char *text, char **path_out);
+/* 0, or -1 with errno set and nothing written (a file of that name already there is left as
+ * it was); `say`: print "wedge: cannot write report PATH: ERROR". */
+int report_write_file(const char *dir, const char *name, const char *text, char **path_out,
+                      int say);
 void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t timeout_us);
 
 struct summary {
@@ -257,6 +270,7 @@ struct summary {
     struct group *groups;
     size_t ngroups;
     double elapsed_s;
+    size_t reports_kept;         /* report files written whole under --out */
     int interrupted;
     const char *stopped;         /* why the campaign ended early, NULL: it did not */
     /* replay */

@@ -18,10 +18,9 @@ static void general_help(FILE *f)
           "  minimize  [OPTIONS] TOKEN -- PROGRAM [ARGS...]  the smallest schedule that still "
           "fails\n"
           "  help COMMAND                                   options of COMMAND\n\n"
-          "  wedge --version | wedge --help\n\n"
-          "exit status: 0 no run failed, 1 a failure was reproduced, 2 usage error or the\n"
-          "program could not be run.\n",
+          "  wedge --version | wedge --help\n\n",
           f);
+    options_exit_help(f);
 }
 
 static enum wedge_command parse_command(const char *s)

@@ -166,8 +166,18 @@ void options_help(FILE *f, enum wedge_command cmd)
         }
         fputc('\n', f);
     }
-    fputs("\nexit status: 0 no run failed, 1 a failure was reproduced, 2 usage error or the\n"
-          "program could not be run.\n", f);
+    fputc('\n', f);
+    options_exit_help(f);
+}
+
+/* One text for --help and help COMMAND (README.md, "Exit status", says why). */
+void options_exit_help(FILE *f)
+{
+    fputs("exit status: 0 no run failed; 1 a failure was reproduced (its reports kept, even\n"
+          "if the campaign was then interrupted); 2 no verdict: usage error, the program\n"
+          "could not be run, results could not be kept (a --json or --junit report, or\n"
+          "every report file, could not be written), or interrupted before any failure was\n"
+          "found (an interrupted campaign proved nothing, so it never exits 0).\n", f);
 }
 
 void options_free(struct wedge_config *cfg)

@@ -9,8 +9,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static int utf8_len(const unsigned char *p);
 
 #define TAIL_LINES 30
 #define WEDGE_JSON_SCHEMA 2 /* 2: reproductions carry a structured "conclusion" */
@@ -84,26 +87,83 @@ void describe_outcome(char *buf, size_t len, const struct outcome *oc, uint64_t 
     }
 }
 
-/* Shell quoting for copy-paste: bare when safe, else single quotes. */
+/* Bytes that must not reach a terminal or a shell raw: C0 controls and DEL, and (as UTF-8)
+ * C1 controls (a terminal may take U+009B as CSI), line/paragraph separators and bidi
+ * overrides (they reorder what is shown); invalid UTF-8 too.  Returns how many bytes at p
+ * need escaping (0: none, the character at p is printable; its length is in *len). */
+static int unsafe_bytes(const unsigned char *p, int *len)
+{
+    if (*p < 0x20 || *p == 0x7f) {
+        *len = 1;
+        return 1;
+    }
+    int n = utf8_len(p);
+    if (n == 0) {
+        *len = 1;
+        return 1;
+    }
+    *len = n;
+    if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+        return 2; /* U+0080..U+009F */
+    if (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9 ||
+                                                   (p[2] >= 0xaa && p[2] <= 0xae) ||
+                                                   p[2] == 0x8e || p[2] == 0x8f))
+        return 3; /* U+2028, U+2029, U+202A..U+202E, U+200E, U+200F */
+    if (n == 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+        return 3; /* U+2066..U+2069 */
+    return 0;
+}
+
+/* Shell quoting for copy-paste: bare when safe; single quotes for printable text; bash's
+ * $'...' when the argument holds a control byte or another character that must not be shown
+ * raw (a newline would split the replay line, an ESC would drive the terminal), so that the
+ * line stays one line and pasting it into bash gives back the same argv. */
 static void shell_quote(FILE *f, const char *s)
 {
-    int safe = *s != 0;
-    for (const char *p = s; *p; p++)
+    int safe = *s != 0, special = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int len;
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%",
-                    *p)) {
+                    *p))
             safe = 0;
-            break;
-        }
+        if (unsafe_bytes(p, &len))
+            special = 1;
+        p += len;
+    }
     if (safe) {
         fputs(s, f);
         return;
     }
-    fputc('\'', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            fputs("'\\''", f);
-        else
+    if (!special) {
+        fputc('\'', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '\'')
+                fputs("'\\''", f);
+            else
+                fputc(*p, f);
+        }
+        fputc('\'', f);
+        return;
+    }
+    /* Inside $'...' backslash and the quote are escapes, and '!' is written \x21 so that an
+     * interactive shell's history expansion cannot touch it.  \xHH takes at most two hex
+     * digits, so a hex digit after it is read as itself. */
+    fputs("$'", f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int len;
+        int bad = unsafe_bytes(p, &len);
+        if (bad) {
+            for (int k = 0; k < len; k++)
+                fprintf(f, "\\x%02x", p[k]);
+        } else if (*p == '\\' || *p == '\'') {
+            fputc('\\', f);
             fputc(*p, f);
+        } else if (*p == '!') {
+            fputs("\\x21", f);
+        } else {
+            fwrite(p, 1, (size_t)len, f);
+        }
+        p += len;
     }
     fputc('\'', f);
 }
@@ -144,7 +204,10 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token)
             fputc(' ', f);
         shell_quote(f, cfg->argv[i]);
     }
-    fclose(f);
+    if (fclose(f) != 0) { /* out of memory: a cut text is no report */
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -382,34 +445,68 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
     free(tail);
     if (h)
         print_interleaving(f, job);
-    fclose(f);
+    if (fclose(f) != 0) { /* out of memory: a cut text is no report */
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
-int report_write_file(const char *dir, const char *name, const char *text, char **path_out)
+/* Remove what a failed write left: a file that exists is a whole report.  Only a regular
+ * file (--json /dev/stdout or a FIFO is not ours to remove). */
+static void unlink_partial(int fd, const char *path)
 {
-    char *path;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        unlink(path);
+}
+
+int report_write_file(const char *dir, const char *name, const char *text, char **path_out,
+                      int say)
+{
+    *path_out = NULL;
+    char *path, *tmp;
     if (asprintf(&path, "%s/%s.txt", dir, name) < 0)
         return -1;
-    /* open/write/close right away: a Ctrl-C or a crash of wedge later loses nothing */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        usage_error("cannot write %s: %s", path, strerror(errno));
+    /* Written under a hidden name and renamed into place: a report file that exists is whole,
+     * even if wedge is killed while writing, and rewriting one (explained by later replays)
+     * keeps the old one if the new one does not fit. */
+    if (asprintf(&tmp, "%s/.%s.txt.partial", dir, name) < 0) {
         free(path);
         return -1;
     }
+    /* open/write/close right away: a Ctrl-C or a crash of wedge later loses nothing */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int e = fd < 0 ? errno : 0;
     size_t len = strlen(text), off = 0;
-    while (off < len) {
+    while (fd >= 0 && off < len) {
         ssize_t w = write(fd, text + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            e = w < 0 ? errno : ENOSPC;
             break;
+        }
         off += (size_t)w;
     }
-    close(fd);
+    /* NFS and others report a failed write-back only at close */
+    if (fd >= 0 && close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        if (fd >= 0)
+            unlink(tmp);
+        if (say)
+            usage_error("cannot write report %s: %s", path, strerror(e));
+        free(path);
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    free(tmp);
     *path_out = path;
-    return off == len ? 0 : -1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -485,10 +582,20 @@ static FILE *open_report(const char *path)
     return f;
 }
 
+/* Every write is checked here: a full disk shows at the flush, or as the stream's error. */
 static int close_report(FILE *f, const char *path)
 {
-    if (ferror(f) | (fclose(f) != 0)) {
-        usage_error("cannot write %s: %s", path, strerror(errno));
+    int e = 0;
+    if (fflush(f) != 0)
+        e = errno;
+    else if (ferror(f))
+        e = EIO;
+    if (e)
+        unlink_partial(fileno(f), path);
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    if (e) {
+        usage_error("cannot write %s: %s", path, strerror(e));
         return -1;
     }
     return 0;
@@ -557,6 +664,8 @@ int report_json(const char *path, const struct summary *s)
         }
         fputc('}', f);
     }
+    fprintf(f, ",\n  \"reports_kept\": %zu, \"reports_lost\": %zu", s->reports_kept,
+            s->nrepros - s->reports_kept);
     fprintf(f, ",\n  \"interrupted\": %s", s->interrupted ? "true" : "false");
     fprintf(f, ",\n  \"stopped\": ");
     if (s->stopped)
@@ -591,7 +700,12 @@ int report_json(const char *path, const struct summary *s)
         report_json_str(f, r->replay);
         fprintf(f, ", \"signature\": \"%016" PRIx64 "\", \"group\": %u, \"report\": ", r->signature,
                 r->group + 1);
-        report_json_str(f, r->report_path);
+        if (r->report_path) {
+            report_json_str(f, r->report_path);
+        } else { /* the file could not be written: say so, and why */
+            fputs("null, \"report_error\": ", f);
+            report_json_str(f, r->report_error ? r->report_error : "not written");
+        }
         fprintf(f, ", \"last_line\": ");
         report_json_str(f, r->last_line);
         if (r->confirmed >= 0)
@@ -701,7 +815,7 @@ int report_junit(const char *path, const struct summary *s)
         fprintf(f, "\nlast output line: ");
         xml_str(f, r->last_line);
         fprintf(f, "\nreport: ");
-        xml_str(f, r->report_path);
+        xml_str(f, r->report_path ? r->report_path : "(could not be written)");
         fprintf(f, "\n</failure>\n  </testcase>\n");
     }
     if (!s->ngroups) {

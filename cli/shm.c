@@ -1,8 +1,12 @@
 /* shm.c - the shared memory file of each job slot (see wedge_protocol.h).
  *
  * One file per slot, reused run after run: creating 3 MB of tmpfs per run would cost more
- * than the run.  Files are named after our pid so that a wedge that died without cleaning up
- * (SIGKILL, crash) is recognized and its files removed by the next wedge.
+ * than the run.  Names are "wedge.PID.SLOT.RANDOM", created with O_EXCL (a clash, e.g. a
+ * stale file of an earlier wedge that had our pid in another container, is retried under a
+ * new name), and wedge holds an flock on each of its files while it lives: a file nobody
+ * holds locked is stale (its wedge died by SIGKILL or crashed, in any pid namespace) and is
+ * removed by the next wedge.  Files of the older "wedge.PID.SLOT" form carry no lock: they
+ * are removed when no process has that pid.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -13,7 +17,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SHM_DIR "/dev/shm"
@@ -24,6 +31,20 @@
 static char tracked[MAX_TRACKED][64];
 static volatile sig_atomic_t ntracked;
 
+/* A file of the locked form is stale if we can take its lock.  Holding it while we unlink
+ * is what makes this safe: a creator checks, once it holds its own lock, that its file is
+ * still linked (shm_create), so a file taken in the moment between its creation and its
+ * lock is retried, never lost. */
+static void remove_if_unlocked(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        unlink(path);
+    close(fd);
+}
+
 void shm_remove_stale(void)
 {
     DIR *d = opendir(SHM_DIR);
@@ -32,27 +53,95 @@ void shm_remove_stale(void)
     struct dirent *e;
     while ((e = readdir(d))) {
         int pid;
-        unsigned slot;
+        unsigned slot, rnd;
         char tail;
+        char path[300];
+        snprintf(path, sizeof path, "%s/%s", SHM_DIR, e->d_name);
+        int nf = sscanf(e->d_name, "wedge.%d.%u.%8x%c", &pid, &slot, &rnd, &tail);
+        if (nf == 3 && pid > 0) {
+            remove_if_unlocked(path);
+            continue;
+        }
         if (sscanf(e->d_name, "wedge.%d.%u%c", &pid, &slot, &tail) != 2 || pid <= 0)
             continue;
         if (pid == getpid())
-            continue;
+            continue; /* not ours (we never make this form), but not provably stale either */
         if (kill(pid, 0) == 0 || errno != ESRCH)
             continue; /* alive (or not ours to judge): leave it */
-        char path[300];
-        snprintf(path, sizeof path, "%s/%s", SHM_DIR, e->d_name);
         unlink(path);
     }
     closedir(d);
 }
 
+/* Create, lock and check one new file; -1 with errno set (EEXIST: try another name). */
+static int create_locked(char *path, size_t len, unsigned slot)
+{
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+        rnd = (uint32_t)now_us() ^ (uint32_t)rand();
+    snprintf(path, len, SHM_DIR "/wedge.%d.%u.%08x", (int)getpid(), slot, rnd);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        errno = e;
+        return -1;
+    }
+    if (st.st_nlink == 0) { /* another wedge's stale sweep took it before our lock */
+        close(fd);
+        errno = EEXIST;
+        return -1;
+    }
+    return fd;
+}
+
+static pid_t janitor;
+
+int shm_janitor(pid_t pid)
+{
+    return janitor > 0 && pid == janitor;
+}
+
+/* wedge killed by SIGKILL cannot remove its files; a process of its own, started before the
+ * first file, waits for wedge's death (its parent-death signal) and then removes every stale
+ * file, ours among them: their locks died with wedge.  It holds none of wedge's descriptors
+ * (a copy would keep the locks alive).  A fork of single-threaded wedge that never exit()s. */
+static void start_janitor(void)
+{
+    pid_t wedge = getpid();
+    janitor = fork();
+    if (janitor != 0)
+        return; /* fork failure: the next wedge removes the files */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    helper_process_start(&set);
+    helper_process_close_all();
+    while (getppid() == wedge) {
+        siginfo_t si;
+        struct timespec t = { 1, 0 }; /* a missed signal is caught by the getppid check */
+        sigtimedwait(&set, &si, &t);
+    }
+    shm_remove_stale();
+    _exit(0);
+}
+
 int shm_create(struct wedge_shm_slot *s, unsigned slot)
 {
+    if (!janitor)
+        start_janitor();
     memset(s, 0, sizeof *s);
     s->fd = -1;
-    snprintf(s->path, sizeof s->path, SHM_DIR "/wedge.%d.%u", (int)getpid(), slot);
-    int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = -1;
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        fd = create_locked(s->path, sizeof s->path, slot);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         usage_error("cannot create %s: %s", s->path, strerror(errno));
         return -1;

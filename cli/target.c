@@ -291,8 +291,16 @@ int target_check_out_dir(const char *dir)
         free(probe);
         return -1;
     }
-    close(fd);
+    /* A byte, not only the name: a full disk still creates empty files. */
+    int e = write(fd, "\n", 1) == 1 ? 0 : errno ? errno : ENOSPC;
+    if (close(fd) != 0 && !e)
+        e = errno;
     unlink(probe);
+    if (e) {
+        usage_error("cannot write to --out %s: %s", dir, strerror(e));
+        free(probe);
+        return -1;
+    }
     free(probe);
     return 0;
 }

@@ -110,7 +110,13 @@ static unsigned capture_stack(uint64_t *out, unsigned max)
     void *pcs[WEDGE_STACK_DEPTH + 6];
     if (!wedge_gate_enter())
         return 0;
+    /* libunwind validates addresses with write(2) on a pipe, a cancellation point: a thread
+     * with a pending cancellation would unwind from here, with the gate (and the serial
+     * scheduler's lock) held for ever */
+    int cancel_state;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     int n = unw_backtrace(pcs, (int)(sizeof pcs / sizeof pcs[0]));
+    pthread_setcancelstate(cancel_state, NULL);
     wedge_gate_leave();
     unsigned k = 0;
     for (int i = 0; i < n && k < max; i++) {

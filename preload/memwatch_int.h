@@ -37,6 +37,9 @@
 #define MW_THREADS 256u
 #define MW_LEVELS 4u              /* nested single steps (a signal handler touching a page) */
 #define MW_STEP_PAGES 4u          /* pages one instruction may touch */
+/* glibc's SIGCANCEL (__SIGRTMIN), the signal of asynchronous cancellation; glibc's sigaddset
+ * refuses it, so masks are changed bit by bit (the first 64 signals: one word) */
+#define MW_SIGCANCEL_BIT (1ull << (32 - 1))
 #define MW_LEARN_TRAPS 4u
 #define MW_REARM_EVERY 128u
 
@@ -68,6 +71,7 @@ struct mw_step {
     struct mw_page *pages[MW_STEP_PAGES];
     uint32_t size;       /* decoded access width, 0 unknown */
     uint8_t rmw, atomic;
+    uint8_t cancel_blocked; /* SIGCANCEL blocked by us for the step (memwatch_trap.c) */
 };
 
 struct mw_thread {

@@ -193,6 +193,11 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
         top->size = in.size;
         top->rmw = in.rmw;
         top->atomic = in.atomic;
+        /* glibc's asynchronous cancellation must not unwind the thread out of the step (the
+         * trap would never come, the page stays open): SIGCANCEL waits until after it */
+        uint64_t *mask = (uint64_t *)(void *)&uc->uc_sigmask;
+        top->cancel_blocked = !(*mask & MW_SIGCANCEL_BIT);
+        *mask |= MW_SIGCANCEL_BIT;
     }
     pg->pending++;
     mw_sync_prot(pg);
@@ -325,6 +330,12 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
     memcpy(&mask, &uc->uc_sigmask, sizeof mask);
     mask &= ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGTRAP - 1)));
     mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
+    /* An asynchronous cancellation must not unwind the thread out of the point (the
+     * scheduler's lock held): the mask alone does not hold, glibc's sigprocmask (libunwind's,
+     * for a stack) unblocks SIGCANCEL; a deferred type does (glibc's handler checks it). */
+    int held = wedge_self.cancel_async;
+    if (held)
+        wedge_cancel_hold();
     wedge_self.depth++;
     unsigned kind = st->write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ;
     if (v.lost && mw.lost_update)
@@ -334,6 +345,8 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
     else
         noise_point(kind, site, st, pair);
     wedge_self.depth--;
+    if (held)
+        wedge_cancel_release(); /* a request that came meanwhile unwinds from here */
 }
 
 /* A fault or trap that is not ours: what the kernel would have done with the target's own
@@ -394,6 +407,8 @@ static void on_trap(int sig, siginfo_t *si, void *ctx)
     if (me && me->nlv && si->si_code == TRAP_TRACE) {
         uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)MW_TF;
         struct mw_step st = me->lv[--me->nlv];
+        if (st.cancel_blocked)
+            *(uint64_t *)(void *)&uc->uc_sigmask &= ~MW_SIGCANCEL_BIT;
         after_step(me, &st, uc);
     } else {
         chain(1, sig, si, uc);
@@ -406,6 +421,9 @@ void mw_install_handlers(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigfillset(&sa.sa_mask);
+    /* glibc's sigfillset leaves SIGCANCEL out: an asynchronous cancellation must not unwind a
+     * thread out of our handlers (memwatch's lock, the serial scheduler's lock held) */
+    *(uint64_t *)(void *)&sa.sa_mask |= MW_SIGCANCEL_BIT;
     sa.sa_sigaction = on_segv;
     /* on the alternate stack if the target set one: its stack-overflow handler expects it */
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;

@@ -114,6 +114,55 @@ static int rdv_release(uint64_t site, uint64_t h)
 static _Atomic uint64_t sleep_spent_us; /* injected sleep in this process */
 static _Atomic uint64_t rdv_spent_us; /* time this process waited at rendezvous */
 
+/* Where delays are spent (issue 7).  A delay buys something only where another thread or
+ * process can run in the gap.  A shell wrapper in front of the real program (a version
+ * manager's shim) runs some 60 short single-threaded processes, each of which paid the whole
+ * per-process budget: 4 s a run where the plain run takes 0.7 s.  So:
+ *  - a process with a second thread: per-process budgets, as ever;
+ *  - a single-threaded process that shares state with its run's other processes (a forked
+ *    child still running its parent's program; one that locks or syncs a file, as SQLite
+ *    workers do): delays at its I/O only, from one budget for all of them together in the
+ *    run's shared memory (the per-process budget without it), so the cost of a run no
+ *    longer grows with the number of processes;
+ *  - any other single-threaded process: nothing to interleave, no delays at all.
+ * Budgets of the shared class: what three processes had each, the shape of the multi-process
+ * stories (job_claim_sqlite's three workers). */
+#define PEER_RUN_SLEEP_US (3 * SLEEP_BUDGET_US)
+#define PEER_RUN_RDV_US (3 * RDV_BUDGET_US)
+enum { NOISE_ALONE, NOISE_PEERS, NOISE_THREADS };
+static int shares_with_peers; /* forked child of the run, or locks/syncs files */
+
+static int noise_class(void)
+{
+    /* ordinals are handed out from 1 at start and after fork: more means a second thread */
+    if (atomic_load_explicit(&wedge_g.next_thread_ordinal, memory_order_relaxed) > 1)
+        return NOISE_THREADS;
+    return shares_with_peers ? NOISE_PEERS : NOISE_ALONE;
+}
+
+/* A single-threaded process meets the others of its run only in its I/O: the points worth a
+ * delay there (its malloc calls, hundreds in a shell, are not). */
+static int io_kind(unsigned kind)
+{
+    return kind == WEDGE_EV_READ || kind == WEDGE_EV_WRITE || kind == WEDGE_EV_FSYNC ||
+           kind == WEDGE_EV_FCNTL_LOCK || kind == WEDGE_EV_FORK;
+}
+
+/* Charge `us` to the budget of the caller's class; returns how much of it may be spent. */
+static uint32_t budget_take(_Atomic uint64_t *mine, uint64_t mine_max, int peer_rdv, uint32_t us)
+{
+    _Atomic uint64_t *spent = mine;
+    uint64_t max = mine_max;
+    if (noise_class() == NOISE_PEERS && wedge_g.shm) {
+        spent = peer_rdv ? &wedge_g.shm->peer_rdv_us : &wedge_g.shm->peer_sleep_us;
+        max = peer_rdv ? PEER_RUN_RDV_US : PEER_RUN_SLEEP_US;
+    }
+    uint64_t before = atomic_fetch_add_explicit(spent, us, memory_order_relaxed);
+    if (before >= max)
+        return 0;
+    return before + us > max ? (uint32_t)(max - before) : us;
+}
+
 static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
 {
     struct wedge_rendezvous *r = rdv_slot(site);
@@ -139,11 +188,14 @@ unsigned wedge_noise_carry_out(unsigned action, uint32_t *arg)
 {
     if (action == WEDGE_ACT_NONE)
         return action;
+    if (noise_class() == NOISE_ALONE) {
+        *arg = 0;
+        return WEDGE_ACT_NONE;
+    }
     if (action == WEDGE_ACT_SLEEP) {
         /* a program making thousands of calls (SQLite) would otherwise sleep past any
          * timeout; past the budget a sleep becomes a yield */
-        if (atomic_fetch_add_explicit(&sleep_spent_us, *arg, memory_order_relaxed) + *arg >
-            SLEEP_BUDGET_US) {
+        if (budget_take(&sleep_spent_us, SLEEP_BUDGET_US, 0, *arg) < *arg) {
             action = WEDGE_ACT_YIELD;
             *arg = 1;
         }
@@ -190,6 +242,8 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
         return WEDGE_ACT_NONE;
     }
     wedge_ensure_registered();
+    if (kind == WEDGE_EV_FCNTL_LOCK || kind == WEDGE_EV_FSYNC)
+        shares_with_peers = 1; /* a file another process may use at the same time */
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
                               wedge_self.index++, site);
     uint32_t arg = 0;
@@ -198,6 +252,8 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
         action = WEDGE_ACT_NONE;
     else if (wedge_g.rendezvous_us && rdv_waiting(site))
         action = WEDGE_ACT_RENDEZVOUS; /* we may be the peer someone waits for */
+    else if (noise_class() == NOISE_ALONE || (noise_class() == NOISE_PEERS && !io_kind(kind)))
+        action = WEDGE_ACT_NONE; /* nobody to interleave with here (see noise_class) */
     else
         action = wedge_noise_decide(h, &arg);
     /* The malloc family is chatty: record it only where wedge acted, so that the ring keeps
@@ -226,12 +282,15 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
     } else if (action == WEDGE_ACT_RENDEZVOUS) {
         /* A bounded budget of waiting per process: a process whose peers never come (one
          * thread, or peers blocked elsewhere) must not wait its full time at every point. */
-        uint64_t spent = atomic_load_explicit(&rdv_spent_us, memory_order_relaxed);
-        if (spent >= RDV_BUDGET_US)
-            arg = 0;
-        else
-            arg = rdv_wait(site, arg < RDV_BUDGET_US - spent ? arg : (uint32_t)(RDV_BUDGET_US - spent), h);
-        atomic_fetch_add_explicit(&rdv_spent_us, arg, memory_order_relaxed);
+        uint32_t may = budget_take(&rdv_spent_us, RDV_BUDGET_US, 1, arg);
+        uint32_t waited = may ? rdv_wait(site, may, h) : 0;
+        /* what was not waited goes back (waits mostly end early, released by a peer) */
+        if (waited < may) {
+            int shared = noise_class() == NOISE_PEERS && wedge_g.shm;
+            atomic_fetch_sub_explicit(shared ? &wedge_g.shm->peer_rdv_us : &rdv_spent_us,
+                                      may - waited, memory_order_relaxed);
+        }
+        arg = waited;
         if (e)
             e->action_arg = arg;
     } else {
@@ -295,6 +354,8 @@ void wedge_noise_init(void)
 void wedge_noise_after_fork_child(void)
 {
     wedge_noise_init();
+    /* a forked child runs its parent's program beside it, on the same files */
+    shares_with_peers = 1;
     /* a peer that waited at a rendezvous in the parent's own table does not exist here (the
      * run's shared table is another matter: its waiters are real) */
     for (unsigned i = 0; i < RDV_SLOTS; i++)

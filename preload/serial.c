@@ -150,6 +150,28 @@ static int alloc_slot(void)
     return SERIAL_NONE;
 }
 
+/* The thread table is full and nothing can free a slot: a limit of wedge, not a failure of the
+ * program (the CLI counts the run as passed and says why). */
+static __attribute__((noreturn)) void limit_reached(void)
+{
+    char msg[128];
+    char *p = wedge_fmt_str(msg, "wedge limit: more than ");
+    p = wedge_fmt_u64(p, WEDGE_SERIAL_MAX_THREADS);
+    wedge_fmt_str(p, " threads alive at once in one process in serial mode");
+    wedge_run_flag(WEDGE_RUN_LIMIT | WEDGE_RUN_SHIM_ERROR, msg);
+    wedge_log(msg, NULL);
+    syscall(SYS_kill, getpid(), SIGKILL);
+    for (;;)
+        syscall(SYS_pause);
+}
+
+/* A slot becomes free (lock held): a creator waiting for one may go on. */
+static void free_slot(struct sthread *t)
+{
+    t->state = T_FREE;
+    serial_wake_obj(S.t, 1);
+}
+
 /* The calling thread's record.  A thread the scheduler did not see created (made before init
  * or by a raw clone) is adopted as running without the token: its next point waits for it. */
 struct sthread *serial_me(void)
@@ -163,11 +185,7 @@ struct sthread *serial_me(void)
     int i = alloc_slot();
     if (i == SERIAL_NONE) {
         serial_unlock();
-        wedge_run_flag(WEDGE_RUN_SHIM_ERROR, "wedge: serial mode: too many threads");
-        wedge_log("serial mode: too many threads", NULL);
-        syscall(SYS_kill, getpid(), SIGKILL);
-        for (;;)
-            ;
+        limit_reached();
     }
     t = &S.t[i];
     t->ordinal = wedge_self.ordinal;
@@ -202,6 +220,9 @@ static const char *kind_name(unsigned kind)
 /* No thread can run and nobody can come back: report who waits on what, end the run. */
 static __attribute__((noreturn)) void deadlock(void)
 {
+    for (int i = 0; i < S.hi; i++)
+        if (S.t[i].state == T_BLOCKED && S.t[i].wait_obj == (const void *)S.t)
+            limit_reached(); /* a creator waits for a slot that never frees */
     char msg[WEDGE_MESSAGE_LEN];
     char *p = wedge_fmt_str(msg, "deadlock: no runnable thread;");
     char *end = msg + sizeof msg - 96;
@@ -318,8 +339,8 @@ static int any_blocked(void)
  * slot, or SERIAL_NONE when nobody can run now but someone outside may come back. */
 static int pick(int self, unsigned kind, int yield)
 {
-    struct wedge_cand c[SERIAL_MAX_THREADS];
-    int slot[SERIAL_MAX_THREADS];
+    struct wedge_cand *c = S.cand;
+    int *slot = S.cand_slot;
     int n = collect(c, slot, self);
     if (n == 0) {
         if (others_may_return())
@@ -485,11 +506,20 @@ int serial_block(struct sthread *self, unsigned kind, const void *obj, uint64_t 
     serial_reschedule(self, kind, 0, site, obj, 1);
     wedge_set_running();
     self->wait_obj = NULL;
+    if (self->woke == W_CANCEL) {
+        /* a condition wait takes its mutex back before the cleanup handlers run (POSIX):
+         * it acts itself; any other wait acts here, and with cancellation disabled the
+         * wake-up is spurious (callers wait again) */
+        if (kind == WEDGE_EV_COND_WAIT)
+            return W_CANCEL;
+        serial_cancel_point();
+    }
     return self->woke == W_TIMEOUT ? W_TIMEOUT : W_WOKEN;
 }
 
 int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site)
 {
+again:
     self->state = T_SLEEPING;
     self->wait_kind = WEDGE_EV_SLEEP;
     self->wait_obj = NULL;
@@ -501,6 +531,15 @@ int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site)
     serial_reschedule(self, WEDGE_EV_SLEEP, 1, site, NULL,
                       (uint64_t)(deadline - atomic_load(&S.vtime)) / 1000u);
     wedge_set_running();
+    if (self->woke == W_CANCEL) {
+        serial_cancel_point();
+        /* cancellation disabled: sleep on until the deadline */
+        serial_lock();
+        serial_ensure_token(self);
+        if (atomic_load(&S.vtime) < deadline)
+            goto again;
+        serial_unlock();
+    }
     return 0;
 }
 
@@ -523,6 +562,21 @@ void serial_wake_obj(const void *obj, int all)
         first->state = T_RUNNABLE;
         first->woke = W_WOKEN;
     }
+}
+
+/* Make at most n of the waiters on obj runnable (lock held): all if n or fewer wait, else the n
+ * that waited longest. */
+void serial_wake_some(const void *obj, int n)
+{
+    int waiting = 0;
+    for (int i = 0; i < S.hi; i++)
+        waiting += S.t[i].state == T_BLOCKED && S.t[i].wait_obj == obj;
+    if (waiting <= n) {
+        serial_wake_obj(obj, 1);
+        return;
+    }
+    while (n-- > 0)
+        serial_wake_obj(obj, 0);
 }
 
 /* A sleep with nobody else of this process able to run, in a run of several processes: what
@@ -701,6 +755,19 @@ static void start_watchdog(void)
 /* ------------------------------------------------------------------------------------------ */
 /* threads */
 
+/* A thread cancelled (or ended by pthread_exit) unwinds through the trampoline after its own
+ * cleanup handlers ran, and never returns to it: end it here as if its routine had returned,
+ * so that its joiners wake and the token moves on.  wedge_serial_exit has done so already. */
+static void trampoline_unwound(void *p)
+{
+    (void)p;
+    if (wedge_self.exiting)
+        return;
+    wedge_self.depth = 1; /* unwound out of the middle of a wrapper, maybe */
+    wedge_serial_thread_end(0);
+    wedge_self.depth = 0;
+}
+
 static void *trampoline(void *p)
 {
     struct sthread *t = p;
@@ -719,7 +786,10 @@ static void *trampoline(void *p)
     void *(*fn)(void *) = t->fn;
     void *arg = t->arg;
     wedge_self.depth--;
-    void *ret = fn(arg);
+    void *ret;
+    pthread_cleanup_push(trampoline_unwound, NULL);
+    ret = fn(arg);
+    pthread_cleanup_pop(0);
     if (!wedge_self.exiting) {
         wedge_self.depth++;
         wedge_serial_thread_end(0);
@@ -736,7 +806,10 @@ void wedge_serial_thread_end(uint64_t site)
     serial_lock();
     serial_ensure_token(self);
     serial_wake_obj(self, 1);
-    self->state = self->detached ? T_FREE : T_EXITED;
+    if (self->detached)
+        free_slot(self);
+    else
+        self->state = T_EXITED;
     wedge_set_exited();
     if (live_threads() == 0 && S.wd_started) {
         S.wd_quit = 1;
@@ -798,10 +871,13 @@ int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(v
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);
-    int i = alloc_slot();
-    if (i == SERIAL_NONE) {
-        serial_unlock();
-        return EAGAIN;
+    int i;
+    while ((i = alloc_slot()) == SERIAL_NONE) {
+        /* the table is full: wait in the model until a thread's slot frees (its join, or a
+         * detached thread's end) rather than fail the program with EAGAIN */
+        serial_block(self, WEDGE_EV_CREATE, S.t, site, 0, 0);
+        serial_lock();
+        serial_ensure_token(self);
     }
     struct sthread *t = &S.t[i];
     t->state = T_STARTING;
@@ -816,7 +892,7 @@ int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(v
     int r = REAL(pthread_create)(tp, attr, trampoline, t);
     serial_lock();
     if (r != 0) {
-        t->state = T_FREE;
+        free_slot(t);
         serial_unlock();
         return r;
     }
@@ -835,7 +911,7 @@ int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(v
     return 0;
 }
 
-static struct sthread *find_thread(pthread_t pt)
+struct sthread *serial_find_thread(pthread_t pt)
 {
     for (int i = 0; i < S.hi; i++) {
         struct sthread *t = &S.t[i];
@@ -849,13 +925,15 @@ int wedge_serial_join(pthread_t pt, void **ret, const struct timespec *abstime, 
                       uint64_t site)
 {
     serial_sched_point(WEDGE_EV_JOIN, site, (void *)pt, 0, 0);
+    if (!try_only)
+        serial_cancel_point();
     struct sthread *self = serial_me();
     int64_t deadline = 0;
     if (abstime && (deadline = serial_deadline(CLOCK_REALTIME, abstime)) < 0)
         return EINVAL;
     serial_lock();
     serial_ensure_token(self);
-    struct sthread *t = find_thread(pt);
+    struct sthread *t = serial_find_thread(pt);
     if (!t) {
         /* a thread the scheduler does not know: wait for it outside the model */
         serial_unlock();
@@ -890,7 +968,7 @@ int wedge_serial_join(pthread_t pt, void **ret, const struct timespec *abstime, 
         serial_block(self, WEDGE_EV_JOIN, t, site, abstime != NULL, deadline);
         serial_lock();
     }
-    t->state = T_FREE;
+    free_slot(t);
     serial_unlock();
     /* the thread has handed the token on; the real join waits for its last few steps */
     return REAL(pthread_join)(pt, ret);
@@ -900,10 +978,10 @@ int wedge_serial_detach(pthread_t pt, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_DETACH, site, (void *)pt, 0, 0);
     serial_lock();
-    struct sthread *t = find_thread(pt);
+    struct sthread *t = serial_find_thread(pt);
     if (t) {
         if (t->state == T_EXITED)
-            t->state = T_FREE;
+            free_slot(t);
         else
             t->detached = 1;
     }

@@ -30,6 +30,13 @@ void wedge_serial_exit(void *ret, uint64_t site) __attribute__((visibility("hidd
 /* The calling thread's exit bookkeeping (trampoline, pthread_exit): wakes joiners, hands the
  * token on, and sets wedge_self.exiting so that everything after passes through. */
 void wedge_serial_thread_end(uint64_t site) __attribute__((visibility("hidden")));
+/* Cancellation (serial_cancel.c): pthread_cancel makes a target blocked in a modeled
+ * cancellation point (or in any modeled wait, if it asked for asynchronous cancellation)
+ * runnable, and the target acts on it when it holds the token; pthread_testcancel is a
+ * yielding point; _set_async tells the scheduler the caller's cancellation type. */
+int wedge_serial_cancel(pthread_t t, uint64_t site) __attribute__((visibility("hidden")));
+void wedge_serial_testcancel(uint64_t site) __attribute__((visibility("hidden")));
+void wedge_serial_set_async(int async) __attribute__((visibility("hidden")));
 int wedge_serial_once(pthread_once_t *once, void (*fn)(void), uint64_t site)
     __attribute__((visibility("hidden")));
 

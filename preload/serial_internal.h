@@ -15,7 +15,7 @@
 #include "shim.h"
 #include "strategy.h"
 
-#define SERIAL_MAX_THREADS 256
+#define SERIAL_MAX_THREADS ((int)WEDGE_SERIAL_MAX_THREADS)
 #define SERIAL_NONE (-1)
 
 enum sthread_state {
@@ -30,7 +30,7 @@ enum sthread_state {
     T_EXITED,    /* finished; the slot waits for join (or is freed if detached) */
 };
 
-enum { W_NONE = 0, W_WOKEN, W_TIMEOUT };
+enum { W_NONE = 0, W_WOKEN, W_TIMEOUT, W_CANCEL /* woken by pthread_cancel */ };
 
 struct sthread {
     _Atomic uint32_t park;      /* futex word: bumped when handed the token */
@@ -46,6 +46,7 @@ struct sthread {
     int in_call;                /* holder in a short outside call (read/write), token kept */
     int wd_lost;                /* the watchdog moved its token: say so at its next event */
     int has_pt, detached;
+    int cancel_async;           /* asked for asynchronous cancellation: any wait ends on a cancel */
     int32_t tid;
     uint64_t cond_waits;        /* condition waits so far: index of the spurious-wakeup stream */
     pthread_t pt;
@@ -70,6 +71,9 @@ struct serial_state {
     int wd_started, wd_quit;
     const struct wedge_strategy *strat;
     _Alignas(16) unsigned char strat_state[WEDGE_STRATEGY_STATE_MAX];
+    /* pick()'s candidates: here, not on the stack (threads may have small stacks) */
+    struct wedge_cand cand[SERIAL_MAX_THREADS];
+    int cand_slot[SERIAL_MAX_THREADS];
     struct sthread t[SERIAL_MAX_THREADS];
 };
 
@@ -87,6 +91,7 @@ WEDGE_HIDDEN int serial_block(struct sthread *self, unsigned kind, const void *o
                               int timed, int64_t deadline);
 WEDGE_HIDDEN int serial_sleep_until(struct sthread *self, int64_t deadline, uint64_t site);
 WEDGE_HIDDEN void serial_wake_obj(const void *obj, int all);
+WEDGE_HIDDEN void serial_wake_some(const void *obj, int n);
 WEDGE_HIDDEN int serial_sleep_for_real(struct sthread *self, int64_t deadline);
 /* An absolute time on a virtual clock as the kernel's clock sees it (for real timed calls). */
 WEDGE_HIDDEN void serial_real_abstime(clockid_t clock, const struct timespec *abstime,
@@ -94,6 +99,12 @@ WEDGE_HIDDEN void serial_real_abstime(clockid_t clock, const struct timespec *ab
 WEDGE_HIDDEN int64_t serial_real_ns(clockid_t clock);
 /* Virtual deadline (ns since start) of an absolute time on clock; -1 if abstime is invalid. */
 WEDGE_HIDDEN int64_t serial_deadline(clockid_t clock, const struct timespec *abstime);
+
+WEDGE_HIDDEN struct sthread *serial_find_thread(pthread_t pt);
+/* A cancellation point, token held, lock not held: glibc's own pthread_testcancel acts on a
+ * pending request (cleanup handlers, then the trampoline's handler ends the thread); returns
+ * if there is none or cancellation is disabled. */
+WEDGE_HIDDEN void serial_cancel_point(void);
 
 static inline int serial_index(const struct sthread *t) { return (int)(t - S.t); }
 

@@ -30,12 +30,13 @@ static int mutex_pshared(const pthread_mutex_t *m)
 }
 
 /* A semaphore shared between processes may be posted by another process, which the model
- * does not see: glibc's new_sem has `private` (FUTEX_PRIVATE 128 or FUTEX_SHARED 0) at 8. */
+ * does not see: glibc's new_sem has `private` at 8, FUTEX_PRIVATE (LLL_PRIVATE, 0) or
+ * FUTEX_SHARED (LLL_SHARED, 128) (sem_init.c; measured: sem_init(s, 0, 0) leaves 0). */
 static int sem_pshared(const sem_t *s)
 {
     unsigned priv;
     memcpy(&priv, (const char *)s + 8, sizeof priv);
-    return priv == 0;
+    return priv != 0;
 }
 
 /* Try-until-available: the common shape of every lock and semaphore wait.  try_op returns 0
@@ -105,14 +106,19 @@ int wedge_serial_mutex_lock(pthread_mutex_t *m, const struct timespec *abstime, 
     return mutex_lock_model(m, abstime, site);
 }
 
+#define MUTEX_RETRIERS 8
+
 int wedge_serial_mutex_unlock(pthread_mutex_t *m, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_MUTEX_UNLOCK, site, m, 0, 0);
     int r = REAL(pthread_mutex_unlock)(m);
     if (r == 0) {
         serial_lock();
-        /* all waiters retry: the strategy decides who gets it */
-        serial_wake_obj(m, 1);
+        /* the waiters retry: the strategy decides who gets it.  At most MUTEX_RETRIERS of
+         * them (the longest waiting): one gets it, the rest wait again, and with hundreds of
+         * waiters waking all of them at every unlock costs O(n^2) points per unlock (300
+         * threads on one mutex: 1 s a run; 1000: past the timeout) */
+        serial_wake_some(m, MUTEX_RETRIERS);
         serial_unlock();
     }
     return r;
@@ -186,6 +192,8 @@ static int sem_try(void *s)
 int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_SEM_WAIT, site, s, try_only, 0);
+    if (!try_only)
+        serial_cancel_point();
     int r;
     if (sem_pshared(s) && !try_only) {
         struct timespec real;
@@ -236,6 +244,7 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
                            const struct timespec *abstime, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_COND_WAIT, site, c, 0, 0);
+    serial_cancel_point(); /* a request made meanwhile: acted on with the mutex held */
     /* pthread_cond_timedwait measures against the clock chosen at pthread_cond_init */
     if (abstime && clock == CLOCK_REALTIME && (c->__data.__wrefs & GLIBC_COND_CLOCK_MONOTONIC))
         clock = CLOCK_MONOTONIC;
@@ -248,7 +257,7 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);
-    serial_wake_obj(m, 1);
+    serial_wake_some(m, MUTEX_RETRIERS); /* the mutex is free: as in unlock */
     int w;
     if (abstime && atomic_load(&S.vtime) >= deadline) {
         serial_unlock();
@@ -267,6 +276,8 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
             break;
     if (r)
         return r;
+    if (w == W_CANCEL)
+        serial_cancel_point(); /* mutex held again, as POSIX wants for the cleanup handlers */
     return w == W_TIMEOUT ? ETIMEDOUT : 0;
 }
 
@@ -416,6 +427,7 @@ int wedge_serial_sleep(clockid_t clock, int flags, const struct timespec *req, u
 {
     if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000L || req->tv_sec < 0)
         return EINVAL;
+    serial_cancel_point();
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);

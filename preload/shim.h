@@ -77,10 +77,18 @@ struct wedge_thread {
     int exiting;           /* thread is past its exit point: no more scheduling */
     void *serial;          /* serial.c's per-thread record */
     void *mem;             /* memwatch.c's per-thread record */
+    int cancel_async;      /* the program asked for asynchronous cancellation (threads.c) */
 };
 extern __thread struct wedge_thread wedge_self WEDGE_TLS WEDGE_HIDDEN;
 
 WEDGE_HIDDEN void wedge_init(void);
+
+/* Asynchronous cancellation (threads.c): while a thread that asked for it is inside the shim,
+ * its real cancellation type is deferred, so that a cancellation never unwinds it out of the
+ * middle of wedge's work (holding the scheduler lock, parked for the run token, writing the
+ * ring); leaving the shim restores it, and glibc then acts on a request that came meanwhile. */
+WEDGE_HIDDEN void wedge_cancel_hold(void);
+WEDGE_HIDDEN void wedge_cancel_release(void);
 
 /* Enter the shim from a wrapper.  Returns 1 if the wrapper should do wedge's work (and must
  * then call wedge_leave), 0 if it must pass straight to the real function. */
@@ -95,10 +103,16 @@ static inline int wedge_enter(void)
     }
     if (wedge_self.depth || wedge_self.exiting || !wedge_g.active)
         return 0;
+    if (WEDGE_UNLIKELY(wedge_self.cancel_async))
+        wedge_cancel_hold();
     wedge_self.depth++;
     return 1;
 }
-static inline void wedge_leave(void) { wedge_self.depth--; }
+static inline void wedge_leave(void)
+{
+    if (--wedge_self.depth == 0 && WEDGE_UNLIKELY(wedge_self.cancel_async))
+        wedge_cancel_release(); /* may act on a pending cancellation: does not return then */
+}
 
 /* The site of the wrapper's caller.  Must be used in the wrapper itself (not a helper). */
 #define WEDGE_CALLER_PC() ((const void *)__builtin_return_address(0))

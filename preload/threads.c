@@ -22,6 +22,17 @@ static void thread_done(void)
     wedge_self.exiting = 1;
 }
 
+/* A cancelled thread unwinds through the trampoline and never returns to it. */
+static void trampoline_unwound(void *p)
+{
+    (void)p;
+    if (wedge_g.active && !wedge_self.exiting) {
+        wedge_self.depth = 1;
+        thread_done();
+        wedge_self.depth = 0;
+    }
+}
+
 static void *trampoline(void *p)
 {
     struct start st = *(struct start *)p;
@@ -34,7 +45,10 @@ static void *trampoline(void *p)
         wedge_noise_thread_start(wedge_site_of((const void *)st.fn));
         wedge_self.depth--;
     }
-    void *ret = st.fn(st.arg);
+    void *ret;
+    pthread_cleanup_push(trampoline_unwound, NULL);
+    ret = st.fn(st.arg);
+    pthread_cleanup_pop(0);
     if (wedge_g.active && !wedge_self.exiting) {
         wedge_self.depth++;
         thread_done();
@@ -166,4 +180,71 @@ WEDGE_EXPORT int pthread_once(pthread_once_t *once, void (*fn)(void))
     }
     wedge_leave();
     return r;
+}
+
+/* ---- cancellation ---- */
+
+void wedge_cancel_hold(void)
+{
+    REAL(pthread_setcanceltype)(PTHREAD_CANCEL_DEFERRED, NULL);
+}
+
+void wedge_cancel_release(void)
+{
+    /* glibc acts here on a request that came while the thread was inside the shim */
+    REAL(pthread_setcanceltype)(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+}
+
+WEDGE_EXPORT int pthread_cancel(pthread_t t)
+{
+    if (!wedge_enter())
+        return REAL(pthread_cancel)(t);
+    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+    int r;
+    if (wedge_g.serial) {
+        r = wedge_serial_cancel(t, site);
+    } else {
+        wedge_noise_point(WEDGE_EV_CANCEL, site, (void *)t, 0);
+        r = REAL(pthread_cancel)(t);
+    }
+    /* a thread cancelling itself asynchronously unwinds here, outside the shim */
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT void pthread_testcancel(void)
+{
+    if (!wedge_enter()) {
+        REAL(pthread_testcancel)();
+        return;
+    }
+    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+    if (wedge_g.serial)
+        wedge_serial_testcancel(site);
+    else
+        wedge_noise_point(WEDGE_EV_TESTCANCEL, site, NULL, 0);
+    wedge_leave();
+    /* outside the shim: the cleanup handlers the unwinding runs are scheduled as usual */
+    REAL(pthread_testcancel)();
+}
+
+WEDGE_EXPORT int pthread_setcanceltype(int type, int *oldtype)
+{
+    if (!wedge_enter())
+        return REAL(pthread_setcanceltype)(type, oldtype);
+    if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS) {
+        wedge_leave();
+        return EINVAL;
+    }
+    /* the program's type, not the one the shim holds while inside (wedge_cancel_hold) */
+    if (oldtype)
+        *oldtype = wedge_self.cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS : PTHREAD_CANCEL_DEFERRED;
+    int async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
+    if (wedge_g.serial)
+        wedge_serial_set_async(async);
+    wedge_self.cancel_async = async;
+    /* the real type is deferred now; wedge_leave sets asynchronous (and acts) if asked */
+    REAL(pthread_setcanceltype)(PTHREAD_CANCEL_DEFERRED, NULL);
+    wedge_leave();
+    return 0;
 }

@@ -38,6 +38,8 @@ static const char *const kind_names[WEDGE_EV_KIND_COUNT] = {
     [WEDGE_EV_LOST_UPDATE] = "lost_update",
     [WEDGE_EV_WAKE] = "wake",
     [WEDGE_EV_BLOCKING_CALL] = "blocking_call",
+    [WEDGE_EV_CANCEL] = "pthread_cancel",
+    [WEDGE_EV_TESTCANCEL] = "pthread_testcancel",
 };
 
 const char *wedge_event_kind_name(unsigned kind)

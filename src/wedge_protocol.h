@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 6u
+#define WEDGE_PROTOCOL_VERSION 7u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -33,7 +33,10 @@
                                            shared (up to its widest), not a seeded share of
                                            them: the CLI's explaining replays */
 
-#define WEDGE_MAX_THREADS 256u     /* thread slots, across all processes of one run */
+#define WEDGE_MAX_THREADS 256u     /* trace slots, across all processes of one run: threads
+                                      past them run and are scheduled, untraced (RING_FULL) */
+#define WEDGE_SERIAL_MAX_THREADS 4096u /* serial mode: threads alive at once in one process
+                                          (past it, WEDGE_RUN_LIMIT) */
 #define WEDGE_RING_EVENTS 128u     /* per-thread ring, power of two */
 #define WEDGE_MAX_MODULES 96u
 #define WEDGE_MAX_PROCS 64u
@@ -88,6 +91,8 @@ enum wedge_event_kind {
     WEDGE_EV_LOST_UPDATE,
     WEDGE_EV_WAKE,       /* serial: a blocked thread became runnable */
     WEDGE_EV_BLOCKING_CALL, /* serial: gave the token up around a call outside the model */
+    WEDGE_EV_CANCEL,     /* pthread_cancel (obj: the target's pthread_t) */
+    WEDGE_EV_TESTCANCEL, /* pthread_testcancel */
     WEDGE_EV_KIND_COUNT
 };
 
@@ -166,6 +171,8 @@ struct wedge_proc {
 #define WEDGE_RUN_EXECED        0x0020u
 #define WEDGE_RUN_SHIM_ERROR    0x0040u /* message says what went wrong inside the shim */
 #define WEDGE_RUN_RING_FULL     0x0080u /* more threads than slots: some went untraced */
+#define WEDGE_RUN_LIMIT         0x0100u /* a limit of wedge ended the run (message says which):
+                                           it says nothing about the program, never a failure */
 
 struct wedge_lost_update {
     uint64_t addr;
@@ -198,6 +205,8 @@ struct wedge_shm_header {
     _Atomic uint64_t traps;        /* trapped memory accesses */
     _Atomic uint64_t steps;        /* serial: scheduling points of the first process */
     _Atomic uint64_t trace_hash;   /* serial: hash over the decisions of the first process */
+    _Atomic uint64_t peer_sleep_us; /* noise: injected sleep and rendezvous waits of the run's */
+    _Atomic uint64_t peer_rdv_us;   /*  single-threaded processes, against one run budget */
     _Atomic uint32_t module_lock;  /* spin lock for appending to modules[] */
     _Atomic uint32_t message_lock;
     char message[WEDGE_MESSAGE_LEN]; /* deadlock description, shim error */
