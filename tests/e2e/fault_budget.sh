@@ -29,7 +29,7 @@ expect_rc "--stop-after 1" 1
 expect_json "--stop-after: confirmed 8 of 8" stop.json "j['stopped'] == 'stop-after' and j['reproductions'][0]['confirmed'] == {'reproduced': 8, 'of': 8}"
 
 # SIGINT while confirming.
-"$WEDGE" run --stop-after 1 -j 2 -q --json int.json --out reports-int -- /bin/sh -c "$SLOW" \
+"$WEDGE" run --mode noise --stop-after 1 -j 2 -q --json int.json --out reports-int -- /bin/sh -c "$SLOW" \
     >int.out 2>int.err </dev/null &
 WPID=$!
 for _ in $(seq 300); do
