@@ -35,6 +35,7 @@ struct campaign {
     uint64_t t0;
     struct summary sum;
     size_t repro_cap;
+    struct portfolio *pf;        /* --mode auto */
     struct pending_explain *pending; /* noise groups whose first run explained nothing */
     size_t npending;
     int timeline_bad;            /* --timeline could not be written */
@@ -179,6 +180,8 @@ static int next_run(void *ctx, uint64_t *index, struct wedge_token *tok)
     if (c->calibrate && i >= CALIB && c->calib_done < CALIB)
         return 0;
     *tok = cfg->proto;
+    if (c->pf && !portfolio_token(c->pf, i / cfg->shard_n, tok))
+        return 0; /* its arm is drawn once earlier epochs are in (portfolio.c) */
     tok->seed = wedge_run_seed(cfg->seed, i);
     if (c->calibrate)
         tok->length = i >= CALIB ? c->learned_length : 0;
@@ -362,6 +365,8 @@ static int run_done(void *ctx, struct job *j)
 
     struct outcome oc;
     campaign_classify(cfg, j, &oc);
+    if (c->pf)
+        portfolio_done(c->pf, j->index / cfg->shard_n, j, oc.kind != OUT_PASS);
     struct summary *s = &c->sum;
     s->runs_done++;
     s->outcome_counts[oc.kind]++;
@@ -509,6 +514,8 @@ static void print_summary(struct campaign *c)
            s->runs_requested, s->elapsed_s, rate, s->passed, s->nrepros,
            s->nrepros == 1 ? "" : "s", s->ngroups, s->ngroups == 1 ? "" : "s");
     summary_print_groups(s);
+    if (c->pf)
+        portfolio_print(c->pf, stdout);
     if (c->stop)
         printf("stopped after %zu reproductions (--stop-after)\n", s->nrepros);
     else if (c->budget_hit && s->runs_done < s->runs_requested)
@@ -687,6 +694,9 @@ static void confirm_tick(void *ctx)
 static int by_confirmed(const void *a, const void *b)
 {
     const struct repro *x = a, *y = b;
+    /* auto: an exact (serial) token replays every time: it leads its group */
+    if (x->exact != y->exact)
+        return y->exact - x->exact;
     if (x->confirmed != y->confirmed)
         return y->confirmed - x->confirmed;
     return x->run < y->run ? -1 : x->run > y->run;
@@ -697,8 +707,15 @@ static int by_confirmed(const void *a, const void *b)
 static int confirm_tokens(struct campaign *c)
 {
     struct summary *s = &c->sum;
-    if (c->cfg->baseline || c->cfg->proto.mode != WEDGE_MODE_NOISE || !s->nrepros ||
-        runner_interrupted() || budget_spent(c))
+    if (c->cfg->baseline || (c->cfg->proto.mode != WEDGE_MODE_NOISE && !c->pf) ||
+        !s->nrepros || runner_interrupted() || budget_spent(c))
+        return 0;
+    /* auto: only inexact tokens need it (noise, or serial runs the watchdog or several
+     * processes made inexact); an exact serial token replays every time */
+    int any_noise = 0;
+    for (size_t i = 0; i < s->nrepros && i < CONFIRM_TOKENS; i++)
+        any_noise |= !s->repros[i].exact;
+    if (!any_noise)
         return 0;
     size_t n = s->nrepros < CONFIRM_TOKENS ? s->nrepros : CONFIRM_TOKENS;
     printf("confirming: replaying the first %zu token%s %d times each\n", n, n == 1 ? "" : "s",
@@ -709,7 +726,8 @@ static int confirm_tokens(struct campaign *c)
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct confirm k = { .c = c, .want_sig = s->repros[i].signature };
         char err[160];
-        if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err))
+        if (wedge_token_parse(s->repros[i].token, &k.tok, err, sizeof err) ||
+            s->repros[i].exact)
             continue;
         struct runner_params p = { .cfg = c->cfg, .jobs = c->cfg->jobs, .tee = 0 };
         struct runner_ops ops = { confirm_next, confirm_done, confirm_tick };
@@ -741,14 +759,26 @@ int cmd_run(struct wedge_config *cfg)
         cfg->seed = seed;
     }
     struct campaign c = { .cfg = cfg };
-    c.calibrate = !cfg->baseline && cfg->proto.mode == WEDGE_MODE_SERIAL &&
+    c.calibrate = !cfg->baseline && !cfg->auto_mode && cfg->proto.mode == WEDGE_MODE_SERIAL &&
                   cfg->proto.strategy == WEDGE_STRAT_PCT;
     c.sum.cfg = cfg;
     c.sum.runs_requested = shard_count(cfg);
+    if (cfg->auto_mode) {
+        c.pf = portfolio_new(cfg, c.sum.runs_requested);
+        if (!c.pf)
+            return WEDGE_EXIT_USAGE;
+        c.sum.pf = c.pf;
+    }
     char strat[32] = "random";
     if (cfg->proto.strategy == WEDGE_STRAT_PCT)
         snprintf(strat, sizeof strat, "pct:%u", cfg->proto.depth);
-    if (cfg->baseline)
+    else
+        snprintf(strat, sizeof strat, "%s", wedge_strategy_name(cfg->proto.strategy));
+    if (cfg->auto_mode)
+        printf("wedge run: seed %016" PRIx64 " (repeat with --seed %016" PRIx64 "), mode auto "
+               "(%u arms), %" PRIu64 " runs of %s\n",
+               cfg->seed, cfg->seed, portfolio_narms(c.pf), c.sum.runs_requested, cfg->argv[0]);
+    else if (cfg->baseline)
         printf("wedge run: seed %016" PRIx64 ", baseline: %" PRIu64 " plain runs without the "
                "shim of %s\n", cfg->seed, c.sum.runs_requested, cfg->argv[0]);
     else
@@ -795,6 +825,7 @@ int cmd_run(struct wedge_config *cfg)
         corpus_add(cfg, corpus, &c.sum);
     int status = finish(&c, rc);
     corpus_free(corpus);
+    portfolio_free(c.pf);
     return status;
 }
 

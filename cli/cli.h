@@ -76,6 +76,8 @@ struct wedge_config {
     int seed_given;
     enum wedge_mode mode;
     int mode_given;
+    int auto_mode;               /* --mode auto (the default of run): arms drawn per run */
+    const char *arms_arg;        /* --arms LIST, NULL: the default portfolio */
     const char *strategy_arg;    /* as given, NULL: default */
     struct wedge_token proto;    /* mode, strategy, depth, opts of every run's token */
     uint64_t timeout_us;
@@ -299,6 +301,7 @@ struct summary {
     unsigned outcome_counts[5];
     const struct corpus *corpus; /* --corpus: what its replay found, NULL: none (corpus.c) */
     unsigned merged_from;        /* wedge merge: how many shard reports, 0: a campaign */
+    const struct portfolio *pf;  /* --mode auto, else NULL */
 };
 int report_json(const char *path, const struct summary *s);
 int report_junit(const char *path, const struct summary *s);
@@ -342,6 +345,19 @@ void progress_done(void);
 /* minimize.c */
 int cmd_minimize(struct wedge_config *cfg);
 
+/* portfolio.c: --mode auto.  Runs are numbered q = 0.. within the shard. */
+struct portfolio;
+struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs);
+void portfolio_free(struct portfolio *p);
+int portfolio_check_arms(const char *list);  /* 0, or -1 with a message */
+unsigned portfolio_narms(const struct portfolio *p);
+/* Mode, strategy and options of run q's token: 1, or 0 if its arm is not drawn yet (wait for
+ * earlier runs to finish). */
+int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok);
+void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int failed);
+void portfolio_arm_of_token(const char *token, char *buf, size_t len);
+void portfolio_print(const struct portfolio *p, FILE *f);
+void portfolio_json(const struct portfolio *p, FILE *f);
 /* conclude.c: what the interleaving of a failed run says, said first */
 enum conclusion_kind {
     CONC_NONE = 0, CONC_LOST_UPDATE, CONC_CHECK_THEN_ACT, CONC_RACING_PAIR, CONC_DEADLOCK,

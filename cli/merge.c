@@ -301,6 +301,10 @@ static int config_of(const struct shard_report *r, struct wedge_config *mc, char
     mc->proto.version = 1;
     if (mode && strcmp(mode, "baseline") == 0) {
         mc->baseline = 1;
+    } else if (mode && strcmp(mode, "auto") == 0) {
+        /* the portfolio: each run's token names its arm; each shard learned from its own
+         * runs, so the merged report joins them but the arms of a run depend on its shard */
+        mc->auto_mode = 1;
     } else {
         int m = 0;
         while (m < 8 && (!mode || strcmp(wedge_mode_name((enum wedge_mode)m), mode) != 0))

@@ -35,6 +35,7 @@ enum opt_id {
     OPT_WATCH,
     OPT_DETECT,
     OPT_SITES,
+    OPT_ARMS,
     OPT_TIMELINE,
     OPT_STEPS,
     OPT_FORK_SERVER,
@@ -64,9 +65,14 @@ static const struct opt_desc opt_table[] = {
       "how many times to run the token (default 1; with 1, the output shows live)" },
     { "jobs", OPT_JOBS, "N", R | P | M, "runs at a time (default: online CPUs)", NULL },
     { "seed", OPT_SEED, "HEX", R, "base seed (default: random, printed first)", NULL },
-    { "mode", OPT_MODE, "noise|serial", R, "noise: parallel with injected delays (default); "
-                                            "serial: one thread at a time, exact replay", NULL },
-    { "strategy", OPT_STRATEGY, "NAME[:P]", R, "random (default), or pct:D (serial mode)", NULL },
+    { "mode", OPT_MODE, "auto|noise|serial", R,
+      "auto (default): each run's mode, strategy and watching drawn by a campaign that learns "
+      "which pay; noise: parallel with injected delays; serial: one thread at a time, exact "
+      "replay", NULL },
+    { "strategy", OPT_STRATEGY, "NAME[:P]", R, "pin the strategy: random, pct:D or pos (pct and "
+                                               "pos imply --mode serial)", NULL },
+    { "arms", OPT_ARMS, "LIST", R, "auto mode: only these arms, comma-separated (e.g. "
+                                   "serial.pct3,serial.pos.m; listed in the summary)", NULL },
     { "watch", OPT_WATCH, "mem", R, "watch plain reads and writes of shared memory", NULL },
     { "detect", OPT_DETECT, "lost-update", R, "fail a run where a write overwrote a newer "
                                               "value (implies --watch mem)", NULL },
@@ -378,12 +384,15 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
             cfg->seed_given = 1;
             break;
         case OPT_MODE:
-            if (strcmp(optarg, "noise") == 0)
+            cfg->auto_mode = 0;
+            if (strcmp(optarg, "auto") == 0)
+                cfg->auto_mode = 1;
+            else if (strcmp(optarg, "noise") == 0)
                 cfg->mode = WEDGE_MODE_NOISE;
             else if (strcmp(optarg, "serial") == 0)
                 cfg->mode = WEDGE_MODE_SERIAL;
             else
-                return bad_value("mode", optarg, "expected noise or serial");
+                return bad_value("mode", optarg, "expected auto, noise or serial");
             cfg->mode_given = 1;
             break;
         case OPT_STRATEGY:
@@ -482,6 +491,11 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                 return bad_value("corpus", optarg, "empty directory name");
             cfg->corpus_dir = optarg;
             break;
+        case OPT_ARMS:
+            if (portfolio_check_arms(optarg))
+                return -1;
+            cfg->arms_arg = optarg;
+            break;
         case OPT_SITES:
             for (const char *p = optarg; *p; p++)
                 if (!strchr("0123456789abcdefABCDEFx,", *p))
@@ -565,6 +579,23 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
     cfg->argc = argc - dash - 1;
 
     if (cmd == CMD_RUN) {
+        /* A pinned strategy pins its mode: pct and pos exist only in serial mode. */
+        if (cfg->strategy_arg && !cfg->mode_given &&
+            (strncmp(cfg->strategy_arg, "pct", 3) == 0 || strcmp(cfg->strategy_arg, "pos") == 0))
+            cfg->mode = WEDGE_MODE_SERIAL;
+        if (cfg->auto_mode && cfg->strategy_arg) {
+            usage_error("--strategy pins the strategy: give it with --mode serial or noise, not "
+                        "--mode auto (or use --arms)");
+            return -1;
+        }
+        /* auto unless something pins the choice */
+        if (!cfg->mode_given && !cfg->strategy_arg && !cfg->baseline)
+            cfg->auto_mode = 1;
+        if (cfg->arms_arg && !cfg->auto_mode) {
+            usage_error("--arms chooses among the arms of --mode auto: it takes no --mode "
+                        "noise/serial or --strategy");
+            return -1;
+        }
         cfg->proto.mode = cfg->mode;
         if (cfg->strategy_arg) {
             if (wedge_strategy_parse(cfg->strategy_arg, cfg->mode, &cfg->proto, err, sizeof err)) {
@@ -594,7 +625,7 @@ int options_parse(enum wedge_command cmd, int argc, char **argv, struct wedge_co
                         "a --corpus");
             return -1;
         }
-        if (cfg->baseline && (cfg->mode_given || cfg->strategy_arg || cfg->opts)) {
+        if (cfg->baseline && (cfg->mode_given || cfg->strategy_arg || cfg->opts || cfg->arms_arg)) {
             usage_error("--baseline runs without the shim: it takes no --mode, --strategy, "
                         "--watch or --detect");
             return -1;

@@ -613,7 +613,7 @@ static void json_strategy(FILE *f, const struct wedge_token *t)
     if (t->strategy == WEDGE_STRAT_PCT)
         snprintf(buf, sizeof buf, "pct:%u", t->depth);
     else
-        snprintf(buf, sizeof buf, "random");
+        snprintf(buf, sizeof buf, "%s", wedge_strategy_name(t->strategy));
     report_json_str(f, buf);
 }
 
@@ -637,9 +637,13 @@ int report_json(const char *path, const struct summary *s)
         fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\"", cfg->token.seed);
     }
     fprintf(f, ",\n  \"mode\": ");
-    report_json_str(f, cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode));
+    report_json_str(f, cfg->baseline ? "baseline" : cfg->auto_mode ? "auto"
+                                                  : wedge_mode_name(cfg->proto.mode));
     fprintf(f, ",\n  \"strategy\": ");
-    json_strategy(f, &cfg->proto);
+    if (cfg->auto_mode)
+        report_json_str(f, "auto");
+    else
+        json_strategy(f, &cfg->proto);
     fprintf(f, ",\n  \"program\": [");
     for (int i = 0; i < cfg->argc; i++) {
         if (i)
@@ -727,7 +731,14 @@ int report_json(const char *path, const struct summary *s)
             fprintf(f, ", \"confirmed\": {\"reproduced\": %d, \"of\": 8}", r->confirmed);
         fprintf(f, ", \"trace_hash\": \"%016" PRIx64 "\", \"steps\": %" PRIu64 ", \"exact\": %s",
                 r->trace_hash, r->steps, r->exact ? "true" : "false");
-        fprintf(f, ", \"conclusion\": %s}", r->conclusion_json ? r->conclusion_json : "null");
+        fprintf(f, ", \"conclusion\": %s", r->conclusion_json ? r->conclusion_json : "null");
+        if (s->pf) {
+            char arm[WEDGE_TOKEN_MAX];
+            portfolio_arm_of_token(r->token, arm, sizeof arm);
+            fprintf(f, ", \"arm\": ");
+            report_json_str(f, arm);
+        }
+        fputc('}', f);
     }
     fprintf(f, "%s],\n  \"groups\": [", s->nrepros ? "\n  " : "");
     for (size_t g = 0; g < s->ngroups; g++) {
@@ -743,7 +754,10 @@ int report_json(const char *path, const struct summary *s)
         report_json_str(f, r->last_line);
         fputc('}', f);
     }
-    fprintf(f, "%s]\n}\n", s->ngroups ? "\n  " : "");
+    fprintf(f, "%s]", s->ngroups ? "\n  " : "");
+    if (s->pf)
+        portfolio_json(s->pf, f);
+    fprintf(f, "\n}\n");
     return close_report(f, path);
 }
 
@@ -801,7 +815,8 @@ int report_junit(const char *path, const struct summary *s)
     if (!f)
         return -1;
     const struct wedge_config *cfg = s->cfg;
-    const char *mode = cfg->baseline ? "baseline" : wedge_mode_name(cfg->proto.mode);
+    const char *mode = cfg->baseline ? "baseline" : cfg->auto_mode ? "auto"
+                                     : wedge_mode_name(cfg->proto.mode);
     char statement[320];
     gate_statement(statement, sizeof statement, cfg, s->nrepros, s->runs_done);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");

@@ -173,6 +173,7 @@ struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void 
     struct wedge_thread_slot *s = my_slot();
     if (!s)
         return NULL;
+    wedge_cov_note(kind, site, obj);
     uint64_t head = atomic_load_explicit(&s->head, memory_order_relaxed);
     struct wedge_event *e = &s->ring[head % WEDGE_RING_EVENTS];
     e->seq = 0; /* a reader after a crash sees a torn entry as empty */

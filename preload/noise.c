@@ -231,6 +231,11 @@ unsigned wedge_noise_decide(uint64_t h, uint32_t *arg)
 
 unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
 {
+    /* A sanitizer runtime calls intercepted functions with its own locks held (LeakSanitizer
+     * yields while it stops the world with the allocator locked): no point there, no stack
+     * (libunwind may allocate: a deadlock on that lock, measured at the exit of LSan builds). */
+    if (WEDGE_UNLIKELY(wedge_sanitizer_runtime) && wedge_site_in_sanitizer(site))
+        return WEDGE_ACT_NONE;
     /* Serial mode reaches here only from the malloc family.  Called by libc (or any system
      * library) it is no scheduling point: libc calls malloc under its own stdio locks, and a
      * thread switched out there would block the next one in the kernel.  Called by the

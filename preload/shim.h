@@ -145,6 +145,8 @@ WEDGE_HIDDEN int wedge_pc_in_system_module(const void *pc);
 
 /* 1 if the site (module + offset) lies in a system library or is unknown. Signal-safe. */
 WEDGE_HIDDEN int wedge_site_in_system_module(uint64_t site);
+/* 1 if the site lies in a sanitizer runtime (libasan.so, liblsan.so...). Signal-safe. */
+WEDGE_HIDDEN int wedge_site_in_sanitizer(uint64_t site);
 /* sites.c: the executable's path and the first module table (init); after fork. */
 WEDGE_HIDDEN void wedge_sites_init(void);
 WEDGE_HIDDEN void wedge_sites_after_fork_child(void);
@@ -164,6 +166,9 @@ static inline void wedge_ensure_registered(void)
         /* a thread the shim did not see created (made before init, or by raw clone) */
         wedge_thread_register(atomic_fetch_add(&wedge_g.next_thread_ordinal, 1));
 }
+
+/* Schedule coverage (coverage.c): note an event on obj in header.cov.  Signal-safe. */
+WEDGE_HIDDEN void wedge_cov_note(unsigned kind, uint64_t site, const void *obj);
 
 /* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
 WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,

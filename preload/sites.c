@@ -176,6 +176,24 @@ int wedge_site_in_system_module(uint64_t site)
            strstr(path, "libwedge.so") != NULL;
 }
 
+/* 1 if the site lies in a sanitizer runtime (libasan, liblsan, ...), computed once per
+ * module.  Signal-safe. */
+int wedge_site_in_sanitizer(uint64_t site)
+{
+    static _Atomic int8_t known[WEDGE_MAX_MODULES]; /* 0 not yet, 1 yes, 2 no */
+    int mod = WEDGE_SITE_MODULE(site);
+    if (!wedge_g.shm || mod < 0 || mod >= (int)WEDGE_MAX_MODULES)
+        return 0;
+    int8_t k = atomic_load_explicit(&known[mod], memory_order_relaxed);
+    if (!k) {
+        const char *base = strrchr(wedge_g.shm->modules[mod].path, '/');
+        base = base ? base + 1 : wedge_g.shm->modules[mod].path;
+        k = strncmp(base, "lib", 3) == 0 && strstr(base, "san.so") ? 1 : 2;
+        atomic_store_explicit(&known[mod], k, memory_order_relaxed);
+    }
+    return k == 1;
+}
+
 int wedge_pc_in_system_module(const void *pc)
 {
     return wedge_site_in_system_module(lookup_site((uintptr_t)pc, 0));

@@ -29,3 +29,33 @@ int wedge_strategy_marked(uint64_t epoch, const struct wedge_cand *c)
 {
     return c->data && c->data[1] == epoch;
 }
+
+uint32_t wedge_strategy_eligible(uint64_t epoch, const struct wedge_point *p, uint32_t *idx)
+{
+    int pass_marked = 0, pass_self = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (!wedge_strategy_marked(epoch, &p->c[i]))
+            pass_marked = 1;
+    if (!pass_marked)
+        for (uint32_t i = 0; i < p->n; i++)
+            if (!(p->c[i].flags & WEDGE_CAND_SELF))
+                pass_self = 1;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (!(pass_marked && wedge_strategy_marked(epoch, &p->c[i])) &&
+            !(pass_self && (p->c[i].flags & WEDGE_CAND_SELF)))
+            idx[k++] = i;
+    return k;
+}
+
+uint32_t wedge_strategy_highest(uint64_t epoch, const struct wedge_point *p)
+{
+    uint32_t idx[p->n];
+    uint32_t k = wedge_strategy_eligible(epoch, p, idx);
+    uint32_t best = k ? idx[0] : 0;
+    /* ties (practically never) go to the lower ordinal: candidates are in order */
+    for (uint32_t j = 1; j < k; j++)
+        if (p->c[idx[j]].data[0] > p->c[best].data[0])
+            best = idx[j];
+    return best;
+}

@@ -55,7 +55,8 @@ struct wedge_strategy {
 
 #define WEDGE_STRATEGY_LIST(X)                                                                \
     X(WEDGE_STRAT_RANDOM, wedge_strategy_random)                                              \
-    X(WEDGE_STRAT_PCT, wedge_strategy_pct)
+    X(WEDGE_STRAT_PCT, wedge_strategy_pct)                                                    \
+    X(WEDGE_STRAT_POS, wedge_strategy_pos)
 
 #define WEDGE_STRATEGY_DECLARE(id, var) extern const struct wedge_strategy var;
 WEDGE_STRATEGY_LIST(WEDGE_STRATEGY_DECLARE)
@@ -63,6 +64,10 @@ WEDGE_STRATEGY_LIST(WEDGE_STRATEGY_DECLARE)
 
 /* The strategy of an id; random for an unknown id. */
 const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id);
+
+/* POS: 1 if an event of this kind may race with another thread's (its thread's priority is
+ * redrawn after it), 0 for allocation and thread bookkeeping (strategy_pos.c). */
+int wedge_pos_racing(unsigned kind);
 
 /* PCT: the expected run length assumed for fairness when the token carries none (length 0);
  * change points are then spread over scales (strategy_pct.c). */
@@ -75,5 +80,11 @@ const struct wedge_strategy *wedge_strategy_of(enum wedge_strategy_id id);
  * Call wedge_strategy_yield_marks once per point, then prefer unmarked candidates. */
 void wedge_strategy_yield_marks(uint64_t *epoch, const struct wedge_point *p);
 int wedge_strategy_marked(uint64_t epoch, const struct wedge_cand *c);
+/* The candidates a strategy may choose after the yield marks: the unmarked ones, or if all
+ * are marked, all but the yielder (if anyone else can run), else all.  Fills idx (p->n
+ * entries) with their indices in ascending order; returns how many. */
+uint32_t wedge_strategy_eligible(uint64_t epoch, const struct wedge_point *p, uint32_t *idx);
+/* Of those, the one with the highest data[0] (ties: the lower ordinal). */
+uint32_t wedge_strategy_highest(uint64_t epoch, const struct wedge_point *p);
 
 #endif

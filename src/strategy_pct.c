@@ -103,41 +103,13 @@ static uint32_t pct_choose(void *state, const struct wedge_point *p)
         s->next++;
     }
     wedge_strategy_yield_marks(&s->epoch, p);
-
-    int pass_marked = 0, pass_self = 0;
-    for (uint32_t i = 0; i < p->n; i++)
-        if (!wedge_strategy_marked(s->epoch, &p->c[i]))
-            pass_marked = 1;
-    if (!pass_marked)
-        for (uint32_t i = 0; i < p->n; i++)
-            if (!(p->c[i].flags & WEDGE_CAND_SELF))
-                pass_self = 1;
-
     if (p->step >= s->fair_after) {
-        uint32_t idx[p->n], k = 0;
-        for (uint32_t i = 0; i < p->n; i++)
-            if (!(pass_marked && wedge_strategy_marked(s->epoch, &p->c[i])) &&
-                !(pass_self && (p->c[i].flags & WEDGE_CAND_SELF)))
-                idx[k++] = i;
+        uint32_t idx[p->n];
+        uint32_t k = wedge_strategy_eligible(s->epoch, p, idx);
         uint64_t h = wedge_decide(s->seed, 0, p->self, p->step, 0x66616972u);
         return k ? idx[wedge_below(h, k)] : 0;
     }
-
-    uint32_t best = 0;
-    int have = 0;
-    for (uint32_t i = 0; i < p->n; i++) {
-        const struct wedge_cand *c = &p->c[i];
-        if (pass_marked && wedge_strategy_marked(s->epoch, c))
-            continue;
-        if (pass_self && (c->flags & WEDGE_CAND_SELF))
-            continue;
-        /* ties (practically never) go to the lower ordinal: candidates are in order */
-        if (!have || c->data[0] > p->c[best].data[0]) {
-            best = i;
-            have = 1;
-        }
-    }
-    return best;
+    return wedge_strategy_highest(s->epoch, p);
 }
 
 const struct wedge_strategy wedge_strategy_pct = {

@@ -27,14 +27,8 @@ static uint32_t random_choose(void *state, const struct wedge_point *p)
     struct random_state *s = state;
     wedge_strategy_yield_marks(&s->epoch, p);
     /* Prefer unmarked candidates; if all are marked, anyone but the yielder. */
-    uint32_t idx[p->n], k = 0;
-    for (uint32_t i = 0; i < p->n; i++)
-        if (!wedge_strategy_marked(s->epoch, &p->c[i]))
-            idx[k++] = i;
-    if (k == 0)
-        for (uint32_t i = 0; i < p->n; i++)
-            if (!(p->c[i].flags & WEDGE_CAND_SELF))
-                idx[k++] = i;
+    uint32_t idx[p->n];
+    uint32_t k = wedge_strategy_eligible(s->epoch, p, idx);
     if (k == 0)
         return 0;
     uint64_t h = wedge_decide(s->seed, 0, p->self, p->step, 0x72616e64u);

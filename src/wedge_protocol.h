@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 7u
+#define WEDGE_PROTOCOL_VERSION 8u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -80,6 +80,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_MESSAGE_LEN 512u
 #define WEDGE_MAX_ACTED 128u
 #define WEDGE_MAX_DECISIONS 64u
+#define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -274,6 +275,11 @@ struct wedge_shm_header {
     /* noise: how far every clock of the run was moved forward (ns) by timed waits made to
      * expire early (preload/timeouts.c); only grows */
     _Atomic int64_t clock_skew_ns;
+    /* Schedule coverage: one bit per hashed ordered pair of conflicting sites seen in the
+     * run (a write and a later access to the same object by another thread, or two
+     * synchronization operations on one object by two threads; preload/coverage.c).  The
+     * campaign rewards the arm of a run that set a bit no earlier run set (cli/portfolio.c). */
+    _Atomic uint64_t cov[WEDGE_COV_WORDS];
     uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8];
 };
 

@@ -27,7 +27,7 @@ const char *wedge_mode_name(enum wedge_mode m)
 
 const char *wedge_strategy_name(enum wedge_strategy_id s)
 {
-    return s == WEDGE_STRAT_PCT ? "pct" : "random";
+    return s == WEDGE_STRAT_PCT ? "pct" : s == WEDGE_STRAT_POS ? "pos" : "random";
 }
 
 uint64_t wedge_run_seed(uint64_t base, uint64_t index)
@@ -65,6 +65,12 @@ static int parse_strategy_field(const char *s, size_t n, struct wedge_token *t, 
         t->length = 0;
         return 0;
     }
+    if (n == 3 && memcmp(s, "pos", 3) == 0) {
+        t->strategy = WEDGE_STRAT_POS;
+        t->depth = 0;
+        t->length = 0;
+        return 0;
+    }
     if (n > 3 && memcmp(s, "pct", 3) == 0) {
         const char *p = s + 3, *end = s + n;
         const char *dash = memchr(p, '-', (size_t)(end - p));
@@ -79,7 +85,7 @@ static int parse_strategy_field(const char *s, size_t n, struct wedge_token *t, 
                         (int)n, s, PCT_MAX_LENGTH);
         return 0;
     }
-    return fail(err, errlen, "unknown strategy '%.*s' (expected random or pct<D>)", (int)n, s);
+    return fail(err, errlen, "unknown strategy '%.*s' (expected random, pct<D> or pos)", (int)n, s);
 }
 
 int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen)
@@ -175,7 +181,7 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
         else
             snprintf(strat, sizeof strat, "pct%u", t->depth);
     } else {
-        snprintf(strat, sizeof strat, "random");
+        snprintf(strat, sizeof strat, "%s", wedge_strategy_name(t->strategy));
     }
     size_t o = 0;
     if (t->opts & WEDGE_OPT_LOST_UPDATE)
@@ -198,6 +204,13 @@ int wedge_strategy_parse(const char *s, enum wedge_mode mode, struct wedge_token
         t->depth = t->length = 0;
         return 0;
     }
+    if (strcmp(s, "pos") == 0) {
+        if (mode != WEDGE_MODE_SERIAL)
+            return fail(err, errlen, "--strategy pos needs --mode serial");
+        t->strategy = WEDGE_STRAT_POS;
+        t->depth = t->length = 0;
+        return 0;
+    }
     if (strncmp(s, "pct", 3) == 0 && (s[3] == 0 || s[3] == ':')) {
         if (mode != WEDGE_MODE_SERIAL)
             return fail(err, errlen, "--strategy %s needs --mode serial", s);
@@ -211,5 +224,5 @@ int wedge_strategy_parse(const char *s, enum wedge_mode mode, struct wedge_token
             return fail(err, errlen, "--strategy '%s': pct depth must be 1..%u", s, PCT_MAX_DEPTH);
         return 0;
     }
-    return fail(err, errlen, "unknown --strategy '%s' (expected random or pct:D)", s);
+    return fail(err, errlen, "unknown --strategy '%s' (expected random, pct:D or pos)", s);
 }

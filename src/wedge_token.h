@@ -3,7 +3,7 @@
  *   w1.MODE.STRATEGY[.OPTS].SEED
  *
  *   MODE      noise | serial
- *   STRATEGY  random | pct<D>[-<L>]   (D: PCT depth, L: expected run length in steps)
+ *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
  *   SEED      16 lower-case hex digits
  *
@@ -17,7 +17,12 @@
 
 enum wedge_mode { WEDGE_MODE_NOISE = 0, WEDGE_MODE_SERIAL = 1 };
 
-enum wedge_strategy_id { WEDGE_STRAT_RANDOM = 0, WEDGE_STRAT_PCT = 1, WEDGE_STRAT_COUNT };
+enum wedge_strategy_id {
+    WEDGE_STRAT_RANDOM = 0,
+    WEDGE_STRAT_PCT = 1,
+    WEDGE_STRAT_POS = 2,
+    WEDGE_STRAT_COUNT
+};
 
 #define WEDGE_OPT_MEMORY 0x1u
 #define WEDGE_OPT_LOST_UPDATE 0x2u

@@ -5,6 +5,8 @@
 # exactly the unsharded campaign (noise and serial), merges refused, --shard-from-env, and
 # --corpus (old tokens first, no duplicates, a fixed token reported).
 source "$(dirname "$0")/lib.sh"
+# (campaigns pinned to --mode noise: their tokens and outcomes are compared across shards and
+# corpus runs, which the default portfolio, learning per shard, does not promise)
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
 SCHEMA=$1
@@ -16,23 +18,23 @@ PY=/usr/bin/python3
 COIN=(/bin/sh -c 'test -n "${COIN_FIXED:-}" && exit 0; case $WEDGE_TOKEN in *[0-3]) echo "coin: lost"; exit 1;; *4) echo "coin: torn"; exit 3;; esac; exit 0')
 
 # --- what a clean run proves
-run 400 "$WEDGE" run -n 3000 -q --seed 5eed --json clean.json --junit clean.xml -- "$TARGETS/trivial_ok"
+run 400 "$WEDGE" run --mode noise -n 3000 -q --seed 5eed --json clean.json --junit clean.xml -- "$TARGETS/trivial_ok"
 expect_rc "clean campaign" 0
 expect_output "clean: the statement" '^0 reproductions in 3,000 runs: at 95% confidence the per-run failure probability under this configuration is below 0\.1%$'
 expect_json "clean: JSON statement" clean.json "j['confidence']['statement'] == '0 reproductions in 3,000 runs: at 95% confidence the per-run failure probability under this configuration is below 0.1%'"
 expect_json "clean: JSON bound" clean.json "abs(j['confidence']['upper_bound'] - (1 - 0.05 ** (1 / 3000))) < 1e-8 and j['confidence']['level'] == 0.95 and j['confidence']['failures'] == 0"
 expect_json "clean: shard/campaign_runs" clean.json "j['shard'] == '1/1' and j['campaign_runs'] == 3000"
 
-run 120 "$WEDGE" run --confidence 99% --max-rate 1% -q --seed 5eed --json gate.json -- "$TARGETS/trivial_ok"
+run 120 "$WEDGE" run --mode noise --confidence 99% --max-rate 1% -q --seed 5eed --json gate.json -- "$TARGETS/trivial_ok"
 expect_rc "--max-rate gate" 0
 expect_output "--max-rate: says how many runs at start" '^gate: 459 runs: with 0 reproductions in them, the per-run failure probability is below 1% at 99% confidence'
 expect_json "--max-rate: ran that many" gate.json "j['runs'] == 459 and j['confidence']['met'] is True and j['confidence']['max_rate'] == 0.01 and j['confidence']['level'] == 0.99"
-run 30 "$WEDGE" run --max-rate 1% -n 10 -- "$TARGETS/trivial_ok"
+run 30 "$WEDGE" run --mode noise --max-rate 1% -n 10 -- "$TARGETS/trivial_ok"
 expect_rc "--max-rate with --runs" 2
 expect_output "--max-rate with --runs: why" 'give --runs or --max-rate'
-run 30 "$WEDGE" run --confidence 120% -- "$TARGETS/trivial_ok"
+run 30 "$WEDGE" run --mode noise --confidence 120% -- "$TARGETS/trivial_ok"
 expect_rc "--confidence 120%" 2
-run 30 "$WEDGE" run --max-rate 0 -- "$TARGETS/trivial_ok"
+run 30 "$WEDGE" run --mode noise --max-rate 0 -- "$TARGETS/trivial_ok"
 expect_rc "--max-rate 0" 2
 
 # --- JUnit against the schema: one test case per campaign, a failure per group with its report
@@ -42,7 +44,7 @@ if command -v xmllint >/dev/null; then
 else
     fail "xmllint missing (libxml2-utils, scripts/setup)"
 fi
-run 120 "$WEDGE" run -n 60 -q --seed 5eed --json coin.json --junit coin.xml --out reports -- "${COIN[@]}"
+run 120 "$WEDGE" run --mode noise -n 60 -q --seed 5eed --json coin.json --junit coin.xml --out reports -- "${COIN[@]}"
 expect_rc "coin campaign" 1
 if command -v xmllint >/dev/null; then
     run 30 xmllint --noout --schema "$SCHEMA" coin.xml
@@ -111,11 +113,20 @@ shard_and_merge() {
         expect_rc "$what: merged JUnit validates" 0
     fi
 }
-shard_and_merge noise 3 90 -- "${COIN[@]}"
+# (noise and serial: the default portfolio learns from each shard's own runs, so its shards
+# merge, but each run's arm depends on its shard; that is checked below)
+shard_and_merge noise 3 90 --mode noise -- "${COIN[@]}"
 # serial mode is exact per token; pct:3 also exercises the calibration runs every shard repeats
 shard_and_merge serial 3 300 --mode serial --strategy pct:3 -- "$TARGETS/pct_depth3"
 expect_json "serial: the campaign found something to compare" serial.all.json "len(j['reproductions']) >= 3"
-shard_and_merge clean 2 200 -- "$TARGETS/trivial_ok"
+shard_and_merge clean 2 200 --mode noise -- "$TARGETS/trivial_ok"
+# the default (auto) mode: shards merge into one campaign of all their runs
+for k in 1 2; do
+    run 300 "$WEDGE" run -n 120 -q --seed a11ce --shard "$k/2" --json "auto.$k.json" -- "${COIN[@]}"
+done
+run 60 "$WEDGE" merge --json auto.merged.json auto.1.json auto.2.json
+expect_json "auto: shards merged" auto.merged.json \
+    "j['mode'] == 'auto' and j['runs'] == 120 and j['merged_from'] == 2"
 
 # --- merges refused: one line, exit 2
 refuse() {
@@ -126,10 +137,10 @@ refuse() {
     expect_output "merge refuses $what: says why" "$why"
     if [ "$(wc -l <"$ERR")" -eq 1 ]; then pass "merge refuses $what: one line"; else fail "merge refuses $what: $(wc -l <"$ERR") lines"; fi
 }
-run 60 "$WEDGE" run -n 90 -q --seed a11cf --shard 3/3 --json other-seed.json -- "${COIN[@]}"
-run 60 "$WEDGE" run -n 91 -q --seed a11ce --shard 3/3 --json other-runs.json -- "${COIN[@]}"
+run 60 "$WEDGE" run --mode noise -n 90 -q --seed a11cf --shard 3/3 --json other-seed.json -- "${COIN[@]}"
+run 60 "$WEDGE" run --mode noise -n 91 -q --seed a11ce --shard 3/3 --json other-runs.json -- "${COIN[@]}"
 run 60 "$WEDGE" run -n 90 -q --seed a11ce --shard 3/3 --mode serial --json other-mode.json -- "${COIN[@]}"
-run 60 "$WEDGE" run -n 90 -q --seed a11ce --shard 3/3 --json other-prog.json -- "$TARGETS/trivial_ok"
+run 60 "$WEDGE" run --mode noise -n 90 -q --seed a11ce --shard 3/3 --json other-prog.json -- "$TARGETS/trivial_ok"
 refuse "another seed" 'seed' noise.1.json noise.2.json other-seed.json
 refuse "another run count" 'campaign_runs' noise.1.json noise.2.json other-runs.json
 refuse "another mode" 'mode' noise.1.json noise.2.json other-mode.json
@@ -142,24 +153,24 @@ run 30 "$WEDGE" merge
 expect_rc "merge without reports" 2
 
 # --- --shard-from-env: Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX is 0-based)
-run 60 env JOB_COMPLETION_INDEX=1 "$WEDGE" run -n 90 -q --seed a11ce --shard-from-env 3 --json env2.json -- "${COIN[@]}"
+run 60 env JOB_COMPLETION_INDEX=1 "$WEDGE" run --mode noise -n 90 -q --seed a11ce --shard-from-env 3 --json env2.json -- "${COIN[@]}"
 expect_json "--shard-from-env 3 with index 1 is shard 2/3" env2.json "j['shard'] == '2/3'"
 if $PY -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(0 if sorted(r["token"] for r in a["reproductions"]) == sorted(r["token"] for r in b["reproductions"]) else 1)' env2.json noise.2.json; then
     pass "--shard-from-env runs shard 2/3's tokens"
 else
     fail "--shard-from-env tokens differ from --shard 2/3"
 fi
-run 30 env -u JOB_COMPLETION_INDEX "$WEDGE" run -n 9 --shard-from-env 3 -- "$TARGETS/trivial_ok"
+run 30 env -u JOB_COMPLETION_INDEX "$WEDGE" run --mode noise -n 9 --shard-from-env 3 -- "$TARGETS/trivial_ok"
 expect_rc "--shard-from-env without JOB_COMPLETION_INDEX" 2
-run 30 env JOB_COMPLETION_INDEX=3 "$WEDGE" run -n 9 --shard-from-env 3 -- "$TARGETS/trivial_ok"
+run 30 env JOB_COMPLETION_INDEX=3 "$WEDGE" run --mode noise -n 9 --shard-from-env 3 -- "$TARGETS/trivial_ok"
 expect_rc "--shard-from-env index out of range" 2
 
 # --- --corpus
-run 120 "$WEDGE" run -n 40 -q --seed c0 --corpus corpus --json c1.json -- "${COIN[@]}"
+run 120 "$WEDGE" run --mode noise -n 40 -q --seed c0 --corpus corpus --json c1.json -- "${COIN[@]}"
 expect_rc "corpus: first campaign" 1
 ntok=$(ls corpus/*.token 2>/dev/null | wc -l)
 expect_json "corpus: each new group's best token added" c1.json "len(j['corpus']['added']) == len(j['groups']) == $ntok == 2 and all(j['groups'][g]['first_token'] in j['corpus']['added'] for g in range(2))"
-run 120 "$WEDGE" run -n 40 -q --seed c1 --corpus corpus --json c2.json -- "${COIN[@]}"
+run 120 "$WEDGE" run --mode noise -n 40 -q --seed c1 --corpus corpus --json c2.json -- "${COIN[@]}"
 expect_rc "corpus: second campaign" 1
 if head -n 1 "$OUT" | grep -q . && sed -n '1,3p' "$OUT" | grep -q "^corpus corpus: replaying 2 kept tokens first"; then
     pass "corpus: the kept tokens replay first"
@@ -170,7 +181,7 @@ expect_json "corpus: kept tokens still reproduce" c2.json "sorted(j['corpus']['s
 expect_json "corpus: no duplicates (same failures, new seeds)" c2.json "j['corpus']['added'] == [] and len(j['groups']) == 2"
 if [ "$(ls corpus/*.token | wc -l)" -eq 2 ]; then pass "corpus: still 2 files"; else fail "corpus: $(ls corpus) "; fi
 # the fix: the kept tokens no longer reproduce, and say so
-run 120 env COIN_FIXED=1 "$WEDGE" run -n 40 -q --seed c2 --corpus corpus --json c3.json -- "${COIN[@]}"
+run 120 env COIN_FIXED=1 "$WEDGE" run --mode noise -n 40 -q --seed c2 --corpus corpus --json c3.json -- "${COIN[@]}"
 expect_rc "corpus: fixed program" 0
 expect_output "corpus: fixed in the summary" '^  fixed \(0 of 5 replays failed\): w1\.noise'
 expect_json "corpus: fixed in the JSON" c3.json "len(j['corpus']['fixed']) == 2 and j['corpus']['still_reproducing'] == [] and all(e['status'] == 'fixed' for e in j['corpus']['replayed'])"
@@ -178,15 +189,15 @@ expect_json "corpus: fixed in the JSON" c3.json "len(j['corpus']['fixed']) == 2 
 # seed whose one run passes (the coin is deterministic per token), then add the corpus
 clean_seed=""
 for s in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
-    if "$WEDGE" run -n 1 -q --seed "$s" -- "${COIN[@]}" >/dev/null 2>&1; then clean_seed=$s; break; fi
+    if "$WEDGE" run --mode noise -n 1 -q --seed "$s" -- "${COIN[@]}" >/dev/null 2>&1; then clean_seed=$s; break; fi
 done
-run 120 "$WEDGE" run -n 1 -q --seed "${clean_seed:-1}" --corpus corpus --json c4.json -- "${COIN[@]}"
+run 120 "$WEDGE" run --mode noise -n 1 -q --seed "${clean_seed:-1}" --corpus corpus --json c4.json -- "${COIN[@]}"
 expect_rc "corpus: kept tokens that still fail fail a campaign whose new run passed" 1
 expect_json "corpus: ... and the new run passed" c4.json "j['reproductions'] == [] and len(j['corpus']['still_reproducing']) == 2"
 echo "w1.noise.random.bad" > corpus/broken.token
-run 30 "$WEDGE" run -n 2 --corpus corpus -- "$TARGETS/trivial_ok"
+run 30 "$WEDGE" run --mode noise -n 2 --corpus corpus -- "$TARGETS/trivial_ok"
 expect_rc "corpus: a malformed token file" 2
 expect_output "corpus: says which file" 'broken.token'
-run 30 "$WEDGE" run -n 2 --baseline --corpus corpus -- "$TARGETS/trivial_ok"
+run 30 "$WEDGE" run --mode noise -n 2 --baseline --corpus corpus -- "$TARGETS/trivial_ok"
 expect_rc "corpus: --baseline has no tokens to keep" 2
 e2e_finish

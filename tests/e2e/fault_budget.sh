@@ -24,12 +24,12 @@ expect_json "budget: stopped by it" budget.json "j['stopped'] == 'time-budget' a
 expect_json "budget: reproductions kept" budget.json "len(j['reproductions']) >= 2"
 
 # --stop-after: the confirmation still runs (its 8 replays, here all failing alike).
-run 120 "$WEDGE" run --stop-after 1 -j 2 -q --json stop.json --out reports -- /bin/sh -c 'exit 3'
+run 120 "$WEDGE" run --mode noise --stop-after 1 -j 2 -q --json stop.json --out reports -- /bin/sh -c 'exit 3'
 expect_rc "--stop-after 1" 1
 expect_json "--stop-after: confirmed 8 of 8" stop.json "j['stopped'] == 'stop-after' and j['reproductions'][0]['confirmed'] == {'reproduced': 8, 'of': 8}"
 
 # SIGINT while confirming.
-"$WEDGE" run --stop-after 1 -j 2 -q --json int.json --out reports-int -- /bin/sh -c "$SLOW" \
+"$WEDGE" run --mode noise --stop-after 1 -j 2 -q --json int.json --out reports-int -- /bin/sh -c "$SLOW" \
     >int.out 2>int.err </dev/null &
 WPID=$!
 for _ in $(seq 300); do

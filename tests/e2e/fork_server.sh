@@ -42,7 +42,7 @@ expect_json "script" script.json "j['forked_runs'] == 0"
 fallback execs_at_once "$TARGETS/execs_at_once"
 
 # Constructors that call into the shim: noise runs are forked, serial runs exec'd, said once.
-run 120 "$WEDGE" run -n 30 -q --json ca.json --out rca -- "$TARGETS/ctor_alloc_ok"
+run 120 "$WEDGE" run --mode noise -n 30 -q --json ca.json --out rca -- "$TARGETS/ctor_alloc_ok"
 expect_rc "ctor_alloc_ok noise" 0
 expect_json "ctor_alloc_ok noise" ca.json "j['passed'] == 30 and j['forked_runs'] == 30"
 run 120 "$WEDGE" run --mode serial -n 30 -q --json cs.json --out rcs -- "$TARGETS/ctor_alloc_ok"

@@ -10,10 +10,15 @@ expect_rc "failing campaign" 1
 expect_json "version" fail.json "'version' in j"
 expect_json "seed" fail.json "'seed' in j and str(j['seed']) != ''"
 expect_json "seed is the one given" fail.json "'5eed' in str(j['seed']).lower() or j['seed'] == 0x5eed"
-expect_json "mode" fail.json "j['mode'] == 'noise'"
+expect_json "mode" fail.json "j['mode'] == 'auto'"
 expect_json "runs" fail.json "isinstance(j['runs'], int) and 1 <= j['runs'] <= 400"
 expect_json "reproductions" fail.json "isinstance(j['reproductions'], list) and 1 <= len(j['reproductions']) <= 2"
-expect_json "token" fail.json "all(r['token'].startswith('w1.noise.') for r in j['reproductions'])"
+expect_json "token" fail.json "all(r['token'].startswith(('w1.noise.', 'w1.serial.')) for r in j['reproductions'])"
+# auto mode: each reproduction names its arm (its token without version, PCT length and seed),
+# and the arms' runs add up to the campaign's
+expect_json "arm of each reproduction" fail.json "all(r['token'].startswith('w1.' + r['arm'].split('.')[0]) and r['arm'] in [a['arm'] for a in j['arms']] for r in j['reproductions'])"
+expect_json "runs per arm" fail.json "sum(a['runs'] for a in j['arms']) == j['runs'] and sum(a['reproductions'] for a in j['arms']) >= len(j['reproductions'])"
+expect_json "arm of each run" fail.json "len(j['run_arms']) >= j['runs'] and set(j['run_arms']) <= set(a['arm'] for a in j['arms'])"
 expect_json "run index" fail.json "all(isinstance(r['run'], int) and 0 <= r['run'] < j['runs'] + 1 for r in j['reproductions'])"
 expect_json "outcome.kind" fail.json "all(r['outcome']['kind'] in ('exit', 'signal', 'hang', 'lost_update') for r in j['reproductions'])"
 expect_json "outcome.code" fail.json "all(r['outcome']['kind'] != 'exit' or r['outcome']['code'] == 1 for r in j['reproductions'])"

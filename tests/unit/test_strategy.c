@@ -5,6 +5,7 @@
  * preload/serial.c does: candidates in ordinal order, the thread at the point marked SELF. */
 #include "check.h"
 #include "strategy.h"
+#include "wedge_protocol.h"
 #include "wedge_stream.h"
 
 #include <string.h>
@@ -27,6 +28,8 @@ struct toy {
     uint32_t trace[SMAX * TMAX];
     int ntrace;
 };
+/* The event kind the toy shows at every point (POS redraws priorities at racing kinds). */
+static unsigned toy_kind = WEDGE_EV_NONE;
 
 static int runnable(struct toy *t, int i)
 {
@@ -65,7 +68,7 @@ static int toy_run(struct toy *t, const struct wedge_strategy *st, const struct 
         }
         int yield = t->pc[cur] < t->len[cur] && (t->s[cur][t->pc[cur]].op == OP_YIELD ||
                                                   t->s[cur][t->pc[cur]].op == OP_SPIN_UNTIL);
-        struct wedge_point p = { step, (uint32_t)cur, t->words[cur], 0, yield, n, c };
+        struct wedge_point p = { step, (uint32_t)cur, t->words[cur], toy_kind, yield, n, c };
         uint32_t k = st->choose(state, &p);
         if (k >= n) {
             CHECK(k < n);
@@ -100,6 +103,7 @@ static void test_registry(void)
 {
     CHECK(wedge_strategy_of(WEDGE_STRAT_RANDOM) == &wedge_strategy_random);
     CHECK(wedge_strategy_of(WEDGE_STRAT_PCT) == &wedge_strategy_pct);
+    CHECK(wedge_strategy_of(WEDGE_STRAT_POS) == &wedge_strategy_pos);
     CHECK(wedge_strategy_of((enum wedge_strategy_id)99) == &wedge_strategy_random);
 }
 
@@ -307,6 +311,59 @@ static void test_pct_fair_eventually(void)
     CHECK(starved_early > 0 && starved_early < 20); /* about half: the poller on top */
 }
 
+static int switches(const struct toy *t)
+{
+    int n = 0;
+    for (int i = 1; i < t->ntrace; i++)
+        n += t->trace[i] != t->trace[i - 1];
+    return n;
+}
+
+/* POS: without racing events priorities never change (one thread runs to its end, then the
+ * next); with racing events every step redraws the runner's priority, so threads interleave,
+ * but in bursts (about 10 switches in 300 steps; a random walk makes about 200). */
+static void test_pos_redraws_at_racing_events(void)
+{
+    static struct toy t;
+    t.n = 3;
+    for (int i = 0; i < 3; i++)
+        fill(&t, i, 100, OP_RUN);
+    struct wedge_token tok = token(WEDGE_STRAT_POS, 0, 0);
+    toy_kind = WEDGE_EV_MALLOC;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        CHECK(toy_run(&t, &wedge_strategy_pos, &tok, seed, 100000) == 300);
+        CHECK(switches(&t) == 2);
+    }
+    toy_kind = WEDGE_EV_MEM_WRITE;
+    long total = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        CHECK(toy_run(&t, &wedge_strategy_pos, &tok, seed, 100000) == 300);
+        total += switches(&t);
+    }
+    printf("pos toy: %ld switches in 20 runs of 300 steps\n", total);
+    CHECK(total > 20 * 4 && total < 20 * 100);
+    toy_kind = WEDGE_EV_NONE;
+}
+
+/* POS finds the depth-3 bug of the toy with no depth to guess. */
+static void test_pos_finds_depth3(void)
+{
+    static struct toy t;
+    t.n = 2;
+    fill(&t, 0, 100, OP_RUN);
+    fill(&t, 1, 100, OP_RUN);
+    struct wedge_token tok = token(WEDGE_STRAT_POS, 0, 0);
+    toy_kind = WEDGE_EV_MEM_WRITE;
+    int found = 0;
+    for (uint64_t seed = 1; seed <= 4000; seed++) {
+        toy_run(&t, &wedge_strategy_pos, &tok, wedge_mix(7, seed), 100000);
+        found += depth3_found(&t);
+    }
+    toy_kind = WEDGE_EV_NONE;
+    printf("pos depth 3 toy: found in %d of 4000 runs\n", found);
+    CHECK(found >= 1); /* fixed seeds: 5 of 4000 */
+}
+
 int main(void)
 {
     test_registry();
@@ -327,5 +384,13 @@ int main(void)
     test_yield_no_livelock(&wedge_strategy_pct, token(WEDGE_STRAT_PCT, 1, 0));
     test_blocking(&wedge_strategy_random, r);
     test_blocking(&wedge_strategy_pct, p3);
+    struct wedge_token pos = token(WEDGE_STRAT_POS, 0, 0);
+    toy_kind = WEDGE_EV_MUTEX_LOCK;
+    test_determinism(&wedge_strategy_pos, pos);
+    test_yield_no_livelock(&wedge_strategy_pos, pos);
+    test_blocking(&wedge_strategy_pos, pos);
+    toy_kind = WEDGE_EV_NONE;
+    test_pos_redraws_at_racing_events();
+    test_pos_finds_depth3();
     return check_report("test_strategy");
 }

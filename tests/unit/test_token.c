@@ -31,6 +31,8 @@ int main(void)
     round_trip("w1.noise.random.9f3a61c2e07b55d1");
     round_trip("w1.serial.pct3.9f3a61c2e07b55d1");
     round_trip("w1.serial.pct3-1200.0000000000000001");
+    round_trip("w1.serial.pos.0000000000000001");
+    round_trip("w1.serial.pos.m.00000000000000a1");
     round_trip("w1.serial.random.m.00000000000000a1");
     round_trip("w1.noise.random.l.ffffffffffffffff");
 
@@ -46,6 +48,7 @@ int main(void)
     rejected("w1.fast.random.9f3a61c2e07b55d1", "mode");
     rejected("w1.noise.walk.9f3a61c2e07b55d1", "strategy");
     rejected("w1.noise.pct3.9f3a61c2e07b55d1", "serial");
+    rejected("w1.noise.pos.9f3a61c2e07b55d1", "serial");
     rejected("w1.serial.pct0.9f3a61c2e07b55d1", "depth");
     rejected("w1.serial.pct3-x.9f3a61c2e07b55d1", "length");
     rejected("w1.noise.random.9f3a61c2", "16 hex");

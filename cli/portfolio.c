@@ -1,0 +1,400 @@
+/* portfolio.c - `--mode auto`: each run's arm (mode, strategy, watching) is drawn by a
+ * campaign-level bandit (src/wedge_bandit.c) that learns which arms pay on this program.
+ *
+ * Arms.  The table below; a run's token is its arm's token (w1.serial.pct3.m.SEED, ...),
+ * so replay needs nothing else and serial tokens stay exact.
+ *
+ * Reward.  A run that reproduced, or whose schedule coverage (header.cov, see
+ * preload/coverage.c) set a bit no earlier run of the campaign set.
+ *
+ * Determinism.  Runs are grouped in epochs of AUTO_EPOCH consecutive runs (of this shard).
+ * The arms of epoch e are drawn when epoch e-2 closes, from the bandit as it stands after
+ * consuming epochs 0..e-2 in run-index order; epochs close in order, once all their runs
+ * finished.  So the arm of every run is a function of --seed and of the results of earlier
+ * epochs only, never of completion order or -j: with deterministic runs (serial arms on a
+ * single-process program) the same seed gives the same arms and tokens at any -j.  The lag
+ * of two epochs keeps 2 * AUTO_EPOCH runs startable, so -j N up to that never waits on a
+ * boundary (a long run can still hold up the epoch after next).
+ *
+ * PCT's run length is learned from the first serial runs of closed epochs (median of their
+ * steps) and carried in the tokens drawn after that, as `--strategy pct` does with its
+ * calibration runs.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "wedge_bandit.h"
+#include "wedge_stream.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Memory watching in the default portfolio.  Watching may still make some correct programs
+ * fail (system calls given a watched buffer, issue 6); set to 0 to leave every watching arm
+ * out of the default (they stay selectable with --arms and pinned by --watch mem).  One arm
+ * is out of the default on its own (in_default below). */
+#define AUTO_WATCH_ARMS 1
+
+#define AUTO_EPOCH 8u
+#define AUTO_FLOOR 0.25     /* share of runs drawn uniformly over the arms */
+#define AUTO_DECAY 0.97     /* per epoch: coverage dries up, recent evidence weighs more */
+#define AUTO_REWARD_REPRO 4.0
+#define AUTO_REWARD_COVERAGE 1.0
+#define AUTO_CALIB 4u
+#define AUTO_MAX_LENGTH 100000000u
+#define AUTO_RUN_ARMS_MAX (1u << 20) /* runs whose arm the JSON lists */
+
+struct arm_def {
+    const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
+    enum wedge_mode mode;
+    enum wedge_strategy_id strategy;
+    uint32_t depth;
+    int watch;
+    double prior;               /* expected reward rate before any evidence */
+    int in_default;             /* 0: only with --arms (or --watch mem for watching arms) */
+};
+
+/* Priors: the reward rate expected of each arm before the campaign has evidence, from
+ * scripts/bench/finding on the bug-shape corpus: serial random walk and POS with watching
+ * find most shapes fastest (windows with no call in them need watching; neither needs a
+ * depth guessed), random walk the single-window ones, POS the orderings among many threads;
+ * noise finds the stories and multi-process programs; the others keep their floor share for
+ * what only they find. */
+static const struct arm_def arm_table[] = {
+    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1 },
+    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1 },
+    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.3, 1 },
+    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.4, 1 },
+    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1 },
+    /* Out of the default: noise runs with watching stall for 30 s in job_claim_sqlite_fixed
+     * (2 of 200 default runs timed out; its serial watching runs never did), and on the
+     * corpus serial.random.m finds whatever it finds as fast. */
+    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3, 0 },
+    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.8, 1 },
+    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5, 1 },
+    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1 },
+};
+#define NARM_DEFS (sizeof arm_table / sizeof arm_table[0])
+
+struct arm_stats {
+    uint64_t runs, repros, new_cov;
+    uint64_t us;                /* wall time of its runs */
+    uint64_t steps, traps;      /* scheduling decisions and trapped accesses of its runs */
+};
+
+struct run_slot {
+    unsigned arm;
+    uint32_t length;            /* PCT length in its token */
+    int done, failed, multi;
+    uint64_t steps;
+    uint64_t cov[WEDGE_COV_WORDS];
+};
+
+struct portfolio {
+    const struct wedge_config *cfg;
+    unsigned narms;
+    const struct arm_def *arm[WEDGE_BANDIT_MAX_ARMS];
+    uint32_t opts;              /* of watching arms: --detect lost-update or memory */
+    struct arm_stats stats[WEDGE_BANDIT_MAX_ARMS];
+    struct wedge_bandit bandit;
+    uint64_t total;             /* runs of this shard */
+    uint64_t closed, drawn;     /* epochs closed / with arms drawn */
+    struct run_slot ring[2][AUTO_EPOCH];
+    uint64_t campaign_cov[WEDGE_COV_WORDS];
+    uint64_t cov_bits;
+    uint64_t calib[AUTO_CALIB];
+    unsigned ncalib;
+    uint32_t length;            /* learned PCT length, 0: not yet */
+    uint8_t *run_arms;          /* arm of run q, q < min(total, AUTO_RUN_ARMS_MAX) */
+    uint64_t started;           /* 1 + the highest run index handed out */
+};
+
+static int arm_enabled_by_default(const struct arm_def *a)
+{
+    return a->in_default && (!a->watch || AUTO_WATCH_ARMS);
+}
+
+/* The arms named in a comma-separated list; -1 with a message on an unknown name. */
+static int select_arms(struct portfolio *p, const char *list)
+{
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *n = strtok_r(copy, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+        size_t k = 0;
+        while (k < NARM_DEFS && strcmp(arm_table[k].name, n) != 0)
+            k++;
+        if (k == NARM_DEFS) {
+            char known[512] = "";
+            for (size_t i = 0; i < NARM_DEFS; i++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                         i ? ", " : "", arm_table[i].name);
+            usage_error("--arms: unknown arm '%s' (arms: %s)", n, known);
+            rc = -1;
+            break;
+        }
+        int dup = 0;
+        for (unsigned i = 0; i < p->narms; i++)
+            dup |= p->arm[i] == &arm_table[k];
+        if (!dup)
+            p->arm[p->narms++] = &arm_table[k];
+    }
+    free(copy);
+    if (!rc && p->narms == 0) {
+        usage_error("--arms: no arm given");
+        rc = -1;
+    }
+    return rc;
+}
+
+int portfolio_check_arms(const char *list)
+{
+    struct portfolio *p = calloc(1, sizeof *p);
+    if (!p)
+        return -1;
+    int rc = select_arms(p, list);
+    free(p);
+    return rc;
+}
+
+static void draw_epoch(struct portfolio *p, uint64_t e)
+{
+    struct run_slot *ring = p->ring[e % 2];
+    for (unsigned k = 0; k < AUTO_EPOCH; k++) {
+        uint64_t q = e * AUTO_EPOCH + k;
+        struct run_slot *r = &ring[k];
+        memset(r, 0, sizeof *r - sizeof r->cov);
+        uint64_t seed = wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
+        r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
+        r->length = p->length;
+        if (q < p->total && q < AUTO_RUN_ARMS_MAX)
+            p->run_arms[q] = (uint8_t)r->arm;
+    }
+    p->drawn = e + 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t epoch_runs(const struct portfolio *p, uint64_t e)
+{
+    uint64_t first = e * AUTO_EPOCH;
+    if (first >= p->total)
+        return 0;
+    uint64_t n = p->total - first;
+    return n < AUTO_EPOCH ? n : AUTO_EPOCH;
+}
+
+/* Consume epoch `closed` in run-index order and draw the epoch after next. */
+static void close_epochs(struct portfolio *p)
+{
+    for (;;) {
+        uint64_t e = p->closed;
+        uint64_t n = epoch_runs(p, e);
+        if (n == 0)
+            return;
+        struct run_slot *ring = p->ring[e % 2];
+        for (uint64_t k = 0; k < n; k++)
+            if (!ring[k].done)
+                return;
+        wedge_bandit_decay(&p->bandit, AUTO_DECAY);
+        for (uint64_t k = 0; k < n; k++) {
+            struct run_slot *r = &ring[k];
+            uint64_t fresh = 0;
+            for (unsigned w = 0; w < WEDGE_COV_WORDS; w++) {
+                uint64_t add = r->cov[w] & ~p->campaign_cov[w];
+                if (add) {
+                    fresh += (uint64_t)__builtin_popcountll(add);
+                    p->campaign_cov[w] |= add;
+                }
+            }
+            p->cov_bits += fresh;
+            if (fresh)
+                p->stats[r->arm].new_cov++;
+            double reward = (r->failed ? AUTO_REWARD_REPRO : 0) +
+                            (fresh ? AUTO_REWARD_COVERAGE : 0);
+            wedge_bandit_update(&p->bandit, r->arm, reward);
+            if (p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi && r->steps &&
+                p->ncalib < AUTO_CALIB) {
+                p->calib[p->ncalib++] = r->steps;
+                if (p->ncalib == AUTO_CALIB) {
+                    qsort(p->calib, AUTO_CALIB, sizeof p->calib[0], cmp_u64);
+                    uint64_t m = (p->calib[AUTO_CALIB / 2 - 1] + p->calib[AUTO_CALIB / 2]) / 2;
+                    p->length = m > AUTO_MAX_LENGTH ? AUTO_MAX_LENGTH : (uint32_t)m;
+                }
+            }
+        }
+        p->closed = e + 1;
+        draw_epoch(p, e + 2);
+    }
+}
+
+struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
+{
+    struct portfolio *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->cfg = cfg;
+    p->total = runs;
+    p->opts = cfg->opts ? cfg->opts : WEDGE_OPT_MEMORY;
+    if (cfg->arms_arg) {
+        if (select_arms(p, cfg->arms_arg) != 0) {
+            free(p);
+            return NULL;
+        }
+    } else {
+        /* LeakSanitizer builds cannot be watched (target.c refuses --watch mem for them):
+         * their default portfolio has no watching arms */
+        int no_watch = (cfg->san.flags & SAN_LSAN) && !(cfg->san.flags & SAN_ASAN);
+        for (size_t k = 0; k < NARM_DEFS; k++)
+            if (cfg->opts ? arm_table[k].watch
+                          : arm_enabled_by_default(&arm_table[k]) && !(no_watch && arm_table[k].watch))
+                p->arm[p->narms++] = &arm_table[k];
+    }
+    if (cfg->opts) {
+        /* --watch mem / --detect pin watching on: keep only watching arms */
+        unsigned n = 0;
+        for (unsigned k = 0; k < p->narms; k++)
+            if (p->arm[k]->watch)
+                p->arm[n++] = p->arm[k];
+        p->narms = n;
+        if (!n) {
+            usage_error("--arms: no watching arm left with --watch/--detect");
+            free(p);
+            return NULL;
+        }
+    }
+    double prior[WEDGE_BANDIT_MAX_ARMS];
+    for (unsigned k = 0; k < p->narms; k++)
+        prior[k] = p->arm[k]->prior;
+    wedge_bandit_init(&p->bandit, p->narms, prior, AUTO_FLOOR);
+    uint64_t keep = runs < AUTO_RUN_ARMS_MAX ? runs : AUTO_RUN_ARMS_MAX;
+    p->run_arms = calloc(keep ? keep : 1, 1);
+    if (!p->run_arms) {
+        free(p);
+        return NULL;
+    }
+    draw_epoch(p, 0);
+    draw_epoch(p, 1);
+    return p;
+}
+
+void portfolio_free(struct portfolio *p)
+{
+    if (!p)
+        return;
+    free(p->run_arms);
+    free(p);
+}
+
+unsigned portfolio_narms(const struct portfolio *p)
+{
+    return p->narms;
+}
+
+int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
+{
+    uint64_t e = q / AUTO_EPOCH;
+    if (e >= p->drawn)
+        return 0;
+    const struct run_slot *r = &p->ring[e % 2][q % AUTO_EPOCH];
+    if (q + 1 > p->started)
+        p->started = q + 1;
+    const struct arm_def *a = p->arm[r->arm];
+    tok->version = 1;
+    tok->mode = a->mode;
+    tok->strategy = a->strategy;
+    tok->depth = a->depth;
+    tok->length = a->strategy == WEDGE_STRAT_PCT ? r->length : 0;
+    tok->opts = a->watch ? p->opts : 0;
+    return 1;
+}
+
+void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int failed)
+{
+    uint64_t e = q / AUTO_EPOCH;
+    if (e < p->closed || e >= p->drawn)
+        return;
+    struct run_slot *r = &p->ring[e % 2][q % AUTO_EPOCH];
+    if (r->done)
+        return;
+    struct arm_stats *st = &p->stats[r->arm];
+    st->runs++;
+    st->repros += failed != 0;
+    st->us += j->end_us > j->start_us ? j->end_us - j->start_us : 0;
+    r->done = 1;
+    r->failed = failed;
+    const struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
+    if (h) {
+        st->steps += atomic_load(&h->steps);
+        st->traps += atomic_load(&h->traps);
+        r->steps = atomic_load(&h->steps);
+        r->multi = atomic_load(&h->nprocs) > 1;
+        for (unsigned w = 0; w < WEDGE_COV_WORDS; w++)
+            r->cov[w] = atomic_load_explicit(&h->cov[w], memory_order_relaxed);
+    } else {
+        memset(r->cov, 0, sizeof r->cov);
+    }
+    close_epochs(p);
+}
+
+/* "serial.pct3.m" of "w1.serial.pct3-1200.m.SEED": the token without version, PCT length
+ * and seed. */
+void portfolio_arm_of_token(const char *token, char *buf, size_t len)
+{
+    struct wedge_token t;
+    char err[8];
+    if (wedge_token_parse(token, &t, err, sizeof err) != 0) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    t.length = 0;
+    t.seed = 0;
+    if (t.opts)
+        t.opts = WEDGE_OPT_MEMORY; /* --detect lost-update runs the watching arms ("l") */
+    char full[WEDGE_TOKEN_MAX];
+    if (wedge_token_format(&t, full, sizeof full) < 0) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    char *start = full + 3, *dot = strrchr(full, '.');
+    if (dot)
+        *dot = 0;
+    snprintf(buf, len, "%s", start);
+}
+
+void portfolio_print(const struct portfolio *p, FILE *f)
+{
+    fprintf(f, "arms (runs, reproductions, runs with new coverage, ms per run):\n");
+    for (unsigned k = 0; k < p->narms; k++) {
+        const struct arm_stats *st = &p->stats[k];
+        fprintf(f, "  %-16s %6" PRIu64 " runs %5" PRIu64 " repro %5" PRIu64 " new %8.1f ms\n",
+                p->arm[k]->name, st->runs, st->repros, st->new_cov,
+                st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0);
+    }
+    fprintf(f, "schedule coverage: %" PRIu64 " pairs\n", p->cov_bits);
+}
+
+void portfolio_json(const struct portfolio *p, FILE *f)
+{
+    fprintf(f, ",\n  \"arms\": [");
+    for (unsigned k = 0; k < p->narms; k++) {
+        const struct arm_stats *st = &p->stats[k];
+        fprintf(f, "%s\n    {\"arm\": \"%s\", \"runs\": %" PRIu64 ", \"reproductions\": %" PRIu64
+                   ", \"new_coverage\": %" PRIu64 ", \"ms_per_run\": %.3f, \"steps\": %" PRIu64
+                   ", \"traps\": %" PRIu64 "}",
+                k ? "," : "", p->arm[k]->name, st->runs, st->repros, st->new_cov,
+                st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0, st->steps, st->traps);
+    }
+    fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
+    /* the arm of each run started, by run index (of this shard's runs) */
+    uint64_t n = p->started < AUTO_RUN_ARMS_MAX ? p->started : AUTO_RUN_ARMS_MAX;
+    fprintf(f, ",\n  \"run_arms\": [");
+    for (uint64_t q = 0; q < n; q++)
+        fprintf(f, "%s\"%s\"", q ? ", " : "", p->arm[p->run_arms[q]]->name);
+    fprintf(f, "]");
+}

@@ -1,0 +1,85 @@
+/* coverage.c - schedule coverage: a cheap abstraction of what a run's interleaving did.
+ *
+ * For each object the program synchronizes on or accesses through watched memory, the shim
+ * keeps the last write-like event (site, thread).  When another thread then touches the same
+ * object, the ordered pair (that site, this site) plus whether each was a write is hashed
+ * into one bit of the run's coverage bitmap (header.cov): reads-from pairs for trapped
+ * reads, write-write and lock hand-off orders for the rest.  Addresses never enter the hash
+ * (sites are module + offset), so the same interleaving sets the same bits in every run, and
+ * a run that sets a bit no earlier run of the campaign set has shown new behaviour
+ * (cli/portfolio.c rewards its arm).
+ *
+ * The table is per process, direct-mapped and lossy: an entry evicted by a colliding object
+ * only loses a pair.  Threads of a noise-mode run update it concurrently without a lock
+ * (relaxed atomics): a torn entry costs one wrong bit of feedback, never correctness.  No
+ * allocation, no locks: it runs at every event, also from the trap handler. */
+#include "shim.h"
+#include "wedge_stream.h"
+
+#define COV_TABLE 4096u /* power of two */
+
+struct cov_last {
+    _Atomic uint64_t obj;
+    _Atomic uint64_t site;
+    _Atomic uint32_t thread;   /* shm slot + 1 of the last writer, 0: none */
+    _Atomic uint32_t write;    /* the last event was write-like */
+};
+static struct cov_last cov_table[COV_TABLE];
+
+/* 0: not an access to a shared object; 1: read-like; 2: write-like (every synchronization
+ * operation orders the threads that meet at its object, as a write would). */
+static int cov_class(unsigned kind)
+{
+    switch (kind) {
+    case WEDGE_EV_MEM_READ:
+        return 1;
+    case WEDGE_EV_MEM_WRITE:
+    case WEDGE_EV_MUTEX_LOCK:
+    case WEDGE_EV_MUTEX_TRYLOCK:
+    case WEDGE_EV_MUTEX_UNLOCK:
+    case WEDGE_EV_RWLOCK_RDLOCK:
+    case WEDGE_EV_RWLOCK_WRLOCK:
+    case WEDGE_EV_RWLOCK_UNLOCK:
+    case WEDGE_EV_COND_WAIT:
+    case WEDGE_EV_COND_SIGNAL:
+    case WEDGE_EV_COND_BROADCAST:
+    case WEDGE_EV_SEM_WAIT:
+    case WEDGE_EV_SEM_POST:
+    case WEDGE_EV_BARRIER_WAIT:
+    case WEDGE_EV_SPIN_LOCK:
+    case WEDGE_EV_SPIN_UNLOCK:
+    case WEDGE_EV_ONCE:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    int cls = cov_class(kind);
+    if (!h || !obj || !cls || wedge_self.slot < 0)
+        return;
+    uint64_t o = (uint64_t)(uintptr_t)obj;
+    uint32_t me = (uint32_t)wedge_self.slot + 1u;
+    struct cov_last *l = &cov_table[wedge_mix(o, 0x636f76u) & (COV_TABLE - 1u)];
+    int same = atomic_load_explicit(&l->obj, memory_order_relaxed) == o;
+    if (same) {
+        uint32_t prev_w = atomic_load_explicit(&l->write, memory_order_relaxed);
+        if (atomic_load_explicit(&l->thread, memory_order_relaxed) != me && prev_w) {
+            uint64_t prev_site = atomic_load_explicit(&l->site, memory_order_relaxed);
+            uint64_t pair = wedge_mix(wedge_mix(prev_site, site), (uint64_t)cls);
+            uint32_t bit = (uint32_t)(pair & (WEDGE_COV_WORDS * 64u - 1u));
+            atomic_fetch_or_explicit(&h->cov[bit / 64u], 1ull << (bit % 64u),
+                                     memory_order_relaxed);
+        }
+        /* a read leaves the last write in place: later reads pair with it too */
+        if (cls == 1)
+            return;
+    }
+    atomic_store_explicit(&l->obj, o, memory_order_relaxed);
+    atomic_store_explicit(&l->site, site, memory_order_relaxed);
+    atomic_store_explicit(&l->thread, me, memory_order_relaxed);
+    atomic_store_explicit(&l->write, cls == 2, memory_order_relaxed);
+}
