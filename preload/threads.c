@@ -64,13 +64,16 @@ WEDGE_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *
         return REAL(pthread_create)(t, attr, fn, arg);
     uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
     int r;
+    int pass = wedge_g.memory ? wedge_mem_pass_begin() : -1;
     if (wedge_g.serial) {
         r = wedge_serial_create(t, attr, fn, arg, site);
+        wedge_mem_pass_end(pass);
         wedge_leave();
         return r;
     }
     struct start *st = REAL(malloc)(sizeof *st);
     if (!st) {
+        wedge_mem_pass_end(pass);
         wedge_leave();
         return EAGAIN;
     }
@@ -79,6 +82,7 @@ WEDGE_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *
     st->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);
     wedge_noise_point(WEDGE_EV_CREATE, site, NULL, st->ordinal);
     r = REAL(pthread_create)(t, attr, trampoline, st);
+    wedge_mem_pass_end(pass);
     if (r)
         REAL(free)(st);
     wedge_leave();
