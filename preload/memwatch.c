@@ -246,7 +246,7 @@ void wedge_mem_init(void)
 {
     if (mw.installed)
         return;
-    const char *b = getenv("WEDGE_MW_BUDGET"); /* benchmarks and diagnostics only */
+    const char *b = getenv(WEDGE_ENV_MW_BUDGET); /* benchmarks and diagnostics only */
     mw.budget = b && *b ? strtoull(b, NULL, 10) : 4000;
     mw.page_budget = mw.budget / 2 + 1;
     /* per run, the seed decides how many shared pages are watched at once */
