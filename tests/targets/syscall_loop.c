@@ -1,8 +1,10 @@
-/* syscall_loop: a correct, system-call-heavy program for scripts/bench/real-programs (the
- * cost of a system call while memory is watched): two threads each make 200000 stat() calls
- * into a global struct and 200000 getppid() calls, then exit 0. */
+/* syscall_loop [global]: a correct, system-call-heavy program for scripts/bench/real-programs
+ * (the cost of a system call while memory is watched): two threads each make 200000 stat()
+ * calls, into a struct on the stack (or, with "global", into a global one: memory that may
+ * be watched) and 200000 getppid() calls, then exit 0. */
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,11 +14,14 @@ static struct stat st[2];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static long total;
 
+static int global;
+
 static void *loop(void *arg)
 {
     long k = (long)arg, n = 0;
+    struct stat mine;
     for (int i = 0; i < ITER; i++) {
-        if (stat("/", &st[k]) == 0)
+        if (stat("/", global ? &st[k] : &mine) == 0)
             n++;
         n += getppid() > 0;
     }
@@ -26,9 +31,10 @@ static void *loop(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     pthread_t t[2];
+    global = argc > 1 && strcmp(argv[1], "global") == 0;
     for (long k = 0; k < 2; k++)
         pthread_create(&t[k], NULL, loop, (void *)k);
     for (int k = 0; k < 2; k++)
