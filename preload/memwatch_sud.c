@@ -290,6 +290,18 @@ static int in_ours(uintptr_t lo, size_t len)
     return (lo < mw.arena_end && hi > mw.arena) || (lo < mw.ghi && hi > mw.glo);
 }
 
+/* Opened already by this thread's own wrapper (read, write, ...: wedge_mem_io_begin), which
+ * keeps it open until the call returns: nothing to do, and no lock to take. */
+static int opened_by_me(uintptr_t lo, size_t len)
+{
+    struct mw_thread *me = wedge_self.mem;
+    uintptr_t hi = lo + len < lo ? UINTPTR_MAX : lo + len;
+    for (int k = 0; me && k < 4; k++)
+        if (me->io[k].hi && lo >= me->io[k].lo && hi <= me->io[k].hi)
+            return 1;
+    return 0;
+}
+
 static void sync_all(void)
 {
     for (uint32_t i = 0; i < mw.bump; i++)
@@ -504,7 +516,7 @@ void mw_on_sigsys(int sig, siginfo_t *si, void *ctx)
         const struct sud_arg *p = &sp->p[k];
         uintptr_t ptr = (uintptr_t)a[p->arg1 - 1];
         size_t l = p->len1 ? (size_t)a[p->len1 - 1] * p->mul : p->fixed;
-        if (ptr && l && in_ours(ptr, l)) {
+        if (ptr && l && in_ours(ptr, l) && !opened_by_me(ptr, l)) {
             lo[n] = ptr;
             len[n++] = l;
         }
