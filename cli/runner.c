@@ -82,11 +82,12 @@ static char **child_env(const struct wedge_config *cfg, const struct job *j, int
         }
         if (cfg->san_env && strncmp(*e, "ASAN_OPTIONS=", 13) == 0)
             continue; /* cfg->san_env is the user's ASAN_OPTIONS with wedge's defaults first */
-        if (strncmp(*e, WEDGE_ENV_SHM "=", sizeof WEDGE_ENV_SHM) == 0 ||
-            strncmp(*e, WEDGE_ENV_TOKEN "=", sizeof WEDGE_ENV_TOKEN) == 0 ||
-            strncmp(*e, WEDGE_ENV_FORKSRV "=", sizeof WEDGE_ENV_FORKSRV) == 0 ||
-            strncmp(*e, WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0 ||
-            strncmp(*e, RUN_MARK "=", sizeof RUN_MARK) == 0)
+        int strip = strncmp(*e, RUN_MARK "=", sizeof RUN_MARK) == 0;
+#define X(name, flags)                                                                       \
+    strip |= ((flags) & WEDGE_ENVF_STRIP) && strncmp(*e, name "=", sizeof name) == 0;
+        WEDGE_ENV_VARS(X)
+#undef X
+        if (strip)
             continue;
         env[k++] = *e;
     }

@@ -41,16 +41,24 @@ void mw_unlock_raw(void)
     atomic_flag_clear_explicit(&mw_lock_flag, memory_order_release);
 }
 
+/* Under the lock every signal is blocked: a system call of libc's made there (by the target's
+ * sigaction through ours, say) must not raise SIGSYS, which would kill the process blocked. */
 void mw_lock(uint64_t *saved)
 {
     uint64_t all = MW_ALL_SIGNALS;
     mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)saved, 8);
+    struct mw_thread *me = wedge_self.mem;
+    if (me)
+        me->lock_sel = mw_sel_pass();
     mw_lock_raw();
 }
 
 void mw_unlock(uint64_t saved)
 {
     mw_unlock_raw();
+    struct mw_thread *me = wedge_self.mem;
+    if (me)
+        mw_sel_restore(me->lock_sel);
     mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8);
 }
 
@@ -72,7 +80,7 @@ void mw_sync_prot(struct mw_page *pg)
 {
     int want = atomic_load_explicit(&mw.on, memory_order_relaxed) && !pg->pinned &&
                (pg->state == MW_LEARN || pg->state == MW_WATCH) && pg->pending == 0 &&
-               pg->io == 0;
+               pg->io == 0 && mw.hold == 0;
     if (want == pg->prot)
         return;
     long r = mw_sys(SYS_mprotect, (long)pg->addr, MW_PAGE,
@@ -127,6 +135,7 @@ void mw_stop_all(void)
         mw_sync_prot(&mw_pages[i]);
     for (uint32_t i = 0; i < mw.nglobals; i++)
         mw_sync_prot(&mw.globals[i]);
+    mw_sud_off();
 }
 
 struct mw_thread *mw_me(void)
@@ -237,7 +246,7 @@ void wedge_mem_init(void)
 {
     if (mw.installed)
         return;
-    const char *b = getenv("WEDGE_MW_BUDGET"); /* benchmarks and diagnostics only */
+    const char *b = getenv(WEDGE_ENV_MW_BUDGET); /* benchmarks and diagnostics only */
     mw.budget = b && *b ? strtoull(b, NULL, 10) : 4000;
     mw.page_budget = mw.budget / 2 + 1;
     /* per run, the seed decides how many shared pages are watched at once */
@@ -268,7 +277,9 @@ void wedge_mem_init(void)
         return;
     }
     mw_me();
-    wedge_log("memory watching on", NULL);
+    mw_sud_init();
+    wedge_log(mw.sud ? "memory watching on (system calls dispatched)" : "memory watching on",
+              NULL);
 }
 
 void wedge_mem_thread_start(void)
@@ -277,9 +288,14 @@ void wedge_mem_thread_start(void)
         return;
     uint64_t m;
     mw_lock(&m);
-    mw_me();
-    mw_rearm();
+    struct mw_thread *me = mw_me();
+    if (me)
+        mw_rearm();
+    else
+        mw_stop_all(); /* no selector for this thread: its system calls could not be made safe */
     mw_unlock(m);
+    if (me)
+        mw_sud_thread(me);
 }
 
 void wedge_mem_after_fork_child(void)
@@ -541,7 +557,7 @@ WEDGE_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 /* The kernel writes signal frames on the alternate signal stack, and a thread's stack is
  * written by everyone's calls: on a protected page the kernel cannot deliver the signal and
  * kills the process.  Such ranges are pinned open for the rest of the run. */
-static void pin_range(const void *p, size_t len)
+void mw_pin_range(const void *p, size_t len)
 {
     uintptr_t lo = (uintptr_t)p, hi = lo + len;
     if (!mw.installed || !len || hi < lo || !((lo < mw.arena_end && hi > mw.arena) ||
@@ -563,13 +579,13 @@ WEDGE_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
 {
     if (ss && !(ss->ss_flags & SS_DISABLE) && atomic_load(&wedge_g.init_state) == 2 &&
         wedge_g.memory)
-        pin_range(ss->ss_sp, ss->ss_size);
+        mw_pin_range(ss->ss_sp, ss->ss_size);
     return REAL(sigaltstack)(ss, old);
 }
 
 WEDGE_EXPORT int pthread_attr_setstack(pthread_attr_t *attr, void *stack, size_t size)
 {
     if (atomic_load(&wedge_g.init_state) == 2 && wedge_g.memory)
-        pin_range(stack, size);
+        mw_pin_range(stack, size);
     return REAL(pthread_attr_setstack)(attr, stack, size);
 }

@@ -31,6 +31,12 @@ size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
 int wedge_mem_io_begin(const void *buf, size_t len) WEDGE_MW_HIDDEN;
 void wedge_mem_io_end(int cookie) WEDGE_MW_HIDDEN;
 
+/* Around pthread_create: the calling thread's system calls are let through (a thread made
+ * from inside our SIGSYS handler would start there, on its own stack).  Returns what
+ * wedge_mem_pass_end restores. */
+int wedge_mem_pass_begin(void) WEDGE_MW_HIDDEN;
+void wedge_mem_pass_end(int prev) WEDGE_MW_HIDDEN;
+
 /* sigaction/signal wrappers: the target's SIGSEGV/SIGTRAP handlers are chained. Return 1 if
  * memwatch handled the call (result in *rc), 0 to pass it to the real function. */
 int wedge_mem_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *rc)

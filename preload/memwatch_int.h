@@ -27,6 +27,8 @@
 #include "shim.h"
 #include "wedge_mw.h"
 
+#include <ucontext.h>
+
 #define MW_PAGE 4096u
 #define MW_ARENA_PAGES 8192u      /* 32 MiB of address space, touched only as used */
 #define MW_MAX_LIVE 2048u         /* arena pages in use at once; beyond, the real malloc */
@@ -78,6 +80,7 @@ struct mw_thread {
     uint32_t idx;
     int32_t slot;
     uint32_t nlv;
+    char lock_sel;       /* our selector while we hold the lock */
     struct mw_step lv[MW_LEVELS];
     struct {
         uintptr_t lo, hi;
@@ -109,7 +112,10 @@ struct mw_state_all {
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;
-    struct sigaction user[2];  /* the target's SIGSEGV, SIGTRAP dispositions */
+    uint32_t hold;             /* system calls running with every page opened (memwatch_sud.c) */
+    int sud;                   /* syscall user dispatch is on (memwatch_sud.c) */
+    uintptr_t sud_lo, sud_hi;  /* our code: system calls made from here are never dispatched */
+    struct sigaction user[3];  /* the target's SIGSEGV, SIGTRAP, SIGSYS dispositions */
 };
 
 extern struct mw_state_all mw WEDGE_HIDDEN;
@@ -124,6 +130,18 @@ static inline long mw_sys(long n, long a, long b, long c, long d)
     register long r10 __asm__("r10") = d;
     __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
                      : "rcx", "r11", "memory");
+    return r;
+}
+
+/* The same with six arguments. */
+static inline long mw_sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+                     "r"(r9) : "rcx", "r11", "memory");
     return r;
 }
 
@@ -144,5 +162,33 @@ WEDGE_HIDDEN void mw_stop_all(void);                       /* under the lock */
 WEDGE_HIDDEN struct mw_thread *mw_me(void);
 WEDGE_HIDDEN void mw_install_handlers(void);
 WEDGE_HIDDEN void mw_find_globals(void);
+/* Open (+1) or close (-1) the pages of ours in [lo, lo+len) for a system call or an emulated
+ * access (under the lock). */
+WEDGE_HIDDEN void mw_open_range(uintptr_t lo, size_t len, int delta);
+/* Pin the pages of ours in a range open for the rest of the run (takes the lock). */
+WEDGE_HIDDEN void mw_pin_range(const void *p, size_t len);
+/* The target's disposition of a signal we keep (memwatch_trap.c): what the kernel would have
+ * done with a signal that is not ours.  which: 0 SIGSEGV, 1 SIGTRAP, 2 SIGSYS. */
+WEDGE_HIDDEN void mw_chain(int which, int sig, siginfo_t *si, ucontext_t *uc);
+/* Install one of our handlers with our own restorer (its rt_sigreturn is made from our code,
+ * which syscall user dispatch lets through).  Returns 0 or -errno; old: the previous one. */
+WEDGE_HIDDEN int mw_install(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags,
+                            uint64_t mask, struct sigaction *old);
+
+/* Syscall user dispatch (memwatch_sud.c): every system call made outside the shim while some
+ * page may be protected raises SIGSYS; its buffers are opened around the call. */
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000 /* the kernel's; glibc's headers keep it to themselves */
+#endif
+#define MW_SIGBIT(s) (1ull << ((s) - 1))
+#define MW_OUR_SIGNALS (MW_SIGBIT(SIGSEGV) | MW_SIGBIT(SIGTRAP) | MW_SIGBIT(SIGSYS))
+extern char mw_sel[MW_THREADS] WEDGE_HIDDEN; /* per memwatch thread: the selector byte */
+WEDGE_HIDDEN void mw_sud_init(void);            /* main thread, after the handlers */
+WEDGE_HIDDEN void mw_sud_thread(struct mw_thread *me); /* a new thread, before user code */
+WEDGE_HIDDEN void mw_sud_off(void);             /* under the lock: watching stopped for good */
+WEDGE_HIDDEN void mw_on_sigsys(int sig, siginfo_t *si, void *ctx);
+/* Our own thread's selector: let its system calls through (our handlers, the lock). */
+WEDGE_HIDDEN char mw_sel_pass(void);            /* returns the previous value */
+WEDGE_HIDDEN void mw_sel_restore(char prev);
 
 #endif

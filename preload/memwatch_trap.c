@@ -80,10 +80,15 @@ static int emulate_got_jump(greg_t *g, uintptr_t pc, uintptr_t addr, const struc
     return 1;
 }
 
-/* Open (+1) or close (-1) our pages in [lo, lo+len) for an emulated access (under the lock). */
-static void open_range(uintptr_t lo, size_t len, int delta)
+/* Only the parts of the range in the arena or among the globals are walked: a system call's
+ * buffer may be megabytes of someone else's memory. */
+static void open_part(uintptr_t lo, uintptr_t hi, uintptr_t plo, uintptr_t phi, int delta)
 {
-    for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < lo + len; a += MW_PAGE) {
+    if (lo < plo)
+        lo = plo;
+    if (hi > phi)
+        hi = phi;
+    for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < hi; a += MW_PAGE) {
         struct mw_page *pg = mw_page_of(a);
         if (!pg)
             continue;
@@ -93,6 +98,13 @@ static void open_range(uintptr_t lo, size_t len, int delta)
             pg->io--;
         mw_sync_prot(pg);
     }
+}
+
+void mw_open_range(uintptr_t lo, size_t len, int delta)
+{
+    uintptr_t hi = lo + len < lo ? UINTPTR_MAX : lo + len;
+    open_part(lo, hi, mw.arena, mw.arena_end, delta);
+    open_part(lo, hi, mw.glo, mw.ghi, delta);
 }
 
 /* rep movs / rep stos (memset and struct copies gcc inlines, libc's large memcpy): a single
@@ -110,9 +122,9 @@ static int emulate_rep(greg_t *g, uintptr_t pc, const struct wedge_mw_insn *in)
         return 0;
     size_t bytes = (size_t)n * in->size;
     uintptr_t dst = (uintptr_t)g[REG_RDI], src = (uintptr_t)g[REG_RSI];
-    open_range(dst, bytes, 1);
+    mw_open_range(dst, bytes, 1);
     if (movs)
-        open_range(src, bytes, 1);
+        mw_open_range(src, bytes, 1);
     volatile uint8_t *d = (volatile uint8_t *)dst;
     if (movs) {
         const volatile uint8_t *sp = (const volatile uint8_t *)src;
@@ -124,8 +136,8 @@ static int emulate_rep(greg_t *g, uintptr_t pc, const struct wedge_mw_insn *in)
             d[i] = (uint8_t)(v >> (8 * (i % in->size)));
     }
     if (movs)
-        open_range(src, bytes, -1);
-    open_range(dst, bytes, -1);
+        mw_open_range(src, bytes, -1);
+    mw_open_range(dst, bytes, -1);
     g[REG_RDI] += (greg_t)bytes;
     if (movs)
         g[REG_RSI] += (greg_t)bytes;
@@ -328,7 +340,7 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
      * may wait long), our two signals always open. */
     uint64_t mask;
     memcpy(&mask, &uc->uc_sigmask, sizeof mask);
-    mask &= ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGTRAP - 1)));
+    mask &= ~MW_OUR_SIGNALS;
     mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
     /* An asynchronous cancellation must not unwind the thread out of the point (the
      * scheduler's lock held): the mask alone does not hold, glibc's sigprocmask (libunwind's,
@@ -357,20 +369,20 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
  * in a stack overflow, fatal all the same.  A marker in the mask was tried to tell the nested
  * case, but siglongjmp restores the mask from a jmp_buf that may sit on a watched page, where
  * the kernel cannot read it, and the marker stayed.) */
-static void chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
+void mw_chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
 {
     struct sigaction u = mw.user[which];
     int from_kernel = si->si_code > 0;
     if (u.sa_handler == SIG_IGN && !from_kernel)
         return;
     if (u.sa_handler == SIG_DFL || u.sa_handler == SIG_IGN) {
-        /* (the kernel does not let a program ignore a fault it raised: default action) */
-        struct sigaction d;
+        /* (the kernel does not let a program ignore a fault it raised: default action.  A raw
+         * call: through libc, system call dispatch would take it for the target's own.) */
+        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } d;
         memset(&d, 0, sizeof d);
-        d.sa_handler = SIG_DFL;
-        REAL(sigaction)(sig, &d, NULL);
-        if (sig == SIGSEGV && from_kernel)
-            return; /* the faulting instruction runs again, now fatally */
+        mw_sys(SYS_rt_sigaction, sig, (long)&d, 0, 8);
+        if ((sig == SIGSEGV || sig == SIGSYS) && from_kernel)
+            return; /* the faulting instruction (or system call) runs again, now fatally */
         sigdelset(&uc->uc_sigmask, sig);
         mw_sys(SYS_tgkill, mw_sys(SYS_getpid, 0, 0, 0, 0), mw_sys(SYS_gettid, 0, 0, 0, 0), sig, 0);
         return;
@@ -383,7 +395,7 @@ static void chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
     memcpy(&mask, &uc->uc_sigmask, sizeof mask);
     memcpy(&add, &u.sa_mask, sizeof add);
     mask |= add;
-    mask &= ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGTRAP - 1)));
+    mask &= ~MW_OUR_SIGNALS;
     mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
     if (u.sa_flags & SA_SIGINFO)
         u.sa_sigaction(sig, si, uc);
@@ -391,11 +403,16 @@ static void chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
         u.sa_handler(sig);
 }
 
+/* Our handlers run with system call dispatch off for their thread (the shim's own calls of
+ * libc's), on again for the target's handler they chain to. */
 static void on_segv(int sig, siginfo_t *si, void *ctx)
 {
     int saved = errno;
-    if (!(si->si_code == SEGV_ACCERR && take_fault(si, ctx)))
-        chain(0, sig, si, ctx);
+    char sel = mw_sel_pass();
+    int ours = si->si_code == SEGV_ACCERR && take_fault(si, ctx);
+    mw_sel_restore(sel);
+    if (!ours)
+        mw_chain(0, sig, si, ctx);
     errno = saved;
 }
 
@@ -405,33 +422,67 @@ static void on_trap(int sig, siginfo_t *si, void *ctx)
     ucontext_t *uc = ctx;
     struct mw_thread *me = wedge_self.mem;
     if (me && me->nlv && si->si_code == TRAP_TRACE) {
+        char sel = mw_sel_pass();
         uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)MW_TF;
         struct mw_step st = me->lv[--me->nlv];
         if (st.cancel_blocked)
             *(uint64_t *)(void *)&uc->uc_sigmask &= ~MW_SIGCANCEL_BIT;
         after_step(me, &st, uc);
+        mw_sel_restore(sel);
     } else {
-        chain(1, sig, si, uc);
+        mw_chain(1, sig, si, uc);
     }
     errno = saved;
 }
 
+/* The kernel's struct sigaction (x86-64). */
+struct mw_ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+/* Our restorer: the same bytes as glibc's __restore_rt (libunwind recognizes signal frames by
+ * them), but in our code, where syscall user dispatch lets rt_sigreturn through. */
+__asm__(".text\n"
+        ".globl wedge_mw_restorer\n"
+        ".hidden wedge_mw_restorer\n"
+        ".type wedge_mw_restorer,@function\n"
+        "wedge_mw_restorer:\n"
+        "    movq $15, %rax\n"
+        "    syscall\n"
+        "    hlt\n"
+        ".size wedge_mw_restorer, .-wedge_mw_restorer\n");
+extern void wedge_mw_restorer(void) WEDGE_HIDDEN;
+
+int mw_install(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags,
+               uint64_t mask, struct sigaction *old)
+{
+    struct mw_ksigaction k = { (void *)fn, flags | SA_SIGINFO | SA_RESTORER,
+                               (void *)wedge_mw_restorer, mask }, o;
+    long r = mw_sys(SYS_rt_sigaction, sig, (long)&k, (long)&o, 8);
+    if (r == 0 && old) {
+        memset(old, 0, sizeof *old);
+        old->sa_handler = (void (*)(int))o.handler;
+        old->sa_flags = (int)o.flags;
+        old->sa_restorer = (void (*)(void))o.restorer;
+        memcpy(&old->sa_mask, &o.mask, sizeof o.mask);
+    }
+    return (int)r;
+}
+
 void mw_install_handlers(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigfillset(&sa.sa_mask);
-    /* glibc's sigfillset leaves SIGCANCEL out: an asynchronous cancellation must not unwind a
-     * thread out of our handlers (memwatch's lock, the serial scheduler's lock held) */
-    *(uint64_t *)(void *)&sa.sa_mask |= MW_SIGCANCEL_BIT;
-    sa.sa_sigaction = on_segv;
-    /* on the alternate stack if the target set one: its stack-overflow handler expects it */
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    if (REAL(sigaction)(SIGSEGV, &sa, &mw.user[0]) != 0)
+    /* every signal blocked but SIGSYS: a system call made with SIGSYS blocked while dispatch
+     * is on would kill the process.  On the alternate stack if the target set one: its
+     * stack-overflow handler expects it.  The raw call blocks SIGCANCEL too (glibc's
+     * sigfillset leaves it out): an asynchronous cancellation must not unwind a thread out of
+     * our handlers (memwatch's lock, the serial scheduler's lock held). */
+    uint64_t mask = ~MW_SIGBIT(SIGSYS);
+    if (mw_install(SIGSEGV, on_segv, SA_RESTART | SA_ONSTACK, mask, &mw.user[0]) != 0)
         return;
-    sa.sa_sigaction = on_trap;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    if (REAL(sigaction)(SIGTRAP, &sa, &mw.user[1]) != 0) {
+    if (mw_install(SIGTRAP, on_trap, SA_RESTART, mask, &mw.user[1]) != 0) {
         REAL(sigaction)(SIGSEGV, &mw.user[0], NULL);
         return;
     }

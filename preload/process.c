@@ -4,15 +4,20 @@
  * table (the CLI kills every listed pid at the end, daemons included) and its own decision
  * stream, derived from the parent's ordinal and the fork's index, so it does not depend on
  * which process forked first.  exec keeps the shim: the new image inherits WEDGE_* and
- * LD_PRELOAD, which are put back into an environment that dropped them.
+ * LD_PRELOAD as this process received them, put back into an environment that dropped them
+ * (clearenv, unsetenv, a program's own envp or LD_PRELOAD); a static or setuid child, which no
+ * LD_PRELOAD reaches, is reported.
  */
 #include "shim.h"
 #include "wedge_stream.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern char **environ;
 
@@ -40,6 +45,46 @@ WEDGE_EXPORT pid_t fork(void)
 
 #define MAX_ENV 4096
 #define VAR_LEN 1024
+#define PRELOAD_LEN (2 * VAR_LEN)
+
+/* The protocol's variables as this process received them (WEDGE_ENV_VARS with the EXEC flag,
+ * and LD_PRELOAD): a program may clear its environment (clearenv, unsetenv("LD_PRELOAD"))
+ * or pass one of its own to exec, and its child must still run under the shim. */
+static struct carried {
+    const char *name;
+    unsigned flags;
+    int set;
+    char value[VAR_LEN];
+} carried[] = {
+#define X(name, flags) { name, flags, 0, "" },
+    WEDGE_ENV_VARS(X)
+#undef X
+};
+static char preload_value[PRELOAD_LEN];
+static int captured;
+
+static void capture_env(void)
+{
+    if (captured)
+        return;
+    captured = 1;
+    for (size_t k = 0; k < sizeof carried / sizeof carried[0]; k++) {
+        const char *v = getenv(carried[k].name);
+        if ((carried[k].flags & WEDGE_ENVF_EXEC) && v && strlen(v) < VAR_LEN) {
+            wedge_fmt_str(carried[k].value, v);
+            carried[k].set = 1;
+        }
+    }
+    const char *v = getenv("LD_PRELOAD");
+    if (v && strlen(v) < PRELOAD_LEN)
+        wedge_fmt_str(preload_value, v);
+}
+
+/* At load, before the program's main can change its environment. */
+__attribute__((constructor)) static void capture_env_at_load(void)
+{
+    capture_env();
+}
 
 static int has_var(char *const envp[], const char *name, size_t len)
 {
@@ -49,35 +94,192 @@ static int has_var(char *const envp[], const char *name, size_t len)
     return 0;
 }
 
-/* Build into out[] the environment for the new image: envp, with our variables added from
- * our own environment where envp lacks them, and WEDGE_PROC set to our ordinal. */
-static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN])
+/* The next item of a preload list (separated by ':' or ' ', as ld.so takes them). */
+static const char *next_item(const char *p, size_t *len)
 {
-    static const char *const keep[] = { "LD_PRELOAD", WEDGE_ENV_SHM, WEDGE_ENV_TOKEN,
-                                        WEDGE_ENV_LOG };
-    int n = 0, v = 0;
+    while (*p == ':' || *p == ' ')
+        p++;
+    size_t n = 0;
+    while (p[n] && p[n] != ':' && p[n] != ' ')
+        n++;
+    *len = n;
+    return n ? p : NULL;
+}
+
+static int item_has(const char *item, size_t len, const char *what)
+{
+    size_t w = strlen(what);
+    for (size_t i = 0; i + w <= len; i++)
+        if (memcmp(item + i, what, w) == 0)
+            return 1;
+    return 0;
+}
+
+/* A sanitizer runtime must come first in the list, or the program refuses to start. */
+static int is_sanitizer(const char *item, size_t len)
+{
+    return item_has(item, len, "libasan") || item_has(item, len, "libtsan") ||
+           item_has(item, len, "libubsan") || item_has(item, len, "liblsan") ||
+           item_has(item, len, "libhwasan") || item_has(item, len, "libclang_rt.");
+}
+
+static char *append_item(char *p, char *end, const char *item, size_t len, int *first)
+{
+    if ((size_t)(end - p) < len + 2)
+        return p;
+    if (!*first)
+        *p++ = ':';
+    memcpy(p, item, len);
+    p += len;
+    *p = 0;
+    *first = 0;
+    return p;
+}
+
+/* LD_PRELOAD for the new image, when the program passes one without libwedge: its
+ * sanitizer runtimes, then libwedge (the entry this process was preloaded with), then the
+ * rest of the program's list.  Returns 0 if there is nothing to add. */
+static int merge_preload(const char *user, char *out, size_t size)
+{
+    const char *self = NULL, *it;
+    size_t self_len = 0, len;
+    for (const char *p = preload_value; (it = next_item(p, &len)) != NULL; p = it + len)
+        if (item_has(it, len, "libwedge")) {
+            self = it;
+            self_len = len;
+        }
+    if (!self)
+        return 0;
+    for (const char *p = user; (it = next_item(p, &len)) != NULL; p = it + len)
+        if (item_has(it, len, "libwedge"))
+            return 0; /* still there */
+    char *o = wedge_fmt_str(out, "LD_PRELOAD="), *end = out + size;
+    int first = 1;
+    for (const char *p = user; (it = next_item(p, &len)) != NULL; p = it + len)
+        if (is_sanitizer(it, len))
+            o = append_item(o, end, it, len, &first);
+    o = append_item(o, end, self, self_len, &first);
+    for (const char *p = user; (it = next_item(p, &len)) != NULL; p = it + len)
+        if (!is_sanitizer(it, len))
+            o = append_item(o, end, it, len, &first);
+    return 1;
+}
+
+/* Build into out[] the environment for the new image: envp, with our variables added from
+ * what this process started with where envp lacks them, libwedge put back into its
+ * LD_PRELOAD, and WEDGE_PROC set to our ordinal. */
+static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], char *preload)
+{
+    int n = 0, v = 0, pre = -1;
+    capture_env();
     for (int i = 0; envp && envp[i]; i++) {
-        if (n >= MAX_ENV - 8)
+        if (n >= MAX_ENV - 16)
             return (char **)envp; /* too large to copy on the stack: leave it alone */
         if (strncmp(envp[i], WEDGE_ENV_PROC "=", sizeof WEDGE_ENV_PROC) == 0)
             continue;
+        if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
+            pre = n;
         out[n++] = envp[i];
     }
-    for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
-        size_t len = strlen(keep[k]);
-        const char *val = getenv(keep[k]);
-        if (!val || has_var(envp, keep[k], len) || len + strlen(val) + 2 > VAR_LEN)
+    for (size_t k = 0; k < sizeof carried / sizeof carried[0]; k++) {
+        const struct carried *c = &carried[k];
+        size_t len = strlen(c->name);
+        if (!c->set || has_var(envp, c->name, len) || len + strlen(c->value) + 2 > VAR_LEN)
             continue;
-        char *p = wedge_fmt_str(vars[v], keep[k]);
+        char *p = wedge_fmt_str(vars[v], c->name);
         p = wedge_fmt_str(p, "=");
-        wedge_fmt_str(p, val);
+        wedge_fmt_str(p, c->value);
         out[n++] = vars[v++];
+    }
+    if (pre >= 0) {
+        if (merge_preload(out[pre] + 11, preload, PRELOAD_LEN))
+            out[pre] = preload;
+    } else if (preload_value[0]) {
+        char *p = wedge_fmt_str(preload, "LD_PRELOAD=");
+        wedge_fmt_str(p, preload_value);
+        out[n++] = preload;
     }
     char *p = wedge_fmt_str(vars[v], WEDGE_ENV_PROC "=");
     wedge_fmt_u64(p, wedge_g.proc_ordinal);
     out[n++] = vars[v++];
     out[n] = NULL;
     return out;
+}
+
+/* The loader ignores LD_PRELOAD for a setuid/setgid program and a static one has no loader:
+ * such a child runs without the shim, which the run's report says. */
+static void check_child(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    const char *why = NULL;
+    if (st.st_mode & (S_ISUID | S_ISGID)) {
+        why = "setuid/setgid: the loader ignores LD_PRELOAD";
+    } else {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        Elf64_Ehdr eh;
+        if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+            memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+            eh.e_phentsize == sizeof(Elf64_Phdr)) {
+            int interp = 0;
+            for (unsigned i = 0; i < eh.e_phnum && i < 128 && !interp; i++) {
+                Elf64_Phdr ph;
+                if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+                    (ssize_t)sizeof ph)
+                    break;
+                interp = ph.p_type == PT_INTERP;
+            }
+            if (!interp)
+                why = "statically linked: no loader to preload the shim";
+        }
+        close(fd);
+    }
+    if (why) {
+        char msg[WEDGE_MESSAGE_LEN];
+        char *p = wedge_fmt_str(msg, "exec of ");
+        size_t room = sizeof msg - 120;
+        for (const char *s = path; *s && (size_t)(p - msg) < room; s++)
+            *p++ = *s;
+        p = wedge_fmt_str(p, ": ");
+        p = wedge_fmt_str(p, why);
+        wedge_fmt_str(p, "; the child runs without wedge");
+        wedge_log(msg, NULL);
+        wedge_run_flag(WEDGE_RUN_SHIM_ERROR, msg);
+    }
+}
+
+/* The file execvpe will run: the first executable FILE on PATH (glibc's default without). */
+static void check_child_on_path(const char *file)
+{
+    if (strchr(file, '/')) {
+        check_child(file);
+        return;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/bin:/usr/bin";
+    char buf[VAR_LEN];
+    size_t flen = strlen(file);
+    for (const char *p = path; *p;) {
+        const char *e = strchr(p, ':');
+        size_t dlen = e ? (size_t)(e - p) : strlen(p);
+        if (dlen + flen + 2 < sizeof buf) {
+            memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
+            size_t k = dlen ? dlen : 1;
+            buf[k++] = '/';
+            memcpy(buf + k, file, flen + 1);
+            if (access(buf, X_OK) == 0) {
+                check_child(buf);
+                return;
+            }
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
 }
 
 static void before_exec(uint64_t site)
@@ -93,9 +295,10 @@ WEDGE_EXPORT int execve(const char *path, char *const argv[], char *const envp[]
     if (!wedge_enter())
         return REAL(execve)(path, argv, envp);
     char *out[MAX_ENV];
-    char vars[6][VAR_LEN];
+    char vars[sizeof carried / sizeof carried[0] + 1][VAR_LEN], preload[PRELOAD_LEN];
     before_exec(wedge_site_of(WEDGE_CALLER_PC()));
-    int r = REAL(execve)(path, argv, exec_env(envp, out, vars));
+    check_child(path);
+    int r = REAL(execve)(path, argv, exec_env(envp, out, vars, preload));
     int saved = errno;
     wedge_leave();
     errno = saved;
@@ -107,9 +310,10 @@ WEDGE_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[
     if (!wedge_enter())
         return REAL(execvpe)(file, argv, envp);
     char *out[MAX_ENV];
-    char vars[6][VAR_LEN];
+    char vars[sizeof carried / sizeof carried[0] + 1][VAR_LEN], preload[PRELOAD_LEN];
     before_exec(wedge_site_of(WEDGE_CALLER_PC()));
-    int r = REAL(execvpe)(file, argv, exec_env(envp, out, vars));
+    check_child_on_path(file);
+    int r = REAL(execvpe)(file, argv, exec_env(envp, out, vars, preload));
     int saved = errno;
     wedge_leave();
     errno = saved;

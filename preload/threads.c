@@ -57,30 +57,45 @@ static void *trampoline(void *p)
     return ret;
 }
 
+static int create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
+                  uint64_t site)
+{
+    if (wedge_g.serial)
+        return wedge_serial_create(t, attr, fn, arg, site);
+    struct start *st = REAL(malloc)(sizeof *st);
+    if (!st)
+        return EAGAIN;
+    st->fn = fn;
+    st->arg = arg;
+    st->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);
+    wedge_noise_point(WEDGE_EV_CREATE, site, NULL, st->ordinal);
+    int r = REAL(pthread_create)(t, attr, trampoline, st);
+    if (r)
+        REAL(free)(st);
+    return r;
+}
+
 WEDGE_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                                 void *arg)
 {
     if (!wedge_enter())
         return REAL(pthread_create)(t, attr, fn, arg);
     uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
-    int r;
-    if (wedge_g.serial) {
-        r = wedge_serial_create(t, attr, fn, arg, site);
-        wedge_leave();
-        return r;
+    int io_t = 0, io_attr = 0, pass = -1;
+    if (wedge_g.memory) {
+        /* glibc reads *attr and writes *t with every signal blocked (around clone): on a
+         * watched page that would fault with SIGSEGV blocked, which kills.  Its system calls
+         * are let through (memwatch_sud.c: the thread must not start in our handler). */
+        io_t = wedge_mem_io_begin(t, sizeof *t);
+        io_attr = attr ? wedge_mem_io_begin(attr, sizeof *attr) : 0;
+        pass = wedge_mem_pass_begin();
     }
-    struct start *st = REAL(malloc)(sizeof *st);
-    if (!st) {
-        wedge_leave();
-        return EAGAIN;
+    int r = create(t, attr, fn, arg, site);
+    if (wedge_g.memory) {
+        wedge_mem_pass_end(pass);
+        wedge_mem_io_end(io_attr);
+        wedge_mem_io_end(io_t);
     }
-    st->fn = fn;
-    st->arg = arg;
-    st->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);
-    wedge_noise_point(WEDGE_EV_CREATE, site, NULL, st->ordinal);
-    r = REAL(pthread_create)(t, attr, trampoline, st);
-    if (r)
-        REAL(free)(st);
     wedge_leave();
     return r;
 }

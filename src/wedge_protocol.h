@@ -68,6 +68,30 @@ struct wedge_forksrv_msg {
 };
 _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout");
 
+#define WEDGE_ENV_MW_BUDGET "WEDGE_MW_BUDGET" /* traps per run (benchmarks, diagnostics) */
+
+/* Every variable of the protocol once, with what each side does with it:
+ *   STRIP  the CLI drops the value it inherited before it starts a run (a stale one would
+ *          attach the run to someone else's shared memory or seed);
+ *   EXEC   the shim carries it into the image an exec'd program becomes, even when the program
+ *          cleared its environment or passed its own (LD_PRELOAD is carried by the same code,
+ *          with libwedge put back into a list that lacks it).
+ * WEDGE_PROC is set by the shim itself across exec; WEDGE_PRELOAD is read by the CLI only. */
+#define WEDGE_ENVF_STRIP 1u
+#define WEDGE_ENVF_EXEC 2u
+#define WEDGE_ENV_VARS(X)                                                                    \
+    X(WEDGE_ENV_SHM, WEDGE_ENVF_STRIP | WEDGE_ENVF_EXEC)                                     \
+    X(WEDGE_ENV_TOKEN, WEDGE_ENVF_STRIP | WEDGE_ENVF_EXEC)                                   \
+    X(WEDGE_ENV_PROC, WEDGE_ENVF_STRIP)                                                      \
+    X(WEDGE_ENV_LOG, WEDGE_ENVF_EXEC)                                                        \
+    X(WEDGE_ENV_SITES, WEDGE_ENVF_EXEC)                                                      \
+    X(WEDGE_ENV_STEPS, WEDGE_ENVF_EXEC)                                                      \
+    X(WEDGE_ENV_WATCH_ALL, WEDGE_ENVF_EXEC)                                                  \
+    X(WEDGE_ENV_MW_BUDGET, WEDGE_ENVF_EXEC)                                                  \
+    X(WEDGE_ENV_FORKSRV, WEDGE_ENVF_STRIP)                                                   \
+    X(WEDGE_ENV_FORK_SERVER, 0u)                                                             \
+    X(WEDGE_ENV_PRELOAD, 0u)
+
 #define WEDGE_MAX_THREADS 256u     /* trace slots, across all processes of one run: threads
                                       past them run and are scheduled, untraced (RING_FULL) */
 #define WEDGE_SERIAL_MAX_THREADS 4096u /* serial mode: threads alive at once in one process
