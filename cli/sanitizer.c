@@ -128,6 +128,15 @@ const char *san_names(unsigned flags)
 
 /* ---- reports in the output ---- */
 
+/* Copy n bytes of src as a string into dst, cut to fit. */
+static void copy_cut(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 /* "==1234==ERROR: AddressSanitizer: heap-use-after-free on address ..." -> tool, kind */
 static int parse_header(const char *line, char *tool, size_t tl, char *kind, size_t kl)
 {
@@ -151,19 +160,11 @@ static int parse_header(const char *line, char *tool, size_t tl, char *kind, siz
     const char *colon = strstr(t, "Sanitizer: ");
     if (!colon)
         return 0;
-    size_t n = (size_t)(colon - t) + 9;
-    if (n >= tl)
-        n = tl - 1;
-    memcpy(tool, t, n);
-    tool[n] = 0;
+    copy_cut(tool, tl, t, (size_t)(colon - t) + 9);
     const char *k = colon + 11;
     if (strncmp(k, "attempting ", 11) == 0) /* "attempting double-free on 0x..." */
         k += 11;
-    size_t m = strcspn(k, " (\n");
-    if (m >= kl)
-        m = kl - 1;
-    memcpy(kind, k, m);
-    kind[m] = 0;
+    copy_cut(kind, kl, k, strcspn(k, " (\n"));
     return 1;
 }
 
@@ -179,11 +180,7 @@ static int parse_frame(const char *line, char *fn, size_t fl)
     if (!in)
         return 0;
     in += 4;
-    size_t n = strcspn(in, " \n");
-    if (n >= fl)
-        n = fl - 1;
-    memcpy(fn, in, n);
-    fn[n] = 0;
+    copy_cut(fn, fl, in, strcspn(in, " \n"));
     return 1;
 }
 
@@ -205,9 +202,7 @@ void san_line(struct san_report *s, const char *line, size_t n)
             s->len = 0;
         } else if (strstr(line, ": runtime error: ") && !s->ubsan_line[0]) {
             /* UBSan's first line ("file.c:12:5: runtime error: ..."): its SUMMARY follows */
-            size_t m = n < sizeof s->ubsan_line - 1 ? n : sizeof s->ubsan_line - 1;
-            memcpy(s->ubsan_line, line, m);
-            s->ubsan_line[m] = 0;
+            copy_cut(s->ubsan_line, sizeof s->ubsan_line, line, n);
             return;
         } else {
             return;

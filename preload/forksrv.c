@@ -186,6 +186,7 @@ static void become_run(int out_fd, char *env, size_t env_len)
     if (out_fd > 2)
         close(out_fd);
     apply_env(env, env_len);
+    wedge_exec_env_recapture();
     wedge_init_forked_run();
 }
 

@@ -69,6 +69,7 @@ static void capture_env(void)
         return;
     captured = 1;
     for (size_t k = 0; k < sizeof carried / sizeof carried[0]; k++) {
+        carried[k].set = 0;
         const char *v = getenv(carried[k].name);
         if ((carried[k].flags & WEDGE_ENVF_EXEC) && v && strlen(v) < VAR_LEN) {
             wedge_fmt_str(carried[k].value, v);
@@ -78,6 +79,14 @@ static void capture_env(void)
     const char *v = getenv("LD_PRELOAD");
     if (v && strlen(v) < PRELOAD_LEN)
         wedge_fmt_str(preload_value, v);
+}
+
+/* A run forked by the fork server got its own variables at main (forksrv.c): what an exec
+ * carries is theirs, not the server's. */
+void wedge_exec_env_recapture(void)
+{
+    captured = 0;
+    capture_env();
 }
 
 /* At load, before the program's main can change its environment. */

@@ -224,6 +224,9 @@ WEDGE_HIDDEN char *wedge_fmt_str(char *p, const char *s);
 WEDGE_HIDDEN void wedge_fork_prepare(void);
 WEDGE_HIDDEN void wedge_fork_done(int child);
 
+/* process.c: take the run's variables again for exec (a run forked by the fork server). */
+WEDGE_HIDDEN void wedge_exec_env_recapture(void);
+
 /* fork bookkeeping: called in the child after fork returned 0, with its process ordinal. */
 WEDGE_HIDDEN void wedge_after_fork_child(uint32_t child_ordinal);
 
