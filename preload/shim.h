@@ -103,7 +103,8 @@ WEDGE_HIDDEN void wedge_cancel_release(void);
 
 /* Enter the shim from a wrapper.  Returns 1 if the wrapper should do wedge's work (and must
  * then call wedge_leave), 0 if it must pass straight to the real function. */
-static inline int wedge_enter(void)
+/* always_inline: __builtin_return_address(0) below must be the wrapper's caller, also at -O0 */
+static inline __attribute__((always_inline)) int wedge_enter(void)
 {
     /* The idle path (no token): one load and a predicted branch before the real function
      * (issue 12; tests/targets/call_cost measures it). */
