@@ -174,12 +174,44 @@ static int merge_preload(const char *user, char *out, size_t size)
     return 1;
 }
 
+/* A sanitizer runtime the new image needs (rt, its DT_NEEDED name) put first in its preload
+ * list, as the runtime insists (a wrapper script that execs an ASan build, whose own
+ * LD_PRELOAD holds only libwedge).  Into out (which may be list's own buffer): returns 0 if
+ * the list already has it. */
+static int runtime_first(const char *list, const char *rt, char *out, size_t size)
+{
+    char tmp[PRELOAD_LEN];
+    size_t rlen = strlen(rt), base = 0, len;
+    while (base < rlen && rt[base] != '.')
+        base++; /* "libasan" of "libasan.so.8": any build of that runtime already listed */
+    const char *it;
+    for (const char *p = list; (it = next_item(p, &len)) != NULL; p = it + len) {
+        size_t k = 0;
+        for (size_t i = 0; i < len; i++) /* the item's file name, after its last '/' */
+            if (it[i] == '/')
+                k = i + 1;
+        if (len - k >= base && memcmp(it + k, rt, base) == 0)
+            return 0;
+    }
+    if (strlen(list) + rlen + 2 >= sizeof tmp || 11 + rlen + 1 + strlen(list) + 1 > size)
+        return 0;
+    char *o = wedge_fmt_str(tmp, rt);
+    if (*list) {
+        o = wedge_fmt_str(o, ":");
+        wedge_fmt_str(o, list);
+    }
+    o = wedge_fmt_str(out, "LD_PRELOAD=");
+    wedge_fmt_str(o, tmp);
+    return 1;
+}
+
 /* Build into out[] the environment for the new image: envp, with our variables added from
  * what this process started with where envp lacks them, libwedge put back into its
  * LD_PRELOAD, and WEDGE_PROC set to our ordinal. */
-static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], char *preload)
+static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], char *preload,
+                       const char *rt)
 {
-    int n = 0, v = 0, pre = -1;
+    int n = 0, v = 0, pre = -1, asan_opts = -1;
     capture_env();
     for (int i = 0; envp && envp[i]; i++) {
         if (n >= MAX_ENV - 16)
@@ -188,6 +220,8 @@ static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], cha
             continue;
         if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
             pre = n;
+        if (strncmp(envp[i], "ASAN_OPTIONS=", 13) == 0)
+            asan_opts = n;
         out[n++] = envp[i];
     }
     for (size_t k = 0; k < sizeof carried / sizeof carried[0]; k++) {
@@ -206,7 +240,26 @@ static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], cha
     } else if (preload_value[0]) {
         char *p = wedge_fmt_str(preload, "LD_PRELOAD=");
         wedge_fmt_str(p, preload_value);
+        pre = n;
         out[n++] = preload;
+    }
+    if (rt && rt[0] && pre >= 0 && runtime_first(out[pre] + 11, rt, preload, PRELOAD_LEN)) {
+        out[pre] = preload;
+        /* As the CLI does for a sanitized program it runs (target.c): a leak report at exit
+         * is no failure unless asked for, so detect_leaks=0 goes first and the program's own
+         * ASAN_OPTIONS still win. */
+        const char *user = asan_opts >= 0 ? out[asan_opts] + 13 : "";
+        if (item_has(rt, strlen(rt), "libasan") && strlen(user) + 40 < VAR_LEN) {
+            char *p = wedge_fmt_str(vars[v], "ASAN_OPTIONS=detect_leaks=0");
+            if (*user) {
+                p = wedge_fmt_str(p, ":");
+                wedge_fmt_str(p, user);
+            }
+            if (asan_opts >= 0)
+                out[asan_opts] = vars[v++];
+            else
+                out[n++] = vars[v++];
+        }
     }
     char *p = wedge_fmt_str(vars[v], WEDGE_ENV_PROC "=");
     wedge_fmt_u64(p, wedge_g.proc_ordinal);
@@ -215,11 +268,68 @@ static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], cha
     return out;
 }
 
+#define RT_LEN 64
+
+/* File offset of virtual address va in an image with these program headers, or -1. */
+static off_t vaddr_offset(const Elf64_Phdr *ph, unsigned n, uint64_t va)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (ph[i].p_type == PT_LOAD && va >= ph[i].p_vaddr && va < ph[i].p_vaddr + ph[i].p_filesz)
+            return (off_t)(ph[i].p_offset + (va - ph[i].p_vaddr));
+    return -1;
+}
+
+/* Into rt: the DT_NEEDED name of a sanitizer runtime that must come first in the preload list
+ * (libasan, liblsan, libhwasan), from the image's dynamic segment; "" if none.  Read in small
+ * pieces on the stack: this runs in the target, just before its exec. */
+static void needed_runtime(int fd, const Elf64_Phdr *ph, unsigned n, char *rt)
+{
+    static const char *const first[] = { "libasan.so", "liblsan.so", "libhwasan.so" };
+    const Elf64_Phdr *dyn = NULL;
+    for (unsigned i = 0; i < n; i++)
+        if (ph[i].p_type == PT_DYNAMIC)
+            dyn = &ph[i];
+    if (!dyn)
+        return;
+    uint64_t strtab = 0, needed[32];
+    unsigned nneeded = 0;
+    Elf64_Dyn d[32];
+    for (uint64_t off = 0; off < dyn->p_filesz && off < 64 * sizeof d; off += sizeof d) {
+        ssize_t got = pread(fd, d, sizeof d, (off_t)(dyn->p_offset + off));
+        if (got <= 0)
+            break;
+        for (size_t k = 0; k < (size_t)got / sizeof d[0]; k++) {
+            if (d[k].d_tag == DT_NULL)
+                goto done;
+            if (d[k].d_tag == DT_STRTAB)
+                strtab = d[k].d_un.d_ptr;
+            else if (d[k].d_tag == DT_NEEDED && nneeded < 32)
+                needed[nneeded++] = d[k].d_un.d_val;
+        }
+    }
+done:;
+    off_t base = strtab ? vaddr_offset(ph, n, strtab) : -1;
+    for (unsigned i = 0; base >= 0 && i < nneeded; i++) {
+        char name[RT_LEN];
+        ssize_t got = pread(fd, name, sizeof name - 1, base + (off_t)needed[i]);
+        if (got <= 0)
+            continue;
+        name[got] = 0;
+        for (size_t r = 0; r < sizeof first / sizeof first[0]; r++)
+            if (strncmp(name, first[r], strlen(first[r])) == 0 && strlen(name) < RT_LEN) {
+                wedge_fmt_str(rt, name);
+                return;
+            }
+    }
+}
+
 /* The loader ignores LD_PRELOAD for a setuid/setgid program and a static one has no loader:
- * such a child runs without the shim, which the run's report says. */
-static void check_child(const char *path)
+ * such a child runs without the shim, which the run's report says.  Into rt (RT_LEN bytes):
+ * the sanitizer runtime the child needs first in its preload list, if any. */
+static void check_child(const char *path, char *rt)
 {
     struct stat st;
+    rt[0] = 0;
     if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return;
     const char *why = NULL;
@@ -230,19 +340,19 @@ static void check_child(const char *path)
         if (fd < 0)
             return;
         Elf64_Ehdr eh;
+        Elf64_Phdr ph[64];
         if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
             memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-            eh.e_phentsize == sizeof(Elf64_Phdr)) {
+            eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum <= 64 &&
+            pread(fd, ph, eh.e_phnum * sizeof ph[0], (off_t)eh.e_phoff) ==
+                (ssize_t)(eh.e_phnum * sizeof ph[0])) {
             int interp = 0;
-            for (unsigned i = 0; i < eh.e_phnum && i < 128 && !interp; i++) {
-                Elf64_Phdr ph;
-                if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
-                    (ssize_t)sizeof ph)
-                    break;
-                interp = ph.p_type == PT_INTERP;
-            }
+            for (unsigned i = 0; i < eh.e_phnum; i++)
+                interp |= ph[i].p_type == PT_INTERP;
             if (!interp)
                 why = "statically linked: no loader to preload the shim";
+            else
+                needed_runtime(fd, ph, eh.e_phnum, rt);
         }
         close(fd);
     }
@@ -261,10 +371,11 @@ static void check_child(const char *path)
 }
 
 /* The file execvpe will run: the first executable FILE on PATH (glibc's default without). */
-static void check_child_on_path(const char *file)
+static void check_child_on_path(const char *file, char *rt)
 {
+    rt[0] = 0;
     if (strchr(file, '/')) {
-        check_child(file);
+        check_child(file, rt);
         return;
     }
     const char *path = getenv("PATH");
@@ -281,7 +392,7 @@ static void check_child_on_path(const char *file)
             buf[k++] = '/';
             memcpy(buf + k, file, flen + 1);
             if (access(buf, X_OK) == 0) {
-                check_child(buf);
+                check_child(buf, rt);
                 return;
             }
         }
@@ -304,10 +415,10 @@ WEDGE_EXPORT int execve(const char *path, char *const argv[], char *const envp[]
     if (!wedge_enter())
         return REAL(execve)(path, argv, envp);
     char *out[MAX_ENV];
-    char vars[sizeof carried / sizeof carried[0] + 1][VAR_LEN], preload[PRELOAD_LEN];
+    char vars[sizeof carried / sizeof carried[0] + 2][VAR_LEN], preload[PRELOAD_LEN], rt[RT_LEN];
     before_exec(wedge_site_of(WEDGE_CALLER_PC()));
-    check_child(path);
-    int r = REAL(execve)(path, argv, exec_env(envp, out, vars, preload));
+    check_child(path, rt);
+    int r = REAL(execve)(path, argv, exec_env(envp, out, vars, preload, rt));
     int saved = errno;
     wedge_leave();
     errno = saved;
@@ -319,10 +430,10 @@ WEDGE_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[
     if (!wedge_enter())
         return REAL(execvpe)(file, argv, envp);
     char *out[MAX_ENV];
-    char vars[sizeof carried / sizeof carried[0] + 1][VAR_LEN], preload[PRELOAD_LEN];
+    char vars[sizeof carried / sizeof carried[0] + 2][VAR_LEN], preload[PRELOAD_LEN], rt[RT_LEN];
     before_exec(wedge_site_of(WEDGE_CALLER_PC()));
-    check_child_on_path(file);
-    int r = REAL(execvpe)(file, argv, exec_env(envp, out, vars, preload));
+    check_child_on_path(file, rt);
+    int r = REAL(execvpe)(file, argv, exec_env(envp, out, vars, preload, rt));
     int saved = errno;
     wedge_leave();
     errno = saved;

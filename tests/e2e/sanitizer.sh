@@ -5,6 +5,11 @@
 #   twin NAME RUNS [OPTS...]    NAME never fails
 #   refuse NAME REGEX [OPTS...] wedge refuses NAME with exit 2 and one line matching REGEX
 #   options                     the user's ASAN_OPTIONS reach the program (wedge adds its own first)
+#   wrapped BUGGY TWIN RUNS [OPTS...]
+#                               both run through a shell script that execs them (the script's
+#                               LD_PRELOAD holds only libwedge; the shim puts the sanitizer
+#                               runtime first across the exec): the twin passes every run, the
+#                               buggy one reproduces with the sanitizer's finding
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
@@ -66,6 +71,21 @@ options)
     expect_rc "uaf_race_asan with ASAN_OPTIONS=exitcode=42" 1
     expect_json "the user's option reached the program" run.json \
         "j['reproductions'][0]['outcome']['code'] == 42"
+    ;;
+wrapped)
+    BUGGY=$1 TWIN=$2 RUNS=$3
+    shift 3
+    need "$BUGGY"
+    need "$TWIN"
+    printf '#!/bin/sh\n# a test wrapper, as CI scripts have them\nexec "$@"\n' >wrap.sh
+    chmod +x wrap.sh
+    run 280 "$WEDGE" run -n "$RUNS" -q --timeout 5s --json twin.json --out reports "$@" -- ./wrap.sh "$TARGETS/$TWIN"
+    expect_rc "wrapped $TWIN x$RUNS $*" 0
+    expect_json "wrapped $TWIN: all runs passed" twin.json "j['runs'] == $RUNS and j['reproductions'] == []"
+    run 280 "$WEDGE" run -n "$RUNS" --stop-after 1 -q --json bug.json --out reports "$@" -- ./wrap.sh "$TARGETS/$BUGGY"
+    expect_rc "wrapped $BUGGY found within $RUNS runs $*" 1
+    expect_json "wrapped $BUGGY: the sanitizer's finding" bug.json \
+        "j['reproductions'][0]['outcome'].get('sanitizer', {}).get('finding') == '${SAN_KIND:-}'"
     ;;
 *)
     fail "unknown case $CASE"
