@@ -150,9 +150,7 @@ static unsigned capture_stack(uint64_t *out, unsigned max)
     unsigned k = 0;
     for (int i = 0; i < n && k < max; i++) {
         uint64_t site = wedge_site_of_nolock(pcs[i]);
-        int mod = WEDGE_SITE_MODULE(site);
-        if (wedge_g.shm && mod >= 0 && mod < (int)WEDGE_MAX_MODULES &&
-            strstr(wedge_g.shm->modules[mod].path, "libwedge.so"))
+        if (wedge_site_in_shim(site))
             continue;
         /* a return address points after the call: step back into the call instruction */
         out[k++] = i == 0 ? site : site - 1;

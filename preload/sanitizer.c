@@ -36,13 +36,9 @@ static uint64_t caller_site(void)
         if (!wedge_site_in_system_module(sites[i]))
             return sites[i];
     /* all in libraries (malloc from inside printf): the frame that called the runtime */
-    for (unsigned i = 0; i < n; i++) {
-        int mod = WEDGE_SITE_MODULE(sites[i]);
-        if (wedge_g.shm && mod >= 0 && mod < (int)WEDGE_MAX_MODULES &&
-            strstr(wedge_g.shm->modules[mod].path, "san.so"))
-            continue;
-        return sites[i];
-    }
+    for (unsigned i = 0; i < n; i++)
+        if (!wedge_site_in_sanitizer(sites[i]))
+            return sites[i];
     return n ? sites[n - 1] : 0;
 }
 

@@ -148,6 +148,7 @@ WEDGE_HIDDEN int wedge_pc_in_system_module(const void *pc);
 WEDGE_HIDDEN int wedge_site_in_system_module(uint64_t site);
 /* 1 if the site lies in a sanitizer runtime (libasan.so, liblsan.so...). Signal-safe. */
 WEDGE_HIDDEN int wedge_site_in_sanitizer(uint64_t site);
+WEDGE_HIDDEN int wedge_site_in_shim(uint64_t site);
 /* sites.c: the executable's path and the first module table (init); after fork. */
 WEDGE_HIDDEN void wedge_sites_init(void);
 WEDGE_HIDDEN void wedge_sites_after_fork_child(void);

@@ -165,33 +165,48 @@ uint64_t wedge_site_of_nolock(const void *pc)
     return lookup_site((uintptr_t)pc, 0);
 }
 
-int wedge_site_in_system_module(uint64_t site)
+/* What a module is, decided once per module of the run from its path (the table is shared
+ * by the run's processes and only grows, so an index keeps its path). */
+enum { MOD_KNOWN = 1, MOD_SYSTEM = 2, MOD_SANITIZER = 4, MOD_SHIM = 8 };
+
+static int module_kind(uint64_t site)
 {
+    static _Atomic uint8_t kind[WEDGE_MAX_MODULES];
     int mod = WEDGE_SITE_MODULE(site);
     if (!wedge_g.shm || mod < 0 || mod >= (int)WEDGE_MAX_MODULES)
-        return 1;
-    const char *path = wedge_g.shm->modules[mod].path;
-    /* System libraries: the C library, the loader, and anything under /lib, /usr/lib. */
-    return strncmp(path, "/lib", 4) == 0 || strncmp(path, "/usr/lib", 8) == 0 ||
-           strstr(path, "libwedge.so") != NULL;
+        return MOD_KNOWN | MOD_SYSTEM; /* an absolute address: no module of the program */
+    uint8_t k = atomic_load_explicit(&kind[mod], memory_order_relaxed);
+    if (!k) {
+        const char *path = wedge_g.shm->modules[mod].path;
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        k = MOD_KNOWN;
+        /* System libraries: the C library, the loader, and anything under /lib, /usr/lib. */
+        if (strstr(path, "libwedge.so") != NULL)
+            k |= MOD_SYSTEM | MOD_SHIM;
+        if (strncmp(path, "/lib", 4) == 0 || strncmp(path, "/usr/lib", 8) == 0)
+            k |= MOD_SYSTEM;
+        if (strncmp(base, "lib", 3) == 0 && strstr(base, "san.so"))
+            k |= MOD_SANITIZER;
+        atomic_store_explicit(&kind[mod], k, memory_order_relaxed);
+    }
+    return k;
 }
 
-/* 1 if the site lies in a sanitizer runtime (libasan, liblsan, ...), computed once per
- * module.  Signal-safe. */
+/* Both signal-safe: a load once the module has been seen. */
+int wedge_site_in_system_module(uint64_t site)
+{
+    return (module_kind(site) & MOD_SYSTEM) != 0;
+}
+
 int wedge_site_in_sanitizer(uint64_t site)
 {
-    static _Atomic int8_t known[WEDGE_MAX_MODULES]; /* 0 not yet, 1 yes, 2 no */
-    int mod = WEDGE_SITE_MODULE(site);
-    if (!wedge_g.shm || mod < 0 || mod >= (int)WEDGE_MAX_MODULES)
-        return 0;
-    int8_t k = atomic_load_explicit(&known[mod], memory_order_relaxed);
-    if (!k) {
-        const char *base = strrchr(wedge_g.shm->modules[mod].path, '/');
-        base = base ? base + 1 : wedge_g.shm->modules[mod].path;
-        k = strncmp(base, "lib", 3) == 0 && strstr(base, "san.so") ? 1 : 2;
-        atomic_store_explicit(&known[mod], k, memory_order_relaxed);
-    }
-    return k == 1;
+    return (module_kind(site) & MOD_SANITIZER) != 0;
+}
+
+int wedge_site_in_shim(uint64_t site)
+{
+    return (module_kind(site) & MOD_SHIM) != 0;
 }
 
 int wedge_pc_in_system_module(const void *pc)
