@@ -21,17 +21,24 @@
 
 extern char **environ;
 
-WEDGE_EXPORT pid_t fork(void)
+/* A new process of the run: a point, and the child's ordinal, derived from ours and the
+ * fork's index so that it does not depend on which process forked first. */
+static uint32_t fork_point(uint64_t site)
 {
-    if (!wedge_enter())
-        return REAL(fork)();
-    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
     uint32_t n = atomic_fetch_add(&wedge_g.forks, 1) + 1;
     uint32_t child = (uint32_t)wedge_mix(wedge_g.proc_ordinal, n) | 1u; /* never 0 (main) */
     if (wedge_g.serial)
         wedge_serial_point(WEDGE_EV_FORK, site, NULL, child);
     else
         wedge_noise_point(WEDGE_EV_FORK, site, NULL, child);
+    return child;
+}
+
+WEDGE_EXPORT pid_t fork(void)
+{
+    if (!wedge_enter())
+        return REAL(fork)();
+    uint32_t child = fork_point(wedge_site_of(WEDGE_CALLER_PC()));
     wedge_fork_prepare();
     pid_t pid = REAL(fork)();
     wedge_fork_done(pid == 0);
@@ -207,9 +214,9 @@ static int runtime_first(const char *list, const char *rt, char *out, size_t siz
 
 /* Build into out[] the environment for the new image: envp, with our variables added from
  * what this process started with where envp lacks them, libwedge put back into its
- * LD_PRELOAD, and WEDGE_PROC set to our ordinal. */
+ * LD_PRELOAD, and WEDGE_PROC set to the new image's process ordinal. */
 static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], char *preload,
-                       const char *rt)
+                       const char *rt, uint32_t ordinal)
 {
     int n = 0, v = 0, pre = -1, asan_opts = -1;
     capture_env();
@@ -262,7 +269,7 @@ static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], cha
         }
     }
     char *p = wedge_fmt_str(vars[v], WEDGE_ENV_PROC "=");
-    wedge_fmt_u64(p, wedge_g.proc_ordinal);
+    wedge_fmt_u64(p, ordinal);
     out[n++] = vars[v++];
     out[n] = NULL;
     return out;
@@ -418,7 +425,7 @@ WEDGE_EXPORT int execve(const char *path, char *const argv[], char *const envp[]
     char vars[sizeof carried / sizeof carried[0] + 2][VAR_LEN], preload[PRELOAD_LEN], rt[RT_LEN];
     before_exec(wedge_site_of(WEDGE_CALLER_PC()));
     check_child(path, rt);
-    int r = REAL(execve)(path, argv, exec_env(envp, out, vars, preload, rt));
+    int r = REAL(execve)(path, argv, exec_env(envp, out, vars, preload, rt, wedge_g.proc_ordinal));
     int saved = errno;
     wedge_leave();
     errno = saved;
@@ -433,11 +440,46 @@ WEDGE_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[
     char vars[sizeof carried / sizeof carried[0] + 2][VAR_LEN], preload[PRELOAD_LEN], rt[RT_LEN];
     before_exec(wedge_site_of(WEDGE_CALLER_PC()));
     check_child_on_path(file, rt);
-    int r = REAL(execvpe)(file, argv, exec_env(envp, out, vars, preload, rt));
+    int r = REAL(execvpe)(file, argv, exec_env(envp, out, vars, preload, rt, wedge_g.proc_ordinal));
     int saved = errno;
     wedge_leave();
     errno = saved;
     return r;
+}
+
+/* posix_spawn is a fork and an exec the wrappers above never see: the child gets the
+ * environment an exec would give it, with its own ordinal (as a forked child's). */
+static int spawn(const void *caller, int search, pid_t *pid, const char *file,
+                 const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                 char *const argv[], char *const envp[])
+{
+    if (!wedge_enter())
+        return search ? REAL(posix_spawnp)(pid, file, fa, attr, argv, envp)
+                      : REAL(posix_spawn)(pid, file, fa, attr, argv, envp);
+    char *out[MAX_ENV];
+    char vars[sizeof carried / sizeof carried[0] + 2][VAR_LEN], preload[PRELOAD_LEN], rt[RT_LEN];
+    uint32_t child = fork_point(wedge_site_of(caller));
+    if (search)
+        check_child_on_path(file, rt);
+    else
+        check_child(file, rt);
+    char **env = exec_env(envp, out, vars, preload, rt, child);
+    int r = search ? REAL(posix_spawnp)(pid, file, fa, attr, argv, env)
+                   : REAL(posix_spawn)(pid, file, fa, attr, argv, env);
+    wedge_leave();
+    return r; /* an error number, errno untouched */
+}
+
+WEDGE_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return spawn(WEDGE_CALLER_PC(), 0, pid, path, fa, attr, argv, envp);
+}
+
+WEDGE_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                              const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return spawn(WEDGE_CALLER_PC(), 1, pid, file, fa, attr, argv, envp);
 }
 
 /* glibc's execv/execvp/execl* reach execve through internal calls that skip our wrapper,

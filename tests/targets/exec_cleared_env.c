@@ -4,6 +4,8 @@
  *   unsetenv   unsetenv("LD_PRELOAD"), then execvp
  *   preload    its own LD_PRELOAD (libm), then execv
  *   envp       execve with an environment array of its own (PATH only)
+ *   spawn      posix_spawn with an environment array of its own (PATH only), then waitpid
+ *              (glibc's posix_spawn forks and execs past the fork and exec wrappers)
  *   run PROG   clearenv(), then execv PROG (a static program, say: wedge says it is unfuzzed)
  * re-executes itself as "exec_cleared_env child": two threads each add 1 to a shared counter
  * 30 times, reading it in one critical section and writing it back in another (a lost
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ADDS 30
@@ -81,6 +85,17 @@ int main(int argc, char **argv)
         char *prog[] = { argv[2], NULL };
         clearenv();
         execv(argv[2], prog);
+    } else if (strcmp(how, "spawn") == 0) {
+        char *env[] = { "PATH=/usr/bin:/bin", NULL };
+        pid_t pid;
+        int st, rc = posix_spawn(&pid, self, NULL, NULL, args, env);
+        if (rc != 0) {
+            fprintf(stderr, "exec_cleared_env: posix_spawn: %s\n", strerror(rc));
+            return 2;
+        }
+        if (waitpid(pid, &st, 0) != pid)
+            return 2;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
     } else if (strcmp(how, "envp") == 0) {
         char *env[] = { "PATH=/usr/bin:/bin", NULL };
         execve(self, args, env);
