@@ -278,6 +278,11 @@ char *shell_quote_command(const struct wedge_config *cfg, const char *token);
 char *report_text(const struct wedge_config *cfg, const struct job *job,
                   const struct outcome *oc, const char *replay, const char *conclusion);
 void report_json_str(FILE *f, const char *s);
+#define WEDGE_JSON_SCHEMA 2 /* 2: reproductions carry a structured "conclusion" */
+/* A JSON file of another command's own (minimize): opened with the usage error on failure,
+ * closed with every write checked (-1: not written, said). */
+FILE *report_json_open(const char *path);
+int report_json_close(FILE *f, const char *path);
 /* 0, or -1 with errno set and nothing written (a file of that name already there is left as
  * it was); `say`: print "wedge: cannot write report PATH: ERROR". */
 int report_write_file(const char *dir, const char *name, const char *text, char **path_out,

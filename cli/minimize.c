@@ -18,6 +18,7 @@
  * in noise mode at least half as many runs fail as with every site allowed.  The answer is
  * printed with a replay command (`wedge replay --sites LIST TOKEN -- ...`).
  */
+#define _GNU_SOURCE /* asprintf */
 #include "cli.h"
 
 #include <inttypes.h>
@@ -304,12 +305,114 @@ interrupted:
     return -1;
 }
 
+/* The token of the minimized schedule: the original with a STEPS field (wedge_token.h) of
+ * the steps kept, so that `wedge replay TOKEN -- PROGRAM` makes it with nothing else.  The
+ * steps an original STEPS field allowed bound it (WEDGE_STEPS only narrowed them).  Returns
+ * 0, or -1 if the steps make more ranges than a token holds (the --steps line stays). */
+static int minimized_token(const struct wedge_token *orig, const uint32_t *set, size_t n,
+                           char *buf, size_t len)
+{
+    struct wedge_token t = *orig;
+    t.has_steps = 1;
+    t.nsteps = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = set[i];
+        int in = !orig->has_steps;
+        for (uint32_t k = 0; k < orig->nsteps && !in; k++)
+            in = v >= orig->steps[k].lo && v <= orig->steps[k].hi;
+        if (!in)
+            continue;
+        if (t.nsteps && t.steps[t.nsteps - 1].hi + 1 == v) {
+            t.steps[t.nsteps - 1].hi = v;
+            continue;
+        }
+        if (t.nsteps == WEDGE_TOKEN_STEP_RANGES)
+            return -1;
+        t.steps[t.nsteps].lo = t.steps[t.nsteps].hi = v;
+        t.nsteps++;
+    }
+    return wedge_token_format(&t, buf, len) < 0 ? -1 : 0;
+}
+
+/* minimize --json: what was asked, what it came to */
+struct min_result {
+    const char *kind;         /* "decisions" (serial) or "sites" (noise) */
+    const char *token;        /* the minimized token, NULL if none */
+    const char *list;         /* --steps or --sites list */
+    const char *replay;       /* the replay command */
+    uint64_t decisions, of;   /* kept, out of */
+    int trials, capped;
+    int64_t reproduced;       /* by the checking trial */
+    const char *story;        /* numbered sentences, one a line (serial) */
+    int verified;
+};
+
+static int write_min_json(const struct wedge_config *cfg, const struct min_result *m)
+{
+    if (!cfg->json_path)
+        return 0;
+    FILE *f = report_json_open(cfg->json_path);
+    if (!f)
+        return -1;
+    fprintf(f, "{\n  \"version\": ");
+    report_json_str(f, WEDGE_VERSION);
+    fprintf(f, ",\n  \"schema_version\": %d,\n  \"command\": \"minimize\",\n  \"token\": ",
+            WEDGE_JSON_SCHEMA);
+    report_json_str(f, cfg->token_arg);
+    fprintf(f, ",\n  \"seed\": \"%016" PRIx64 "\",\n  \"mode\": ", cfg->token.seed);
+    report_json_str(f, wedge_mode_name(cfg->token.mode));
+    fprintf(f, ",\n  \"program\": [");
+    for (int i = 0; i < cfg->argc; i++) {
+        if (i)
+            fputs(", ", f);
+        report_json_str(f, cfg->argv[i]);
+    }
+    fprintf(f, "],\n  \"runs\": %" PRIu64 ",\n  \"minimized\": ", cfg->runs);
+    if (!m) {
+        fprintf(f, "null\n}\n");
+        return report_json_close(f, cfg->json_path);
+    }
+    fprintf(f, "{\n    \"by\": ");
+    report_json_str(f, m->kind);
+    fprintf(f, ",\n    \"verified\": %s,\n    \"kept\": %" PRIu64 ",\n    \"of\": %" PRIu64
+               ",\n    \"trials\": %d,\n    \"capped\": %s,\n    \"reproduced\": %" PRId64,
+            m->verified ? "true" : "false", m->decisions, m->of, m->trials,
+            m->capped ? "true" : "false", m->reproduced);
+    fprintf(f, ",\n    \"token\": ");
+    if (m->token)
+        report_json_str(f, m->token);
+    else
+        fputs("null", f);
+    fprintf(f, ",\n    \"%s\": ", m->kind[0] == 'd' ? "steps" : "sites");
+    report_json_str(f, m->list ? m->list : "");
+    fprintf(f, ",\n    \"replay\": ");
+    report_json_str(f, m->replay ? m->replay : "");
+    fprintf(f, ",\n    \"story\": [");
+    int first = 1;
+    for (const char *p = m->story; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        while (n && *p == ' ')
+            p++, n--;
+        char *line = strndup(p, n);
+        if (line && *line) {
+            fputs(first ? "\n      " : ",\n      ", f);
+            report_json_str(f, line);
+            first = 0;
+        }
+        free(line);
+        p = nl ? nl + 1 : p + n;
+    }
+    fprintf(f, "%s]\n  }\n}\n", first ? "" : "\n    ");
+    return report_json_close(f, cfg->json_path);
+}
+
 static int minimize_serial(struct wedge_config *cfg, struct trial *t)
 {
     size_t n = t->steps;
     if (n == 0 || n > 10000000) {
         printf("the failing run made %zu decisions: nothing to minimize by decision\n", n);
-        return WEDGE_EXIT_REPRODUCED;
+        return write_min_json(cfg, NULL) ? WEDGE_EXIT_USAGE : WEDGE_EXIT_REPRODUCED;
     }
     uint32_t *set = malloc(n * sizeof *set);
     static char list[MAX_STEP_RANGES * 24 + 8];
@@ -322,38 +425,74 @@ static int minimize_serial(struct wedge_config *cfg, struct trial *t)
     fflush(stdout);
     int trials = 0;
     long k = minimize_steps(t, set, n, list, sizeof list, &trials);
-    free(set);
     if (k < 0) {
+        free(set);
         fprintf(stderr, "wedge: minimize interrupted\n");
         return WEDGE_EXIT_USAGE;
     }
-    /* checked, and told: one more run with only these steps allowed */
+    char token[WEDGE_TOKEN_MAX];
+    int have_token = minimized_token(&cfg->token, set, (size_t)k, token, sizeof token) == 0;
+    free(set);
+    /* checked, and told: one more run with only these steps allowed (by the new token itself
+     * when there is one: what is printed is what was run) */
     t->tell = 1;
     free(t->story);
     t->story = NULL;
-    int64_t f = run_trial_env(t, WEDGE_ENV_STEPS, list);
+    struct wedge_token saved = cfg->token;
+    char err[160];
+    if (have_token && wedge_token_parse(token, &cfg->token, err, sizeof err) != 0)
+        have_token = 0;
+    int64_t f = run_trial_env(t, WEDGE_ENV_STEPS, have_token ? NULL : list);
+    cfg->token = saved;
     t->tell = 0;
     if (f < 0) {
         fprintf(stderr, "wedge: minimize interrupted\n");
         return WEDGE_EXIT_USAGE;
     }
-    if ((uint64_t)f < t->runs) {
+    struct min_result m = { .kind = "decisions", .token = have_token ? token : NULL,
+                            .list = list, .of = n, .trials = trials,
+                            .capped = trials >= MAX_STEP_TRIALS, .reproduced = f,
+                            .verified = (uint64_t)f >= t->runs };
+    if (!m.verified) {
         printf("\nwith preemptions only at steps %s the token reproduced %" PRId64 " of %" PRIu64
                "; replay the token without --steps\n", list, f, t->runs);
-        return WEDGE_EXIT_REPRODUCED;
+        m.token = NULL;
+        return write_min_json(cfg, &m) ? WEDGE_EXIT_USAGE : WEDGE_EXIT_REPRODUCED;
     }
+    m.decisions = t->story_decisions;
+    m.story = t->story;
     printf("\nminimal: %" PRIu64 " injected decision%s (of %zu steps, %d trials) make this "
            "failure:\n%s", t->story_decisions, t->story_decisions == 1 ? "" : "s", n, trials,
            t->story ? t->story : "");
-    char *replay = shell_quote_command(cfg, cfg->token_arg);
-    if (replay && strncmp(replay, "wedge replay ", 13) == 0)
-        printf("replay: wedge replay --steps %s %s\n", list, replay + 13);
-    else if (replay)
-        printf("replay: %s=%s %s\n", WEDGE_ENV_STEPS, list, replay);
-    if (trials >= MAX_STEP_TRIALS)
+    char *replay = shell_quote_command(cfg, have_token ? token : cfg->token_arg);
+    if (have_token) {
+        printf("token: %s\n", token);
+        if (replay)
+            printf("replay: %s\n", replay);
+        m.replay = replay;
+    } else if (replay && strncmp(replay, "wedge replay ", 13) == 0) {
+        /* more ranges than a token holds: the steps go on the command line */
+        char *line = NULL;
+        if (asprintf(&line, "wedge replay --steps %s %s", list, replay + 13) < 0)
+            line = NULL;
+        free(replay);
+        replay = line;
+    } else if (replay) {
+        char *line = NULL;
+        if (asprintf(&line, "%s=%s %s", WEDGE_ENV_STEPS, list, replay) < 0)
+            line = NULL;
+        free(replay);
+        replay = line;
+    }
+    if (!have_token && replay) {
+        printf("replay: %s\n", replay);
+        m.replay = replay;
+    }
+    if (m.capped)
         printf("(stopped after %d trials; the set may not be minimal)\n", MAX_STEP_TRIALS);
+    int rc = write_min_json(cfg, &m);
     free(replay);
-    return WEDGE_EXIT_REPRODUCED;
+    return rc ? WEDGE_EXIT_USAGE : WEDGE_EXIT_REPRODUCED;
 }
 
 /* Format the sites selected by mask[] as "0x..,0x.." ("0" for none: the shim acts nowhere). */
@@ -396,7 +535,7 @@ int cmd_minimize(struct wedge_config *cfg)
         printf("the token did not reproduce in %" PRIu64 " replays: nothing to minimize\n",
                cfg->runs);
         free(t.modules);
-        return WEDGE_EXIT_PASS;
+        return write_min_json(cfg, NULL) ? WEDGE_EXIT_USAGE : WEDGE_EXIT_PASS;
     }
     t.collect = 0;
     if (exact) {
@@ -491,9 +630,12 @@ int cmd_minimize(struct wedge_config *cfg)
                PRIu64 ": the failure depends on more than where wedge acts (timing, or more "
                "than %u sites); replay the token without --sites\n",
                k, k == 1 ? "" : "s", f, cfg->runs, WEDGE_MAX_ACTED);
+        struct min_result m = { .kind = "sites", .list = list, .decisions = k, .of = n,
+                                .trials = trials, .capped = trials >= MAX_TRIALS,
+                                .reproduced = f };
         free(t.modules);
         symbolize_shutdown();
-        return WEDGE_EXIT_REPRODUCED;
+        return write_min_json(cfg, &m) ? WEDGE_EXIT_USAGE : WEDGE_EXIT_REPRODUCED;
     }
     last = f;
     printf("\nminimal: wedge must act at %zu site%s (of %zu) for this failure; it reproduced %"
@@ -506,17 +648,26 @@ int cmd_minimize(struct wedge_config *cfg)
                    t.modules ? symbolize(t.modules, t.sites[i].site, t.sites[i].is_return) : "?");
     if (!k)
         printf("  (none: the run fails under the shim without any injected decision)\n");
-    char *replay = shell_quote_command(cfg, cfg->token_arg);
-    if (replay && strncmp(replay, "wedge replay ", 13) == 0)
-        printf("replay: wedge replay --sites %s %s\n", list, replay + 13);
-    else if (replay)
-        printf("replay: WEDGE_SITES=%s %s\n", list, replay);
+    char *replay = shell_quote_command(cfg, cfg->token_arg), *line = NULL;
+    if (replay && strncmp(replay, "wedge replay ", 13) == 0) {
+        if (asprintf(&line, "wedge replay --sites %s %s", list, replay + 13) < 0)
+            line = NULL;
+    } else if (replay && asprintf(&line, "WEDGE_SITES=%s %s", list, replay) < 0) {
+        line = NULL;
+    }
+    if (line)
+        printf("replay: %s\n", line);
     if (trials >= MAX_TRIALS)
         printf("(stopped after %d trials; the set may not be minimal)\n", MAX_TRIALS);
+    struct min_result m = { .kind = "sites", .list = list, .replay = line, .decisions = k,
+                            .of = n, .trials = trials, .capped = trials >= MAX_TRIALS,
+                            .reproduced = last, .verified = 1 };
+    int rc = write_min_json(cfg, &m);
+    free(line);
     free(replay);
     free(t.modules);
     symbolize_shutdown();
-    return WEDGE_EXIT_REPRODUCED;
+    return rc ? WEDGE_EXIT_USAGE : WEDGE_EXIT_REPRODUCED;
 
 interrupted:
     fprintf(stderr, "wedge: minimize interrupted\n");

@@ -84,7 +84,7 @@ static const struct opt_desc opt_table[] = {
     { "fail-on", OPT_FAIL_ON, "REGEX", R | P | M, "a run with an output line matching this "
                                                   "extended regex fails", NULL },
     { "out", OPT_OUT, "DIR", R | P | M, "where reproduction reports go (default wedge-out/)", NULL },
-    { "json", OPT_JSON, "FILE", R | P | G, "write a JSON report at the end", NULL },
+    { "json", OPT_JSON, "FILE", R | P | M | G, "write a JSON report at the end", NULL },
     { "junit", OPT_JUNIT, "FILE", R | G, "write a JUnit XML report at the end", NULL },
     { "shard", OPT_SHARD, "K/N", R, "run only shard K of N of the campaign's runs", NULL },
     { "shard-from-env", OPT_SHARD_FROM_ENV, "N", R, "shard K of N with K-1 taken from "

@@ -16,7 +16,6 @@
 static int utf8_len(const unsigned char *p);
 
 #define TAIL_LINES 30
-#define WEDGE_JSON_SCHEMA 2 /* 2: reproductions carry a structured "conclusion" */
 #define THREAD_EVENTS 8
 #define MERGED_EVENTS 16
 
@@ -605,6 +604,16 @@ static int close_report(FILE *f, const char *path)
         return -1;
     }
     return 0;
+}
+
+FILE *report_json_open(const char *path)
+{
+    return open_report(path);
+}
+
+int report_json_close(FILE *f, const char *path)
+{
+    return close_report(f, path);
 }
 
 static void json_strategy(FILE *f, const struct wedge_token *t)

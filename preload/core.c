@@ -292,6 +292,7 @@ static void init_run(void)
     }
     wedge_sites_parse_allowed(getenv(WEDGE_ENV_SITES));
     wedge_steps_parse_allowed(getenv(WEDGE_ENV_STEPS));
+    wedge_steps_from_token(wedge_g.active ? &wedge_g.token : NULL);
     const char *shm = getenv(WEDGE_ENV_SHM);
     if (shm && *shm)
         attach_shm(shm);

@@ -287,8 +287,24 @@ void wedge_steps_parse_allowed(const char *s)
     }
 }
 
+/* The token's own STEPS field (a minimized token): a second list, so that WEDGE_STEPS (a
+ * minimize trial of a minimized token) can only narrow it further. */
+static const struct wedge_token *token_steps;
+
+void wedge_steps_from_token(const struct wedge_token *t)
+{
+    token_steps = t && t->has_steps ? t : NULL;
+}
+
 int wedge_step_allowed(uint64_t step)
 {
+    if (WEDGE_UNLIKELY(token_steps != NULL)) {
+        int in = 0;
+        for (uint32_t i = 0; i < token_steps->nsteps && !in; i++)
+            in = step >= token_steps->steps[i].lo && step <= token_steps->steps[i].hi;
+        if (!in)
+            return 0;
+    }
     if (WEDGE_LIKELY(!steps_restricted))
         return 1;
     for (int i = 0; i < n_allowed_steps; i++)

@@ -88,6 +88,50 @@ static int parse_strategy_field(const char *s, size_t n, struct wedge_token *t, 
     return fail(err, errlen, "unknown strategy '%.*s' (expected random, pct<D> or pos)", (int)n, s);
 }
 
+/* The STEPS field after its 's': "-" (none) or ranges "a-b" / "a" joined by '_', ascending. */
+static int parse_steps_field(const char *tok, const char *p, size_t n, struct wedge_token *t,
+                             char *err, size_t errlen)
+{
+    if (t->mode != WEDGE_MODE_SERIAL)
+        return fail(err, errlen, "seed token '%s': a STEPS field needs serial mode", tok);
+    t->has_steps = 1;
+    t->nsteps = 0;
+    if (n == 1 && p[0] == '-')
+        return 0;
+    if (n == 0)
+        return fail(err, errlen, "seed token '%s': empty STEPS field (expected s- or ranges "
+                    "like s13_40-42)", tok);
+    const char *end = p + n;
+    uint32_t prev = 0;
+    while (p < end) {
+        const char *us = memchr(p, '_', (size_t)(end - p));
+        const char *re = us ? us : end;
+        const char *dash = memchr(p, '-', (size_t)(re - p));
+        uint32_t lo, hi;
+        if (parse_u32(p, (size_t)((dash ? dash : re) - p), 999999999u, &lo) ||
+            (dash && parse_u32(dash + 1, (size_t)(re - dash - 1), 999999999u, &hi)))
+            return fail(err, errlen, "seed token '%s': step range '%.*s' is not a number or "
+                        "a-b", tok, (int)(re - p), p);
+        if (!dash)
+            hi = lo;
+        if (hi < lo || (t->nsteps && lo <= prev))
+            return fail(err, errlen, "seed token '%s': step ranges must ascend ('%.*s')", tok,
+                        (int)(re - p), p);
+        if (t->nsteps == WEDGE_TOKEN_STEP_RANGES)
+            return fail(err, errlen, "seed token '%s': more than %u step ranges", tok,
+                        WEDGE_TOKEN_STEP_RANGES);
+        t->steps[t->nsteps].lo = lo;
+        t->steps[t->nsteps++].hi = hi;
+        prev = hi;
+        if (!us)
+            break;
+        p = us + 1;
+        if (p == end)
+            return fail(err, errlen, "seed token '%s': STEPS field ends in '_'", tok);
+    }
+    return 0;
+}
+
 int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen)
 {
     if (!s || !*s)
@@ -96,13 +140,13 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
     if (len >= WEDGE_TOKEN_MAX)
         return fail(err, errlen, "seed token too long (%zu characters)", len);
 
-    const char *f[6];
-    size_t fl[6];
+    const char *f[7];
+    size_t fl[7];
     int nf = 0;
     const char *p = s;
     for (;;) {
         const char *dot = strchr(p, '.');
-        if (nf == 6)
+        if (nf == 7)
             return fail(err, errlen, "seed token '%s' has too many fields", s);
         f[nf] = p;
         fl[nf] = dot ? (size_t)(dot - p) : strlen(p);
@@ -111,9 +155,9 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
             break;
         p = dot + 1;
     }
-    if (nf < 4 || nf > 5)
+    if (nf < 4 || nf > 6)
         return fail(err, errlen,
-                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS].SEED", s);
+                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.STEPS].SEED", s);
 
     memset(t, 0, sizeof *t);
     if (fl[0] != 2 || f[0][0] != 'w' || f[0][1] != '1')
@@ -136,11 +180,25 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
         return fail(err, errlen, "seed token '%s': strategy %s needs serial mode", s,
                     wedge_strategy_name(t->strategy));
 
-    if (nf == 5) {
-        if (fl[3] == 0)
-            return fail(err, errlen, "seed token '%s': empty options field", s);
-        for (size_t i = 0; i < fl[3]; i++) {
-            char c = f[3][i];
+    /* the optional fields between strategy and seed: OPTS (letters), then STEPS ('s...') */
+    int have_opts = 0;
+    for (int k = 3; k < nf - 1; k++) {
+        if (fl[k] == 0)
+            return fail(err, errlen, "seed token '%s': empty field", s);
+        if (f[k][0] == 's') {
+            if (t->has_steps)
+                return fail(err, errlen, "seed token '%s': two STEPS fields", s);
+            rc = parse_steps_field(s, f[k] + 1, fl[k] - 1, t, err, errlen);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (have_opts || t->has_steps)
+            return fail(err, errlen, "seed token '%s': options field '%.*s' out of place (the "
+                        "order is OPTS, then STEPS)", s, (int)fl[k], f[k]);
+        have_opts = 1;
+        for (size_t i = 0; i < fl[k]; i++) {
+            char c = f[k][i];
             if (c == 'm')
                 t->opts |= WEDGE_OPT_MEMORY;
             else if (c == 'l')
@@ -189,8 +247,20 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
     else if (t->opts & WEDGE_OPT_MEMORY)
         opts[o++] = 'm';
     opts[o] = 0;
-    int n = snprintf(buf, len, "w1.%s.%s%s%s.%016" PRIx64, wedge_mode_name(t->mode), strat,
-                     o ? "." : "", opts, t->seed);
+    char steps[WEDGE_TOKEN_STEP_RANGES * 22 + 4];
+    size_t so = 0;
+    steps[0] = 0;
+    if (t->has_steps) {
+        so += (size_t)snprintf(steps, sizeof steps, ".s%s", t->nsteps ? "" : "-");
+        for (uint32_t i = 0; i < t->nsteps && i < WEDGE_TOKEN_STEP_RANGES; i++) {
+            so += (size_t)snprintf(steps + so, sizeof steps - so, "%s%u", i ? "_" : "",
+                                   t->steps[i].lo);
+            if (t->steps[i].hi != t->steps[i].lo)
+                so += (size_t)snprintf(steps + so, sizeof steps - so, "-%u", t->steps[i].hi);
+        }
+    }
+    int n = snprintf(buf, len, "w1.%s.%s%s%s%s.%016" PRIx64, wedge_mode_name(t->mode), strat,
+                     o ? "." : "", opts, steps, t->seed);
     if (n < 0 || (size_t)n >= len)
         return -1;
     return n;

@@ -1,13 +1,18 @@
 /* wedge_token.h - seed tokens: everything that shapes one run's schedule, printable.
  *
- *   w1.MODE.STRATEGY[.OPTS].SEED
+ *   w1.MODE.STRATEGY[.OPTS][.STEPS].SEED
  *
  *   MODE      noise | serial
  *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
+ *   STEPS     serial only, optional: 's' then the scheduler steps where a preemption may be
+ *             injected, as ranges a-b or single steps joined by '_' ("s13_40-42"), or "s-"
+ *             for none.  `wedge minimize` writes it: the token of the minimized schedule.
+ *             Without it every step may preempt.
  *   SEED      16 lower-case hex digits
  *
- * Examples: w1.noise.random.9f3a61c2e07b55d1, w1.serial.pct3-1200.m.00000000000000a1
+ * Examples: w1.noise.random.9f3a61c2e07b55d1, w1.serial.pct3-1200.m.00000000000000a1,
+ *           w1.serial.pct2.s57_112.00000000000000a1
  */
 #ifndef WEDGE_TOKEN_H
 #define WEDGE_TOKEN_H
@@ -27,7 +32,8 @@ enum wedge_strategy_id {
 #define WEDGE_OPT_MEMORY 0x1u
 #define WEDGE_OPT_LOST_UPDATE 0x2u
 
-#define WEDGE_TOKEN_MAX 96
+#define WEDGE_TOKEN_MAX 128
+#define WEDGE_TOKEN_STEP_RANGES 8 /* ranges a STEPS field may hold */
 
 struct wedge_token {
     unsigned version;          /* 1 */
@@ -37,6 +43,9 @@ struct wedge_token {
     uint32_t length;           /* pct: expected steps, 0 = unknown */
     uint32_t opts;             /* WEDGE_OPT_* */
     uint64_t seed;
+    uint32_t has_steps;        /* 1: only steps[] may preempt (STEPS field present) */
+    uint32_t nsteps;           /* ranges in steps[] (0 with has_steps: none may) */
+    struct { uint32_t lo, hi; } steps[WEDGE_TOKEN_STEP_RANGES];
 };
 
 /* Parse a token.  Returns 0, or -EINVAL with a one-line reason in err. */

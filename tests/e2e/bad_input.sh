@@ -48,6 +48,10 @@ done
 bad "replay token with strategy zigzag" 'token|zigzag' replay w1.noise.zigzag.00000000000000a1 -- "$OK"
 bad "replay token with pct depth 0" 'token|pct|depth' replay w1.serial.pct0.00000000000000a1 -- "$OK"
 bad "replay without a token" 'token|usage' replay -- "$OK"
+# A minimized token's STEPS field (wedge minimize): malformed, it says which part is wrong.
+bad "replay token with steps in noise mode" 'STEPS.*serial' replay w1.noise.random.s3.00000000000000a1 -- "$OK"
+bad "replay token with descending steps" 'ascend' replay w1.serial.pct3.s9_3.00000000000000a1 -- "$OK"
+bad "replay token with a bad step" "step range '4x'" replay w1.serial.pct3.s4x.00000000000000a1 -- "$OK"
 
 bad "unknown flag" 'no-such-flag' run --no-such-flag -n 1 -- "$OK"
 bad "unknown command" 'frobnicate|unknown|usage' frobnicate

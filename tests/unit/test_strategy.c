@@ -95,7 +95,8 @@ static void fill(struct toy *t, int i, int len, enum op op)
 
 static struct wedge_token token(enum wedge_strategy_id id, uint32_t depth, uint32_t length)
 {
-    struct wedge_token tok = { 1, WEDGE_MODE_SERIAL, id, depth, length, 0, 0 };
+    struct wedge_token tok = { .version = 1, .mode = WEDGE_MODE_SERIAL, .strategy = id,
+                               .depth = depth, .length = length };
     return tok;
 }
 

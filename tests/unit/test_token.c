@@ -55,7 +55,26 @@ int main(void)
     rejected("w1.noise.random.9f3a61c2e07b55dz", "hex digit");
     rejected("w1.noise.random.q.9f3a61c2e07b55d1", "option");
     rejected("w1.noise.random", "form");
-    rejected("w1.a.b.c.d.e.f", "too many");
+    rejected("w1.a.b.c.d.e.f.g", "too many");
+
+    /* STEPS: the minimized schedule of a serial token (wedge minimize) */
+    round_trip("w1.serial.pct3.s13.9f3a61c2e07b55d1");
+    round_trip("w1.serial.pct2-400.m.s13_40-42_977.9f3a61c2e07b55d1");
+    round_trip("w1.serial.pos.l.s-.0000000000000001");
+    CHECK(wedge_token_parse("w1.serial.pct3.m.s5_7-9.00000000000000ff", &t, err, sizeof err) == 0);
+    CHECK(t.has_steps == 1 && t.nsteps == 2 && t.steps[0].lo == 5 && t.steps[0].hi == 5 &&
+          t.steps[1].lo == 7 && t.steps[1].hi == 9 && t.opts == WEDGE_OPT_MEMORY);
+    CHECK(wedge_token_parse("w1.serial.pct3.00000000000000ff", &t, err, sizeof err) == 0 &&
+          t.has_steps == 0);
+    rejected("w1.noise.random.s13.9f3a61c2e07b55d1", "serial mode");
+    rejected("w1.serial.pct3.s.9f3a61c2e07b55d1", "empty STEPS");
+    rejected("w1.serial.pct3.s1x.9f3a61c2e07b55d1", "not a number");
+    rejected("w1.serial.pct3.s9-3.9f3a61c2e07b55d1", "ascend");
+    rejected("w1.serial.pct3.s9_3.9f3a61c2e07b55d1", "ascend");
+    rejected("w1.serial.pct3.s3_.9f3a61c2e07b55d1", "ends in");
+    rejected("w1.serial.pct3.s1_2.s3.9f3a61c2e07b55d1", "two STEPS");
+    rejected("w1.serial.pct3.s1.m.9f3a61c2e07b55d1", "out of place");
+    rejected("w1.serial.pct3.s1_3_5_7_9_11_13_15_17.9f3a61c2e07b55d1", "more than 8");
 
     /* strategies from the command line */
     memset(&t, 0, sizeof t);
