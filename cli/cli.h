@@ -320,10 +320,13 @@ int symbolize_owns(pid_t pid);   /* pid is one of our addr2line helpers */
  * "jobs[2].claimed") or its symbol table.  Returns 0 if found; else -1 and name "0x...". */
 struct data_name {
     int found;
-    char name[160];
+    char name[256];
     char module[WEDGE_MODULE_PATH + 1];
-    const char *storage;         /* "global", "static" */
-    uint64_t size;               /* bytes of the part named */
+    const char *storage;         /* "global", "static", "heap" */
+    uint64_t size;               /* bytes of the part named (heap: of the block) */
+    uint64_t block_site;         /* heap: the allocation's call site */
+    uint64_t block_offset;       /* heap: offset of the address in the block */
+    uint32_t block_thread;       /* heap: the allocating thread's slot */
 };
 /* whole: an object used whole (a lock): at a variable's start, name the variable, not its
  * first member */
@@ -402,6 +405,7 @@ void conclude(const struct job *job, const struct outcome *oc, struct conclusion
 struct run_event {
     struct wedge_event e;
     uint32_t slot;
+    uint32_t kept;               /* 1: from the last-access table, no longer in its ring */
 };
 struct run_event *run_events(const struct wedge_shm_header *h, size_t *n);
 uint64_t conclusion_signature(const struct conclusion *c); /* 0: no pair to key on */

@@ -38,7 +38,8 @@ struct run_event *run_events(const struct wedge_shm_header *h, size_t *n)
     if (nt > WEDGE_MAX_THREADS)
         nt = WEDGE_MAX_THREADS;
     *n = 0;
-    struct run_event *all = calloc((size_t)nt * WEDGE_RING_EVENTS + 1, sizeof *all);
+    struct run_event *all =
+        calloc((size_t)nt * WEDGE_RING_EVENTS + 2 * WEDGE_MAX_LAST + 1, sizeof *all);
     if (!all)
         return NULL;
     for (uint32_t i = 0; i < nt; i++) {
@@ -50,10 +51,28 @@ struct run_event *run_events(const struct wedge_shm_header *h, size_t *n)
         for (uint64_t k = have; k > 0; k--) {
             const struct wedge_event *e = &t->ring[(head - k) % WEDGE_RING_EVENTS];
             if (e->seq)
-                all[(*n)++] = (struct run_event){ *e, i };
+                all[(*n)++] = (struct run_event){ *e, i, 0 };
         }
     }
+    /* the last accesses kept past the rings' wrap: merged in, once each (seq is unique) */
+    for (uint32_t i = 0; i < WEDGE_MAX_LAST; i++) {
+        const struct wedge_last *l = &h->last[i];
+        if (!atomic_load(&l->key) || l->slot >= nt)
+            continue;
+        for (int k = 0; k < 2; k++)
+            if (l->ev[k].seq)
+                all[(*n)++] = (struct run_event){ l->ev[k], l->slot, 1 };
+    }
     qsort(all, *n, sizeof *all, by_seq);
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (m && all[i].e.seq == all[m - 1].e.seq) {
+            all[m - 1].kept &= all[i].kept; /* in the ring too */
+            continue;
+        }
+        all[m++] = all[i];
+    }
+    *n = m;
     return all;
 }
 
@@ -120,7 +139,7 @@ static int find_stale_write(const struct run_event *all, size_t n, struct conclu
 /* The last conflicting pair of accesses of two threads to one location; prefers a read
  * followed by another thread's write (the read saw the value before it).  1 if found. */
 static int find_racing_pair(const struct run_event *all, size_t n, uint64_t before_seq,
-                            struct conclusion *c)
+                            int joins_dropped, struct conclusion *c)
 {
     long best[2] = { -1, -1 };
     int best_rw = 0;
@@ -142,18 +161,20 @@ static int find_racing_pair(const struct run_event *all, size_t n, uint64_t befo
          * thread joined a thread before it (the join's event is recorded when it starts
          * waiting, so it may come before the first access).  A cheap stand-in for
          * happens-before that drops the main thread's reads after joining its workers. */
-        int exited = 0, joined = 0, lost = 1;
+        int exited = 0, joined = 0, lost = joins_dropped;
         for (size_t k = a + 1; k < b && !exited; k++)
             exited = all[k].slot == all[a].slot && all[k].e.kind == WEDGE_EV_THREAD_EXIT;
         for (size_t k = 0; k < b && exited && !joined; k++) {
             if (all[k].slot != all[b].slot)
                 continue;
-            if (k < a)
+            if (k < a && !all[k].kept)
                 lost = 0; /* the second thread's ring reaches back before the first access */
             joined = all[k].e.kind == WEDGE_EV_JOIN;
         }
-        /* a join that fell out of the second thread's ring (the main thread reading a table
-         * after joining its workers) counts as one */
+        /* Joins are kept past the rings' wrap (the shim's last[] table), so a join that is
+         * not there did not happen; only if that table overflowed may one have fallen out of
+         * the second thread's ring (the main thread reading a table after joining its
+         * workers), and then it counts as one. */
         int ordered = exited && (joined || lost);
         if (ordered)
             continue;
@@ -319,7 +340,8 @@ void conclude(const struct job *job, const struct outcome *oc, struct conclusion
             c->kind = CONC_HANG;
     } else if (find_stale_write(all, n, c)) {
         /* kind set */
-    } else if (find_racing_pair(all, n, 0, c)) {
+    } else if (find_racing_pair(all, n, 0, !(atomic_load(&h->last_used) & 1) ||
+                                (atomic_load(&h->last_used) & WEDGE_LAST_DROPPED), c)) {
         c->kind = CONC_RACING_PAIR;
     }
     if (oc->kind == OUT_SIGNAL) {
@@ -415,7 +437,9 @@ static void lock_name(const struct wedge_shm_header *h, uint64_t addr, struct da
 
 static void describe_object(FILE *f, const struct data_name *d)
 {
-    if (d->found)
+    if (d->found && d->block_site)
+        fprintf(f, "a %s (by T%u)", d->name, d->block_thread);
+    else if (d->found)
         fprintf(f, "`%s` (%s in %s, %" PRIu64 " bytes)", d->name, d->storage, d->module, d->size);
     else
         fprintf(f, "`%s` (no name: no debug info or symbol for it)", d->name);
@@ -510,17 +534,26 @@ void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct co
         fprintf(f, "  (explained by %s)\n", c->source);
 }
 
+/* A name in a one-line conclusion: a variable in backquotes, a heap block as words */
+static const char *quoted(const struct data_name *d, char *buf, size_t len)
+{
+    snprintf(buf, len, d->block_site ? "a %s" : "`%s`", d->name);
+    return buf;
+}
+
 /* One line for the terminal */
 void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
                      const struct conclusion *c)
 {
     struct data_name d;
+    char q[sizeof d.name + 8];
     switch (c->kind) {
     case CONC_LOST_UPDATE:
     case CONC_CHECK_THEN_ACT:
         object_name(h, c->addr, &d);
-        snprintf(buf, len, "%s on `%s`: T%u read at %s, T%u wrote at %s, T%u wrote stale at %s",
-                 c->kind == CONC_LOST_UPDATE ? "lost update" : "check-then-act", d.name,
+        snprintf(buf, len, "%s on %s: T%u read at %s, T%u wrote at %s, T%u wrote stale at %s",
+                 c->kind == CONC_LOST_UPDATE ? "lost update" : "check-then-act",
+                 quoted(&d, q, sizeof q),
                  c->acc[0].slot, site_of(h, &c->acc[0]), c->acc[1].slot, site_of(h, &c->acc[1]),
                  c->acc[2].slot, site_of(h, &c->acc[2]));
         break;
@@ -528,7 +561,8 @@ void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
     case CONC_CRASH:
         if (c->nacc == 2) {
             object_name(h, c->addr, &d);
-            snprintf(buf, len, "racing pair on `%s`: T%u %s at %s, then T%u %s at %s", d.name,
+            snprintf(buf, len, "racing pair on %s: T%u %s at %s, then T%u %s at %s",
+                     quoted(&d, q, sizeof q),
                      c->acc[0].slot, kind_verb(c->acc[0].kind), site_of(h, &c->acc[0]),
                      c->acc[1].slot, kind_verb(c->acc[1].kind), site_of(h, &c->acc[1]));
         } else {
@@ -539,8 +573,8 @@ void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
         size_t o = (size_t)snprintf(buf, len, "deadlock:");
         for (unsigned i = 0; i < c->nlocks && o < len; i++) {
             lock_name(h, c->locks[i].lock, &d);
-            o += (size_t)snprintf(buf + o, len - o, "%s T%u holds `%s` (%s), T%u waits for it",
-                                  i ? ";" : "", c->locks[i].holder, d.name,
+            o += (size_t)snprintf(buf + o, len - o, "%s T%u holds %s (%s), T%u waits for it",
+                                  i ? ";" : "", c->locks[i].holder, quoted(&d, q, sizeof q),
                                   site_of(h, &c->locks[i].acquired), c->locks[i].waiter);
         }
         break;
@@ -585,7 +619,15 @@ static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr
     report_json_str(f, d.found ? d.storage : "unknown");
     fprintf(f, ", \"module\": ");
     report_json_str(f, d.module);
-    fprintf(f, ", \"size\": %" PRIu64 "}", d.size);
+    fprintf(f, ", \"size\": %" PRIu64, d.size);
+    if (d.block_site) {
+        /* a heap block: where it was allocated, by whom, and where in it the address lies */
+        fprintf(f, ", \"allocated_at\": ");
+        report_json_str(f, symbolize(h, d.block_site, 1));
+        fprintf(f, ", \"allocated_by\": %u, \"offset\": %" PRIu64, d.block_thread,
+                d.block_offset);
+    }
+    fputs("}", f);
 }
 
 char *conclusion_json(const struct wedge_shm_header *h, const struct conclusion *c)

@@ -192,6 +192,13 @@ void shm_reset(struct wedge_shm_slot *s)
         nprocs = WEDGE_MAX_PROCS;
     if (nmodules > WEDGE_MAX_MODULES)
         nmodules = WEDGE_MAX_MODULES;
+    /* the side tables past the header's fields: as far as the last run used them */
+    uint32_t nallocs = atomic_load(&h->n_allocs);
+    if (nallocs > WEDGE_MAX_ALLOCS)
+        nallocs = WEDGE_MAX_ALLOCS;
+    memset(h->allocs, 0, nallocs * sizeof h->allocs[0]);
+    if (atomic_load(&h->last_used))
+        memset(h->last, 0, sizeof h->last);
     memset(h, 0, offsetof(struct wedge_shm_header, procs));
     memset(h->procs, 0, nprocs * sizeof h->procs[0]);
     memset(h->modules, 0, nmodules * sizeof h->modules[0]);

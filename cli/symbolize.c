@@ -240,6 +240,45 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
     return text ? text : fb;
 }
 
+/* A heap address: the block of the target's own allocations (the shim's allocs[] ring) that
+ * covers it, the latest one if the address was reused; named by its allocation site and the
+ * offset into it.  0 if found. */
+static int heap_block(const struct wedge_shm_header *h, uint64_t addr, struct data_name *out)
+{
+    if (!h)
+        return -1;
+    uint32_t n = atomic_load(&h->n_allocs);
+    if (n > WEDGE_MAX_ALLOCS)
+        n = WEDGE_MAX_ALLOCS;
+    const struct wedge_alloc *best = NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct wedge_alloc *a = &h->allocs[i];
+        uint64_t seq = atomic_load(&a->seq);
+        uint64_t size = a->size ? a->size : 1;
+        if (seq && addr >= a->addr && addr - a->addr < size &&
+            (!best || seq > atomic_load(&best->seq)))
+            best = a;
+    }
+    if (!best)
+        return -1;
+    out->found = 1;
+    out->storage = "heap";
+    out->size = best->size;
+    out->block_site = best->site;
+    out->block_offset = addr - best->addr;
+    out->block_thread = best->slot;
+    int mod = WEDGE_SITE_MODULE(best->site);
+    if (mod >= 0 && mod < (int)WEDGE_MAX_MODULES && mod < (int)atomic_load(&h->nmodules)) {
+        char path[WEDGE_MODULE_PATH + 1];
+        memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
+        path[WEDGE_MODULE_PATH] = 0;
+        snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
+    }
+    snprintf(out->name, sizeof out->name, "heap block of %u bytes allocated at %s, offset %" PRIu64,
+             best->size, symbolize(h, best->site, 1), out->block_offset);
+    return 0;
+}
+
 /* The module whose registering process loaded it at the highest bias <= addr: a data
  * address belongs to it if its DWARF or symbol table knows the offset. */
 int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
@@ -291,6 +330,8 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
             return -1;
         }
     }
+    if (heap_block(h, addr, out) == 0)
+        return 0;
     snprintf(out->name, sizeof out->name, "0x%" PRIx64, addr);
     return -1;
 }

@@ -163,6 +163,54 @@ unsigned wedge_stack_sites(uint64_t *out, unsigned max)
     return capture_stack(out, max);
 }
 
+/* The last two accesses of this kind by this thread to this location (and joins: what
+ * orders a thread's accesses after another's), kept past the ring's wrap (wedge_protocol.h,
+ * last[]).  Only this thread writes its keys' entries; a full probe
+ * run drops the access (the ring still has it).  Signal-safe: no locks. */
+static void keep_last(const struct wedge_event *e, uint32_t slot)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    uint64_t key = wedge_mix(e->obj, (uint64_t)slot << 16 | e->kind) | 1;
+    for (uint32_t p = 0; p < 8; p++) {
+        struct wedge_last *l = &h->last[(key + p) % WEDGE_MAX_LAST];
+        uint64_t k = atomic_load_explicit(&l->key, memory_order_relaxed);
+        if (k == 0) {
+            uint64_t zero = 0;
+            if (!atomic_compare_exchange_strong(&l->key, &zero, key) && zero != key)
+                continue;
+            l->slot = slot;
+            if (!atomic_load_explicit(&h->last_used, memory_order_relaxed))
+                atomic_store_explicit(&h->last_used, 1, memory_order_relaxed);
+        } else if (k != key) {
+            continue;
+        }
+        l->ev[1] = l->ev[0];
+        l->ev[0] = *e;
+        return;
+    }
+    /* full: a conclusion may no longer take a missing join for granted (cli/conclude.c) */
+    atomic_fetch_or_explicit(&h->last_used, WEDGE_LAST_DROPPED, memory_order_relaxed);
+}
+
+/* An allocation by the target's own code (a system library's are its business): the block
+ * a conclusion names a heap address by (wedge_protocol.h, allocs[]). */
+void wedge_note_alloc(uint64_t site, const void *p, uint64_t size)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    /* not cached per module: a fork server's child has another run's module table */
+    if (!h || !p || !wedge_g.active || wedge_site_in_system_module(site))
+        return;
+    uint32_t i = atomic_fetch_add_explicit(&h->n_allocs, 1, memory_order_relaxed);
+    struct wedge_alloc *a = &h->allocs[i % WEDGE_MAX_ALLOCS];
+    atomic_store_explicit(&a->seq, 0, memory_order_relaxed);
+    a->addr = (uint64_t)(uintptr_t)p;
+    a->site = site;
+    a->size = size > 0xffffffffu ? 0xffffffffu : (uint32_t)size;
+    a->slot = (uint32_t)wedge_self.slot;
+    /* accesses recorded from here on have a seq >= this */
+    atomic_store_explicit(&a->seq, atomic_load(&h->seq) + 1, memory_order_release);
+}
+
 struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void *obj,
                                       uint64_t aux, unsigned action, uint32_t action_arg,
                                       int with_stack)
@@ -184,6 +232,8 @@ struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void 
     e->nstack = with_stack ? (uint8_t)capture_stack(e->stack, WEDGE_STACK_DEPTH) : 0;
     e->seq = atomic_fetch_add_explicit(&wedge_g.shm->seq, 1, memory_order_relaxed) + 1;
     atomic_store_explicit(&s->head, head + 1, memory_order_release);
+    if (kind == WEDGE_EV_MEM_READ || kind == WEDGE_EV_MEM_WRITE || kind == WEDGE_EV_JOIN)
+        keep_last(e, (uint32_t)wedge_self.slot);
     if (action != WEDGE_ACT_NONE &&
         atomic_load_explicit(&wedge_g.shm->n_decisions, memory_order_relaxed) <
             WEDGE_MAX_DECISIONS) {

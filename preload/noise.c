@@ -236,6 +236,8 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
      * (libunwind may allocate: a deadlock on that lock, measured at the exit of LSan builds). */
     if (WEDGE_UNLIKELY(wedge_sanitizer_runtime) && wedge_site_in_sanitizer(site))
         return WEDGE_ACT_NONE;
+    if (kind == WEDGE_EV_MALLOC)
+        wedge_note_alloc(site, obj, aux);
     /* Serial mode reaches here only from the malloc family.  Called by libc (or any system
      * library) it is no scheduling point: libc calls malloc under its own stdio locks, and a
      * thread switched out there would block the next one in the kernel.  Called by the

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 8u
+#define WEDGE_PROTOCOL_VERSION 9u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -104,6 +104,9 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_MESSAGE_LEN 512u
 #define WEDGE_MAX_ACTED 128u
 #define WEDGE_MAX_DECISIONS 64u
+#define WEDGE_MAX_ALLOCS 256u     /* the target's own last allocations (heap blocks by name) */
+#define WEDGE_MAX_LAST 256u       /* last accesses kept per (location, thread, kind) */
+#define WEDGE_LAST_DROPPED 2u     /* header.last_used: the table was full for some event */
 #define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
@@ -304,8 +307,32 @@ struct wedge_shm_header {
      * synchronization operations on one object by two threads; preload/coverage.c).  The
      * campaign rewards the arm of a run that set a bit no earlier run set (cli/portfolio.c). */
     _Atomic uint64_t cov[WEDGE_COV_WORDS];
-    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8];
+    /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
+     * the runner clears those tables only as far as they were used */
+    _Atomic uint32_t n_allocs;
+    _Atomic uint32_t last_used;    /* 1: written; | WEDGE_LAST_DROPPED: an event did not fit */
+    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8 - 8];
+    /* The target's own allocations (made by code outside the system libraries), the last
+     * WEDGE_MAX_ALLOCS of them: a conclusion names a heap address by the block that held it
+     * (the latest allocation before the access that covers it), its site and offset. */
+    struct wedge_alloc {
+        _Atomic uint64_t seq;      /* the run's event counter at the allocation; 0: empty */
+        uint64_t addr, site;
+        uint32_t size, slot;
+    } allocs[WEDGE_MAX_ALLOCS];
+    /* The last two memory accesses of each kind by each thread to each watched location, and
+     * joins
+     * (hashed, open addressing on key): they survive the wrap of the 128-event rings, so
+     * that a long run's racing accesses (pct_depth2: the write was 400 events before the
+     * failure) are still there for its conclusion.  Written only by the thread of the key. */
+    struct wedge_last {
+        _Atomic uint64_t key;      /* wedge_mix of (obj, slot, kind); 0: free */
+        uint32_t slot, pad;
+        struct wedge_event ev[2];  /* [0] the latest, [1] the one before */
+    } last[WEDGE_MAX_LAST];
 };
+_Static_assert(sizeof(struct wedge_alloc) == 32, "wedge_alloc layout");
+_Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 
