@@ -6,7 +6,8 @@ regex the object's name must match in full, and for each access in order (read, 
 write, stale write; or first, second of a racing pair) a marker whose line is found in SOURCE
 as a "WEDGE-LINE: MARKER" comment (the line numbers are never written into the test), or
 "modoff": the site is given as module+0xoffset (a program without debug info).  A
-racing pair matches when each of its two lines is one of the spec's lines.
+racing pair matches when each of its two lines is one of the spec's lines.  In the object
+regex, LINE(MARKER) stands for that marker's line number (a heap block's allocation line).
 
 Exit 0 if at least one reproduction has a conclusion matching a spec and none has a
 conclusion of a kind named by the specs that matches none; prints what it saw.
@@ -39,7 +40,8 @@ def main():
     specs = []
     for s in sys.argv[3:]:
         parts = s.split("@")
-        specs.append((parts[0].split(","), re.compile(parts[1]),
+        obj_rx = re.sub(r"LINE\(([a-z_]+)\)", lambda m: str(marks.get(m.group(1), "?")), parts[1])
+        specs.append((parts[0].split(","), re.compile(obj_rx),
                       [marks.get(p, p) for p in parts[2:]]))
     kinds = set(k for sp in specs for k in sp[0])
     with open(report) as f:

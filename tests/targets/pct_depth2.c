@@ -33,9 +33,9 @@ static void *thread_a(void *arg)
         }
 #else
         if (i == K)
-            open_state = 1;
+            open_state = 1; /* WEDGE-LINE: open_set */
         else if (i == K + 1)
-            open_state = 0;
+            open_state = 0; /* WEDGE-LINE: open_clear */
 #endif
         pthread_mutex_unlock(&m);
     }
@@ -50,7 +50,7 @@ static void *thread_b(void *arg)
         pthread_mutex_unlock(&prep_lock);
     }
     pthread_mutex_lock(&m);
-    if (open_state)
+    if (open_state) /* WEDGE-LINE: open_check */
         b_saw_open = 1;
     pthread_mutex_unlock(&m);
     return NULL;
