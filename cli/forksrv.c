@@ -234,6 +234,7 @@ int forksrv_run(const struct wedge_config *cfg, struct job *j, int out_w, const 
         append(env, &len, mark_name, eq + 1) ||
         append(env, &len, WEDGE_ENV_SITES, getenv(WEDGE_ENV_SITES)) ||
         append(env, &len, WEDGE_ENV_STEPS, getenv(WEDGE_ENV_STEPS)) ||
+        append(env, &len, WEDGE_ENV_DECISIONS, getenv(WEDGE_ENV_DECISIONS)) ||
         append(env, &len, WEDGE_ENV_WATCH_ALL, getenv(WEDGE_ENV_WATCH_ALL))) {
         turn_off("the run's variables are too long");
         return 1;

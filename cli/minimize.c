@@ -26,6 +26,7 @@
 #include <string.h>
 
 #define MAX_SITES 256
+#define MAX_DECISIONS 64
 #define MAX_TRIALS 48
 
 struct site_info {
@@ -50,6 +51,10 @@ struct trial {
     int tell;                    /* render the story of the next failing run */
     char *story;                 /* its numbered sentences (malloc'd) */
     uint64_t story_decisions;    /* decisions injected in that run */
+    int collect_decisions;       /* noise: gather the decisions of failing runs */
+    struct wedge_decision_ref decs[MAX_DECISIONS];
+    size_t ndecs;
+    size_t kept_decs;            /* how many of them the minimized token keeps */
 };
 
 static int trial_next(void *ctx, uint64_t *index, struct wedge_token *tok)
@@ -115,9 +120,10 @@ static char *minimize_story(const struct job *j, const struct outcome *oc, uint6
     if (!f)
         return NULL;
     unsigned n = 0;
+    int noise = !atomic_load(&h->steps); /* serial runs count their scheduler steps */
     for (uint32_t a = 0; a < na; a++) {
         const struct wedge_decision *e = &h->decisions[a];
-        if (!e->seq || e->action != WEDGE_ACT_PREEMPT)
+        if (!e->seq || (!noise && e->action != WEDGE_ACT_PREEMPT))
             continue;
         int mem = e->kind == WEDGE_EV_MEM_READ || e->kind == WEDGE_EV_MEM_WRITE;
         fprintf(f, "  %u. T%u ", ++n, e->slot);
@@ -130,7 +136,19 @@ static char *minimize_story(const struct job *j, const struct outcome *oc, uint6
             fprintf(f, "reached %s at %s", wedge_event_kind_name(e->kind),
                     symbolize(h, e->site, e->kind != WEDGE_EV_THREAD_START));
         }
-        fprintf(f, "; wedge preempted it there and thread %u ran.\n", e->action_arg);
+        if (noise && e->action == WEDGE_ACT_YIELD)
+            fprintf(f, "; wedge made it yield there %u time%s.\n", e->action_arg,
+                    e->action_arg == 1 ? "" : "s");
+        else if (noise && e->action == WEDGE_ACT_SLEEP)
+            fprintf(f, "; wedge made it sleep there %u us.\n", e->action_arg);
+        else if (noise && e->action == WEDGE_ACT_RENDEZVOUS)
+            fprintf(f, "; wedge held it there for a peer (%u us) and let both go at once.\n",
+                    e->action_arg);
+        else if (noise)
+            fprintf(f, "; wedge made it %s there (%u).\n", wedge_action_name(e->action),
+                    e->action_arg);
+        else
+            fprintf(f, "; wedge preempted it there and thread %u ran.\n", e->action_arg);
     }
     if ((uint64_t)n < *decisions)
         fprintf(f, "  (and %" PRIu64 " more decisions past the first %u logged)\n",
@@ -144,6 +162,28 @@ static char *minimize_story(const struct job *j, const struct outcome *oc, uint6
     explained_free(&x);
     fclose(f);
     return text;
+}
+
+/* The decisions a failing noise run took (the first WEDGE_MAX_DECISIONS), by process and
+ * thread ordinal and the thread's decision index: what a DECISIONS token names. */
+static void collect_decisions(struct trial *t, const struct wedge_shm_header *h)
+{
+    uint32_t na = atomic_load(&h->n_decisions);
+    if (na > WEDGE_MAX_DECISIONS)
+        na = WEDGE_MAX_DECISIONS;
+    uint32_t nt = atomic_load(&h->nthreads);
+    for (uint32_t a = 0; a < na; a++) {
+        const struct wedge_decision *e = &h->decisions[a];
+        if (!e->seq || e->slot >= nt || e->slot >= WEDGE_MAX_THREADS)
+            continue;
+        const struct wedge_thread_slot *s = wedge_shm_slot((struct wedge_shm_header *)h, e->slot);
+        struct wedge_decision_ref d = {
+            .proc = s->proc < WEDGE_MAX_PROCS ? h->procs[s->proc].ordinal : 0,
+            .thread = s->ordinal, .index = e->index };
+        if (!wedge_decision_listed(t->decs, t->ndecs, d.proc, d.thread, d.index) &&
+            t->ndecs < MAX_DECISIONS)
+            t->decs[t->ndecs++] = d;
+    }
 }
 
 static int trial_done(void *ctx, struct job *j)
@@ -169,6 +209,8 @@ static int trial_done(void *ctx, struct job *j)
         t->story = minimize_story(j, &oc, &t->story_decisions);
         t->tell = 0;
     }
+    if (t->collect_decisions && j->shm)
+        collect_decisions(t, j->shm->hdr);
     if (t->collect && j->shm) {
         collect_sites(t, j->shm->hdr);
         if (!t->modules && (t->modules = malloc(sizeof *t->modules)) != NULL)
@@ -338,7 +380,8 @@ static int minimized_token(const struct wedge_token *orig, const uint32_t *set, 
 struct min_result {
     const char *kind;         /* "decisions" (serial) or "sites" (noise) */
     const char *token;        /* the minimized token, NULL if none */
-    const char *list;         /* --steps or --sites list */
+    const char *list;         /* --steps or --sites list, or the decisions */
+    const char *list_key;     /* its JSON name: "steps", "sites", "decisions" */
     const char *replay;       /* the replay command */
     uint64_t decisions, of;   /* kept, out of */
     int trials, capped;
@@ -383,7 +426,7 @@ static int write_min_json(const struct wedge_config *cfg, const struct min_resul
         report_json_str(f, m->token);
     else
         fputs("null", f);
-    fprintf(f, ",\n    \"%s\": ", m->kind[0] == 'd' ? "steps" : "sites");
+    fprintf(f, ",\n    \"%s\": ", m->list_key);
     report_json_str(f, m->list ? m->list : "");
     fprintf(f, ",\n    \"replay\": ");
     report_json_str(f, m->replay ? m->replay : "");
@@ -450,7 +493,7 @@ static int minimize_serial(struct wedge_config *cfg, struct trial *t)
         return WEDGE_EXIT_USAGE;
     }
     struct min_result m = { .kind = "decisions", .token = have_token ? token : NULL,
-                            .list = list, .of = n, .trials = trials,
+                            .list = list, .list_key = "steps", .of = n, .trials = trials,
                             .capped = trials >= MAX_STEP_TRIALS, .reproduced = f,
                             .verified = (uint64_t)f >= t->runs };
     if (!m.verified) {
@@ -513,6 +556,124 @@ static size_t count(const int *mask, size_t n)
     for (size_t i = 0; i < n; i++)
         c += mask[i] != 0;
     return c;
+}
+
+/* Noise: after the sites, the decisions.  A noise decision is drawn from the seed by
+ * (process ordinal, thread ordinal, the thread's draw index): the same point of the same
+ * thread draws the same in every replay, so a decision can be kept or dropped by itself
+ * (WEDGE_DECISIONS, a token's DECISIONS field).  The decisions of the failing runs with wedge
+ * acting only at the sites kept are narrowed down by ddmin, statistically like the sites (a
+ * subset still fails if it reproduces at least `need` of the replays); the answer, if it
+ * fits in a token, is checked by replaying that token alone.  Returns 1 with the token and
+ * the story in t, 0 if no smaller token came of it (said), -1 if interrupted. */
+#define MAX_DECISION_TRIALS 40
+static int minimize_noise_decisions(struct wedge_config *cfg, struct trial *t,
+                                    const char *sites, uint64_t need, char *list, size_t len,
+                                    char *token, size_t toklen)
+{
+    setenv(WEDGE_ENV_SITES, sites, 1);
+    t->ndecs = 0;
+    t->collect_decisions = 1;
+    int64_t f = run_trial_env(t, WEDGE_ENV_DECISIONS, NULL);
+    t->collect_decisions = 0;
+    if (f < 0)
+        return -1;
+    size_t n = t->ndecs;
+    if (f == 0 || n == 0) {
+        printf("(no decisions to narrow down: %zu seen in %" PRId64 " failing replays)\n", n, f);
+        unsetenv(WEDGE_ENV_SITES);
+        return 0;
+    }
+    printf("wedge took %zu decisions at those sites in the failing replays; narrowing them "
+           "down\n", n);
+    fflush(stdout);
+    int mask[MAX_DECISIONS], cand[MAX_DECISIONS];
+    struct wedge_decision_ref sub[MAX_DECISIONS];
+    for (size_t i = 0; i < n; i++)
+        mask[i] = 1;
+    int trials = 0;
+    size_t parts = 2;
+    while (count(mask, n) >= 2 && trials < MAX_DECISION_TRIALS) {
+        size_t idx[MAX_DECISIONS], m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (mask[i])
+                idx[m++] = i;
+        if (parts > m)
+            parts = m;
+        int reduced = 0;
+        for (int complement = 0; complement < 2 && !reduced; complement++) {
+            if (complement && parts == 2)
+                continue; /* the complement of one half is the other half: tried */
+            for (size_t p = 0; p < parts && !reduced && trials < MAX_DECISION_TRIALS; p++) {
+                size_t lo = p * m / parts, hi = (p + 1) * m / parts, ns = 0;
+                memset(cand, 0, sizeof cand);
+                for (size_t k = 0; k < m; k++)
+                    cand[idx[k]] = (k >= lo && k < hi) != complement;
+                for (size_t i = 0; i < n; i++)
+                    if (cand[i])
+                        sub[ns++] = t->decs[i];
+                if (wedge_decisions_format(sub, ns, list, len) < 0)
+                    continue;
+                f = run_trial_env(t, WEDGE_ENV_DECISIONS, list);
+                trials++;
+                if (f < 0)
+                    return -1;
+                printf("  trial %2d: %3zu decision%s    -> %" PRId64 " of %" PRIu64 "%s\n",
+                       trials, ns, ns == 1 ? " " : "s", f, cfg->runs,
+                       (uint64_t)f >= need ? ", kept" : "");
+                fflush(stdout);
+                if ((uint64_t)f >= need) {
+                    memcpy(mask, cand, sizeof mask);
+                    parts = complement ? (parts > 2 ? parts - 1 : 2) : 2;
+                    reduced = 1;
+                }
+            }
+        }
+        if (!reduced) {
+            if (parts >= m)
+                break;
+            parts = parts * 2 < m ? parts * 2 : m;
+        }
+    }
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mask[i])
+            sub[ns++] = t->decs[i];
+    wedge_decisions_format(sub, ns, list, len);
+    unsetenv(WEDGE_ENV_SITES);
+    unsetenv(WEDGE_ENV_DECISIONS);
+    struct wedge_token nt = cfg->token;
+    nt.has_decisions = 1;
+    nt.ndecisions = (uint32_t)ns;
+    if (ns > WEDGE_TOKEN_DECISIONS || (memcpy(nt.decisions, sub, ns * sizeof sub[0]), 0) ||
+        wedge_token_format(&nt, token, toklen) < 0) {
+        printf("(%zu decisions are more than a token holds: the sites above are the answer)\n",
+               ns);
+        return 0;
+    }
+    /* checked: the new token alone, and told from its first failing replay */
+    struct wedge_token saved = cfg->token;
+    cfg->token = nt;
+    free(t->story);
+    t->story = NULL;
+    t->tell = 1;
+    f = run_trial_env(t, WEDGE_ENV_DECISIONS, NULL);
+    t->tell = 0;
+    cfg->token = saved;
+    if (f < 0)
+        return -1;
+    /* half the bar of a trial: a subset kept at about the bar would fail a check at it about
+     * half the time (replays vary), and the check is that it still fails, at its rate */
+    if ((uint64_t)f < (need + 1) / 2) {
+        printf("(the token of these %zu decisions reproduced %" PRId64 " of %" PRIu64 ": the "
+               "sites above are the answer)\n", ns, f, cfg->runs);
+        return 0;
+    }
+    t->kept_decs = ns;
+    printf("\nminimal: %zu injected decision%s (of %zu, %d trials) make this failure; the "
+           "token reproduced %" PRId64 " of %" PRIu64 ":\n%s", ns, ns == 1 ? "" : "s", n, trials,
+           f, cfg->runs, t->story ? t->story : "");
+    return 1;
 }
 
 int cmd_minimize(struct wedge_config *cfg)
@@ -630,7 +791,8 @@ int cmd_minimize(struct wedge_config *cfg)
                PRIu64 ": the failure depends on more than where wedge acts (timing, or more "
                "than %u sites); replay the token without --sites\n",
                k, k == 1 ? "" : "s", f, cfg->runs, WEDGE_MAX_ACTED);
-        struct min_result m = { .kind = "sites", .list = list, .decisions = k, .of = n,
+        struct min_result m = { .kind = "sites", .list = list, .list_key = "sites",
+                                .decisions = k, .of = n,
                                 .trials = trials, .capped = trials >= MAX_TRIALS,
                                 .reproduced = f };
         free(t.modules);
@@ -659,10 +821,31 @@ int cmd_minimize(struct wedge_config *cfg)
         printf("replay: %s\n", line);
     if (trials >= MAX_TRIALS)
         printf("(stopped after %d trials; the set may not be minimal)\n", MAX_TRIALS);
-    struct min_result m = { .kind = "sites", .list = list, .replay = line, .decisions = k,
-                            .of = n, .trials = trials, .capped = trials >= MAX_TRIALS,
-                            .reproduced = last, .verified = 1 };
+    struct min_result m = { .kind = "sites", .list = list, .list_key = "sites", .replay = line,
+                            .decisions = k, .of = n, .trials = trials,
+                            .capped = trials >= MAX_TRIALS, .reproduced = last, .verified = 1 };
+    /* then the fewest decisions at those sites, ending in a token that names them */
+    static char dlist[MAX_DECISIONS * 40];
+    char dtoken[WEDGE_TOKEN_MAX];
+    char *dreplay = NULL;
+    int dr = k ? minimize_noise_decisions(cfg, &t, list, need, dlist, sizeof dlist, dtoken,
+                                          sizeof dtoken) : 0;
+    if (dr < 0)
+        goto interrupted;
+    if (dr > 0) {
+        dreplay = shell_quote_command(cfg, dtoken);
+        printf("token: %s\n", dtoken);
+        if (dreplay)
+            printf("replay: %s\n", dreplay);
+        m = (struct min_result){ .kind = "decisions", .token = dtoken, .list = dlist,
+                                 .list_key = "decisions", .replay = dreplay,
+                                 .decisions = t.kept_decs, .of = t.ndecs,
+                                 .trials = trials, .reproduced = t.fails, .story = t.story,
+                                 .verified = 1 };
+    }
     int rc = write_min_json(cfg, &m);
+    free(dreplay);
+    free(t.story);
     free(line);
     free(replay);
     free(t.modules);

@@ -247,6 +247,9 @@ struct wedge_event *wedge_record_event(unsigned kind, uint64_t site, const void 
             d->kind = (uint16_t)kind;
             d->action = (uint8_t)action;
             d->action_arg = action_arg;
+            /* noise points draw at index++ just before they record */
+            d->index = kind == WEDGE_EV_THREAD_START ? WEDGE_DECISION_START
+                                                     : (uint32_t)(wedge_self.index - 1);
             atomic_store_explicit((_Atomic uint64_t *)&d->seq, e->seq, memory_order_release);
         }
     }
@@ -343,6 +346,7 @@ static void init_run(void)
     wedge_sites_parse_allowed(getenv(WEDGE_ENV_SITES));
     wedge_steps_parse_allowed(getenv(WEDGE_ENV_STEPS));
     wedge_steps_from_token(wedge_g.active ? &wedge_g.token : NULL);
+    wedge_decisions_parse_allowed(getenv(WEDGE_ENV_DECISIONS));
     const char *shm = getenv(WEDGE_ENV_SHM);
     if (shm && *shm)
         attach_shm(shm);

@@ -264,11 +264,12 @@ static void report_lost_update(struct mw_thread *me, const struct mw_step *st, u
  * many more of them than of library calls). */
 static void noise_point(unsigned kind, uint64_t site, const struct mw_step *st, int pair)
 {
+    uint64_t index = wedge_self.index++;
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
-                              wedge_self.index++, site);
+                              index, site);
     uint32_t arg = 0;
     unsigned action = WEDGE_ACT_NONE;
-    if (!wedge_site_allowed(site)) {
+    if (!wedge_site_allowed(site) || !wedge_decision_allowed(index)) {
         action = WEDGE_ACT_NONE;
     } else if (pair >= 0) {
         /* the first aimed points of a pair at 1/2, then 1/16: move on to other pairs */

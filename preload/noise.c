@@ -251,14 +251,17 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
     wedge_ensure_registered();
     if (kind == WEDGE_EV_FCNTL_LOCK || kind == WEDGE_EV_FSYNC)
         shares_with_peers = 1; /* a file another process may use at the same time */
+    uint64_t index = wedge_self.index++;
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
-                              wedge_self.index++, site);
+                              index, site);
     uint32_t arg = 0;
     unsigned action = WEDGE_ACT_NONE;
     if (!wedge_site_allowed(site))
         action = WEDGE_ACT_NONE;
     else if (wedge_g.rendezvous_us && rdv_waiting(site))
         action = WEDGE_ACT_RENDEZVOUS; /* we may be the peer someone waits for */
+    else if (!wedge_decision_allowed(index))
+        action = WEDGE_ACT_NONE; /* not one of the decisions kept (minimize, a DECISIONS token) */
     else if (noise_class() == NOISE_ALONE || (noise_class() == NOISE_PEERS && !io_kind(kind)))
         action = WEDGE_ACT_NONE; /* nobody to interleave with here (see noise_class) */
     else
@@ -317,7 +320,8 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
  * is created) are made to overlap.  Drawn per run from the seed. */
 void wedge_noise_thread_start(uint64_t site)
 {
-    if (!wedge_g.start_delay_us || !wedge_site_allowed(site))
+    if (!wedge_g.start_delay_us || !wedge_site_allowed(site) ||
+        !wedge_decision_allowed(WEDGE_DECISION_START))
         return;
     uint64_t h = wedge_decide(wedge_g.token.seed, wedge_g.proc_ordinal, wedge_self.ordinal,
                               ~0ull, 0);

@@ -156,6 +156,8 @@ WEDGE_HIDDEN void wedge_sites_after_fork_child(void);
 /* Parse WEDGE_SITES (hex sites, comma-separated); malformed lists allow nothing. */
 WEDGE_HIDDEN void wedge_sites_parse_allowed(const char *s);
 WEDGE_HIDDEN void wedge_steps_parse_allowed(const char *s);
+WEDGE_HIDDEN void wedge_decisions_parse_allowed(const char *s);
+WEDGE_HIDDEN int wedge_decision_allowed(uint64_t index); /* noise: this thread's draw index */
 WEDGE_HIDDEN void wedge_note_alloc(uint64_t site, const void *p, uint64_t size);
 WEDGE_HIDDEN void wedge_steps_from_token(const struct wedge_token *t); /* its STEPS field */
 /* The fork gate (sites.c): 1 if the caller may enter a section that takes locks a forked

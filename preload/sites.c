@@ -287,6 +287,36 @@ void wedge_steps_parse_allowed(const char *s)
     }
 }
 
+/* Noise decisions wedge may take (WEDGE_DECISIONS, set by `wedge minimize`, and a token's
+ * DECISIONS field): unset allows all; both set, a decision must be in both. */
+#define MAX_ALLOWED_DECISIONS 64
+static struct wedge_decision_ref allowed_decisions[MAX_ALLOWED_DECISIONS];
+static int n_allowed_decisions = -1; /* -1: unrestricted */
+
+void wedge_decisions_parse_allowed(const char *s)
+{
+    n_allowed_decisions = -1; /* a fork server's child parses its run's list again */
+    if (!s)
+        return;
+    n_allowed_decisions = wedge_decisions_parse(s, strlen(s), allowed_decisions,
+                                                MAX_ALLOWED_DECISIONS, NULL, 0);
+    if (n_allowed_decisions < 0)
+        n_allowed_decisions = 0; /* malformed: allow nothing, never crash */
+}
+
+int wedge_decision_allowed(uint64_t index)
+{
+    uint32_t ix = index >= WEDGE_DECISION_START ? WEDGE_DECISION_START : (uint32_t)index;
+    if (WEDGE_UNLIKELY(wedge_g.token.has_decisions) &&
+        !wedge_decision_listed(wedge_g.token.decisions, wedge_g.token.ndecisions,
+                               wedge_g.proc_ordinal, wedge_self.ordinal, ix))
+        return 0;
+    if (WEDGE_LIKELY(n_allowed_decisions < 0))
+        return 1;
+    return wedge_decision_listed(allowed_decisions, (size_t)n_allowed_decisions,
+                                 wedge_g.proc_ordinal, wedge_self.ordinal, ix);
+}
+
 /* The token's own STEPS field (a minimized token): a second list, so that WEDGE_STEPS (a
  * minimize trial of a minimized token) can only narrow it further. */
 static const struct wedge_token *token_steps;

@@ -31,6 +31,9 @@
 #define WEDGE_ENV_STEPS "WEDGE_STEPS"   /* serial: decimal step ranges "a-b,c" where a
                                            preemption may be injected; unset: at every step
                                            (minimize narrows the decisions down) */
+#define WEDGE_ENV_DECISIONS "WEDGE_DECISIONS" /* noise: the decisions wedge may take, as
+                                           in a token's DECISIONS field ("1x57_2xs"); unset:
+                                           every one (minimize narrows them down) */
 #define WEDGE_ENV_WATCH_ALL "WEDGE_WATCH_ALL" /* 1: memory watching takes every page seen
                                            shared (up to its widest), not a seeded share of
                                            them: the CLI's explaining replays */
@@ -86,6 +89,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
     X(WEDGE_ENV_LOG, WEDGE_ENVF_EXEC)                                                        \
     X(WEDGE_ENV_SITES, WEDGE_ENVF_EXEC)                                                      \
     X(WEDGE_ENV_STEPS, WEDGE_ENVF_EXEC)                                                      \
+    X(WEDGE_ENV_DECISIONS, WEDGE_ENVF_EXEC)                                                  \
     X(WEDGE_ENV_WATCH_ALL, WEDGE_ENVF_EXEC)                                                  \
     X(WEDGE_ENV_MW_BUDGET, WEDGE_ENVF_EXEC)                                                  \
     X(WEDGE_ENV_FORKSRV, WEDGE_ENVF_STRIP)                                                   \
@@ -297,7 +301,9 @@ struct wedge_shm_header {
         uint32_t slot;
         uint16_t kind;
         uint8_t action, pad;
-        uint32_t action_arg, pad2;
+        uint32_t action_arg;
+        uint32_t index;            /* noise: the thread's decision index (WEDGE_DECISION_START:
+                                      its start delay), as in a token's DECISIONS field */
     } decisions[WEDGE_MAX_DECISIONS];
     /* noise: how far every clock of the run was moved forward (ns) by timed waits made to
      * expire early (preload/timeouts.c); only grows */

@@ -88,6 +88,91 @@ static int parse_strategy_field(const char *s, size_t n, struct wedge_token *t, 
     return fail(err, errlen, "unknown strategy '%.*s' (expected random, pct<D> or pos)", (int)n, s);
 }
 
+static int parse_dec_u32(const char *p, const char *end, uint32_t *v)
+{
+    return parse_u32(p, (size_t)(end - p), 999999999u, v);
+}
+
+int wedge_decisions_parse(const char *s, size_t n, struct wedge_decision_ref *out, size_t max,
+                          char *err, size_t errlen)
+{
+    if (n == 1 && s[0] == '-')
+        return 0;
+    if (n == 0) {
+        fail(err, errlen, "empty list of decisions (expected - or entries like 1x57_2xs)");
+        return -1;
+    }
+    const char *end = s + n;
+    size_t k = 0;
+    while (s < end) {
+        const char *us = memchr(s, '_', (size_t)(end - s));
+        const char *e = us ? us : end;
+        const char *pp = memchr(s, 'p', (size_t)(e - s));
+        const char *x = memchr(s, 'x', (size_t)(e - s));
+        struct wedge_decision_ref d = { 0, 0, 0 };
+        const char *t = pp ? pp + 1 : s;
+        int bad = !x || x < t || (pp && parse_dec_u32(s, pp, &d.proc)) ||
+                  parse_dec_u32(t, x, &d.thread);
+        if (!bad) {
+            if (e - x == 2 && x[1] == 's')
+                d.index = WEDGE_DECISION_START;
+            else
+                bad = parse_dec_u32(x + 1, e, &d.index);
+        }
+        if (bad) {
+            fail(err, errlen, "decision '%.*s' is not of the form [Pp]TxI (I a number or s)",
+                 (int)(e - s), s);
+            return -1;
+        }
+        if (k == max) {
+            fail(err, errlen, "more than %zu decisions", max);
+            return -1;
+        }
+        out[k++] = d;
+        if (!us)
+            break;
+        s = us + 1;
+        if (s == end) {
+            fail(err, errlen, "list of decisions ends in '_'");
+            return -1;
+        }
+    }
+    return (int)k;
+}
+
+int wedge_decisions_format(const struct wedge_decision_ref *d, size_t n, char *buf, size_t len)
+{
+    size_t o = 0;
+    if (len < 2)
+        return -1;
+    if (!n)
+        return snprintf(buf, len, "-");
+    buf[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        char p[16] = "", ix[16];
+        if (d[i].proc)
+            snprintf(p, sizeof p, "%up", d[i].proc);
+        if (d[i].index == WEDGE_DECISION_START)
+            snprintf(ix, sizeof ix, "s");
+        else
+            snprintf(ix, sizeof ix, "%u", d[i].index);
+        int w = snprintf(buf + o, len - o, "%s%s%ux%s", i ? "_" : "", p, d[i].thread, ix);
+        if (w < 0 || (size_t)w >= len - o)
+            return -1;
+        o += (size_t)w;
+    }
+    return (int)o;
+}
+
+int wedge_decision_listed(const struct wedge_decision_ref *d, size_t n, uint32_t proc,
+                          uint32_t thread, uint32_t index)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d[i].proc == proc && d[i].thread == thread && d[i].index == index)
+            return 1;
+    return 0;
+}
+
 /* The STEPS field after its 's': "-" (none) or ranges "a-b" / "a" joined by '_', ascending. */
 static int parse_steps_field(const char *tok, const char *p, size_t n, struct wedge_token *t,
                              char *err, size_t errlen)
@@ -157,7 +242,7 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
     }
     if (nf < 4 || nf > 6)
         return fail(err, errlen,
-                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.STEPS].SEED", s);
+                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.STEPS|.DECISIONS].SEED", s);
 
     memset(t, 0, sizeof *t);
     if (fl[0] != 2 || f[0][0] != 'w' || f[0][1] != '1')
@@ -185,6 +270,21 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
     for (int k = 3; k < nf - 1; k++) {
         if (fl[k] == 0)
             return fail(err, errlen, "seed token '%s': empty field", s);
+        if (f[k][0] == 'd') {
+            if (t->mode != WEDGE_MODE_NOISE)
+                return fail(err, errlen, "seed token '%s': a DECISIONS field needs noise mode "
+                            "(serial tokens keep steps: s...)", s);
+            if (t->has_decisions)
+                return fail(err, errlen, "seed token '%s': two DECISIONS fields", s);
+            char why[120];
+            int nd = wedge_decisions_parse(f[k] + 1, fl[k] - 1, t->decisions,
+                                           WEDGE_TOKEN_DECISIONS, why, sizeof why);
+            if (nd < 0)
+                return fail(err, errlen, "seed token '%s': %s", s, why);
+            t->has_decisions = 1;
+            t->ndecisions = (uint32_t)nd;
+            continue;
+        }
         if (f[k][0] == 's') {
             if (t->has_steps)
                 return fail(err, errlen, "seed token '%s': two STEPS fields", s);
@@ -193,7 +293,7 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
                 return rc;
             continue;
         }
-        if (have_opts || t->has_steps)
+        if (have_opts || t->has_steps || t->has_decisions)
             return fail(err, errlen, "seed token '%s': options field '%.*s' out of place (the "
                         "order is OPTS, then STEPS)", s, (int)fl[k], f[k]);
         have_opts = 1;
@@ -247,7 +347,7 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
     else if (t->opts & WEDGE_OPT_MEMORY)
         opts[o++] = 'm';
     opts[o] = 0;
-    char steps[WEDGE_TOKEN_STEP_RANGES * 22 + 4];
+    char steps[256];
     size_t so = 0;
     steps[0] = 0;
     if (t->has_steps) {
@@ -258,6 +358,14 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
             if (t->steps[i].hi != t->steps[i].lo)
                 so += (size_t)snprintf(steps + so, sizeof steps - so, "-%u", t->steps[i].hi);
         }
+    }
+    if (t->has_decisions) {
+        steps[0] = '.';
+        steps[1] = 'd';
+        if (wedge_decisions_format(t->decisions, t->ndecisions < WEDGE_TOKEN_DECISIONS ?
+                                   t->ndecisions : WEDGE_TOKEN_DECISIONS,
+                                   steps + 2, sizeof steps - 2) < 0)
+            return -1;
     }
     int n = snprintf(buf, len, "w1.%s.%s%s%s%s.%016" PRIx64, wedge_mode_name(t->mode), strat,
                      o ? "." : "", opts, steps, t->seed);

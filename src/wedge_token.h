@@ -9,10 +9,15 @@
  *             injected, as ranges a-b or single steps joined by '_' ("s13_40-42"), or "s-"
  *             for none.  `wedge minimize` writes it: the token of the minimized schedule.
  *             Without it every step may preempt.
+ *   DECISIONS noise only, optional, instead of STEPS: 'd' then the injected decisions wedge
+ *             may take, joined by '_', each [P'p']T'x'I: process ordinal P (omitted: 0), thread
+ *             ordinal T, the thread's decision index I (or 's': its start delay), e.g.
+ *             "d1x57_2xs"; "d-" for none.  Elsewhere wedge does not act.  `wedge minimize`
+ *             writes it for a noise token.
  *   SEED      16 lower-case hex digits
  *
  * Examples: w1.noise.random.9f3a61c2e07b55d1, w1.serial.pct3-1200.m.00000000000000a1,
- *           w1.serial.pct2.s57_112.00000000000000a1
+ *           w1.serial.pct2.s57_112.00000000000000a1, w1.noise.random.d1x57_2xs.00000000000000a1
  */
 #ifndef WEDGE_TOKEN_H
 #define WEDGE_TOKEN_H
@@ -34,6 +39,14 @@ enum wedge_strategy_id {
 
 #define WEDGE_TOKEN_MAX 128
 #define WEDGE_TOKEN_STEP_RANGES 8 /* ranges a STEPS field may hold */
+#define WEDGE_TOKEN_DECISIONS 8   /* decisions a DECISIONS field may hold */
+#define WEDGE_DECISION_START 0xffffffffu /* the index of a thread's start delay */
+
+/* One noise decision: the point a thread reached (decision streams are counter-based, so
+ * the same point of the same thread makes the same draw in every replay). */
+struct wedge_decision_ref {
+    uint32_t proc, thread, index;
+};
 
 struct wedge_token {
     unsigned version;          /* 1 */
@@ -46,7 +59,20 @@ struct wedge_token {
     uint32_t has_steps;        /* 1: only steps[] may preempt (STEPS field present) */
     uint32_t nsteps;           /* ranges in steps[] (0 with has_steps: none may) */
     struct { uint32_t lo, hi; } steps[WEDGE_TOKEN_STEP_RANGES];
+    uint32_t has_decisions;    /* 1: wedge acts only at decisions[] (DECISIONS field) */
+    uint32_t ndecisions;
+    struct wedge_decision_ref decisions[WEDGE_TOKEN_DECISIONS];
 };
+
+/* Parse a list of decisions ("1x57_2xs", "-" for none) of n characters into out[max].
+ * Returns the count, or -1 with a reason in err (what is wrong and where). */
+int wedge_decisions_parse(const char *s, size_t n, struct wedge_decision_ref *out, size_t max,
+                          char *err, size_t errlen);
+/* Format decisions as "1x57_2xs" ("-" for none).  Returns the length, or -1 if too small. */
+int wedge_decisions_format(const struct wedge_decision_ref *d, size_t n, char *buf, size_t len);
+/* 1 if (proc, thread, index) is one of d[n] */
+int wedge_decision_listed(const struct wedge_decision_ref *d, size_t n, uint32_t proc,
+                          uint32_t thread, uint32_t index);
 
 /* Parse a token.  Returns 0, or -EINVAL with a one-line reason in err. */
 int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen);

@@ -52,6 +52,7 @@ bad "replay without a token" 'token|usage' replay -- "$OK"
 bad "replay token with steps in noise mode" 'STEPS.*serial' replay w1.noise.random.s3.00000000000000a1 -- "$OK"
 bad "replay token with descending steps" 'ascend' replay w1.serial.pct3.s9_3.00000000000000a1 -- "$OK"
 bad "replay token with a bad step" "step range '4x'" replay w1.serial.pct3.s4x.00000000000000a1 -- "$OK"
+bad "replay token with a bad decision" "decision '1y4'" replay w1.noise.random.d1y4.00000000000000a1 -- "$OK"
 
 bad "unknown flag" 'no-such-flag' run --no-such-flag -n 1 -- "$OK"
 bad "unknown command" 'frobnicate|unknown|usage' frobnicate

@@ -76,6 +76,24 @@ int main(void)
     rejected("w1.serial.pct3.s1.m.9f3a61c2e07b55d1", "out of place");
     rejected("w1.serial.pct3.s1_3_5_7_9_11_13_15_17.9f3a61c2e07b55d1", "more than 8");
 
+    /* DECISIONS: the minimized decisions of a noise token */
+    round_trip("w1.noise.random.d1x57.9f3a61c2e07b55d1");
+    round_trip("w1.noise.random.m.d1x57_2xs_3p0x4.9f3a61c2e07b55d1");
+    round_trip("w1.noise.random.d-.9f3a61c2e07b55d1");
+    CHECK(wedge_token_parse("w1.noise.random.d2p1x5_0xs.00000000000000ff", &t, err, sizeof err) == 0);
+    CHECK(t.has_decisions == 1 && t.ndecisions == 2 && t.decisions[0].proc == 2 &&
+          t.decisions[0].thread == 1 && t.decisions[0].index == 5 && t.decisions[1].proc == 0 &&
+          t.decisions[1].thread == 0 && t.decisions[1].index == WEDGE_DECISION_START);
+    CHECK(wedge_decision_listed(t.decisions, t.ndecisions, 2, 1, 5) &&
+          !wedge_decision_listed(t.decisions, t.ndecisions, 0, 1, 5));
+    rejected("w1.serial.pct3.d1x5.9f3a61c2e07b55d1", "noise mode");
+    rejected("w1.noise.random.d.9f3a61c2e07b55d1", "empty list");
+    rejected("w1.noise.random.d1y5.9f3a61c2e07b55d1", "[Pp]TxI");
+    rejected("w1.noise.random.d1x.9f3a61c2e07b55d1", "[Pp]TxI");
+    rejected("w1.noise.random.d1x5_.9f3a61c2e07b55d1", "ends in");
+    rejected("w1.noise.random.d1x5.d2x3.9f3a61c2e07b55d1", "two DECISIONS");
+    rejected("w1.noise.random.d0x1_0x2_0x3_0x4_0x5_0x6_0x7_0x8_0x9.9f3a61c2e07b55d1", "more than 8");
+
     /* strategies from the command line */
     memset(&t, 0, sizeof t);
     CHECK(wedge_strategy_parse("pct:5", WEDGE_MODE_SERIAL, &t, err, sizeof err) == 0 && t.depth == 5);
