@@ -558,6 +558,108 @@ static size_t count(const int *mask, size_t n)
     return c;
 }
 
+/* ddmin (Zeller) over the items marked in mask[n] (n <= MAX_SITES): test(ctx, cand) says
+ * whether the subset marked in cand still fails (1), not (0), or the trial was interrupted
+ * (-1).  Each part alone, then each complement; mask ends 1-minimal, or where max_trials
+ * stopped it.  Returns 0, or -1 if interrupted. */
+static int ddmin_mask(int *mask, size_t n, int (*test)(void *, const int *), void *ctx,
+                      int *trials, int max_trials)
+{
+    int cand[MAX_SITES];
+    size_t parts = 2;
+    while (count(mask, n) >= 2 && *trials < max_trials) {
+        size_t idx[MAX_SITES], m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (mask[i])
+                idx[m++] = i;
+        if (parts > m)
+            parts = m;
+        int reduced = 0;
+        for (int complement = 0; complement < 2 && !reduced; complement++) {
+            if (complement && parts == 2)
+                continue; /* the complement of one half is the other half: tried */
+            for (size_t p = 0; p < parts && !reduced && *trials < max_trials; p++) {
+                size_t lo = p * m / parts, hi = (p + 1) * m / parts;
+                memset(cand, 0, n * sizeof cand[0]);
+                for (size_t k = 0; k < m; k++)
+                    cand[idx[k]] = (k >= lo && k < hi) != complement;
+                (*trials)++;
+                int r = test(ctx, cand);
+                if (r < 0)
+                    return -1;
+                if (r) {
+                    memcpy(mask, cand, n * sizeof mask[0]);
+                    parts = complement ? (parts > 2 ? parts - 1 : 2) : 2;
+                    reduced = 1;
+                }
+            }
+        }
+        if (!reduced) {
+            if (parts >= m)
+                break;
+            parts = parts * 2 < m ? parts * 2 : m;
+        }
+    }
+    return 0;
+}
+
+/* A trial of the sites marked (WEDGE_SITES), told as a line */
+struct site_test {
+    struct trial *t;
+    char *list;
+    size_t len;
+    uint64_t need;
+    int64_t *last;
+    const int *trials;
+};
+
+static int site_test(void *ctx, const int *cand)
+{
+    struct site_test *st = ctx;
+    struct trial *t = st->t;
+    format_list(t, cand, st->list, st->len);
+    int64_t f = run_trial(t, st->list);
+    if (f < 0)
+        return -1;
+    size_t c = count(cand, t->nsites);
+    printf("  trial %2d: %3zu site%s        -> %" PRId64 " of %" PRIu64 "%s\n", *st->trials, c,
+           c == 1 ? " " : "s", f, t->cfg->runs, (uint64_t)f >= st->need ? ", kept" : "");
+    fflush(stdout);
+    if ((uint64_t)f < st->need)
+        return 0;
+    *st->last = f;
+    return 1;
+}
+
+/* A trial of the decisions marked (WEDGE_DECISIONS), told as a line */
+struct decision_test {
+    struct trial *t;
+    char *list;
+    size_t len;
+    uint64_t need;
+    const int *trials;
+};
+
+static int decision_test(void *ctx, const int *cand)
+{
+    struct decision_test *dt = ctx;
+    struct trial *t = dt->t;
+    struct wedge_decision_ref sub[MAX_DECISIONS];
+    size_t ns = 0;
+    for (size_t i = 0; i < t->ndecs; i++)
+        if (cand[i])
+            sub[ns++] = t->decs[i];
+    if (wedge_decisions_format(sub, ns, dt->list, dt->len) < 0)
+        return 0;
+    int64_t f = run_trial_env(t, WEDGE_ENV_DECISIONS, dt->list);
+    if (f < 0)
+        return -1;
+    printf("  trial %2d: %3zu decision%s    -> %" PRId64 " of %" PRIu64 "%s\n", *dt->trials, ns,
+           ns == 1 ? " " : "s", f, t->cfg->runs, (uint64_t)f >= dt->need ? ", kept" : "");
+    fflush(stdout);
+    return (uint64_t)f >= dt->need;
+}
+
 /* Noise: after the sites, the decisions.  A noise decision is drawn from the seed by
  * (process ordinal, thread ordinal, the thread's draw index): the same point of the same
  * thread draws the same in every replay, so a decision can be kept or dropped by itself
@@ -587,54 +689,14 @@ static int minimize_noise_decisions(struct wedge_config *cfg, struct trial *t,
     printf("wedge took %zu decisions at those sites in the failing replays; narrowing them "
            "down\n", n);
     fflush(stdout);
-    int mask[MAX_DECISIONS], cand[MAX_DECISIONS];
+    int mask[MAX_DECISIONS];
     struct wedge_decision_ref sub[MAX_DECISIONS];
     for (size_t i = 0; i < n; i++)
         mask[i] = 1;
     int trials = 0;
-    size_t parts = 2;
-    while (count(mask, n) >= 2 && trials < MAX_DECISION_TRIALS) {
-        size_t idx[MAX_DECISIONS], m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (mask[i])
-                idx[m++] = i;
-        if (parts > m)
-            parts = m;
-        int reduced = 0;
-        for (int complement = 0; complement < 2 && !reduced; complement++) {
-            if (complement && parts == 2)
-                continue; /* the complement of one half is the other half: tried */
-            for (size_t p = 0; p < parts && !reduced && trials < MAX_DECISION_TRIALS; p++) {
-                size_t lo = p * m / parts, hi = (p + 1) * m / parts, ns = 0;
-                memset(cand, 0, sizeof cand);
-                for (size_t k = 0; k < m; k++)
-                    cand[idx[k]] = (k >= lo && k < hi) != complement;
-                for (size_t i = 0; i < n; i++)
-                    if (cand[i])
-                        sub[ns++] = t->decs[i];
-                if (wedge_decisions_format(sub, ns, list, len) < 0)
-                    continue;
-                f = run_trial_env(t, WEDGE_ENV_DECISIONS, list);
-                trials++;
-                if (f < 0)
-                    return -1;
-                printf("  trial %2d: %3zu decision%s    -> %" PRId64 " of %" PRIu64 "%s\n",
-                       trials, ns, ns == 1 ? " " : "s", f, cfg->runs,
-                       (uint64_t)f >= need ? ", kept" : "");
-                fflush(stdout);
-                if ((uint64_t)f >= need) {
-                    memcpy(mask, cand, sizeof mask);
-                    parts = complement ? (parts > 2 ? parts - 1 : 2) : 2;
-                    reduced = 1;
-                }
-            }
-        }
-        if (!reduced) {
-            if (parts >= m)
-                break;
-            parts = parts * 2 < m ? parts * 2 : m;
-        }
-    }
+    struct decision_test dt = { t, list, len, need, &trials };
+    if (ddmin_mask(mask, n, decision_test, &dt, &trials, MAX_DECISION_TRIALS) < 0)
+        return -1;
     size_t ns = 0;
     for (size_t i = 0; i < n; i++)
         if (mask[i])
@@ -735,49 +797,9 @@ int cmd_minimize(struct wedge_config *cfg)
     }
 
     /* ddmin over the sites in mask */
-    size_t parts = 2;
-    while (count(mask, n) >= 2 && trials < MAX_TRIALS) {
-        size_t idx[MAX_SITES], m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (mask[i])
-                idx[m++] = i;
-        if (parts > m)
-            parts = m;
-        int reduced = 0;
-        /* try each part alone, then each complement */
-        for (int complement = 0; complement < 2 && !reduced; complement++) {
-            for (size_t p = 0; p < parts && !reduced && trials < MAX_TRIALS; p++) {
-                size_t lo = p * m / parts, hi = (p + 1) * m / parts;
-                memset(cand, 0, sizeof cand);
-                for (size_t k = 0; k < m; k++) {
-                    int in_part = k >= lo && k < hi;
-                    cand[idx[k]] = complement ? !in_part : in_part;
-                }
-                if (complement && parts == 2)
-                    continue; /* the complement of one half is the other half: tried */
-                format_list(&t, cand, list, sizeof list);
-                f = run_trial(&t, list);
-                trials++;
-                if (f < 0)
-                    goto interrupted;
-                size_t c = count(cand, n);
-                printf("  trial %2d: %3zu site%s        -> %" PRId64 " of %" PRIu64 "%s\n", trials,
-                       c, c == 1 ? " " : "s", f, cfg->runs, (uint64_t)f >= need ? ", kept" : "");
-                fflush(stdout);
-                if ((uint64_t)f >= need) {
-                    memcpy(mask, cand, sizeof mask);
-                    last = f;
-                    parts = complement ? (parts > 2 ? parts - 1 : 2) : 2;
-                    reduced = 1;
-                }
-            }
-        }
-        if (!reduced) {
-            if (parts >= m)
-                break;
-            parts = parts * 2 < m ? parts * 2 : m;
-        }
-    }
+    struct site_test st = { &t, list, sizeof list, need, &last, &trials };
+    if (ddmin_mask(mask, n, site_test, &st, &trials, MAX_TRIALS) < 0)
+        goto interrupted;
 
     size_t k = count(mask, n);
     format_list(&t, mask, list, sizeof list);
