@@ -437,8 +437,10 @@ static void lock_name(const struct wedge_shm_header *h, uint64_t addr, struct da
 
 static void describe_object(FILE *f, const struct data_name *d)
 {
-    if (d->found && d->block_site)
+    if (d->found && d->block_site && d->block_thread < WEDGE_MAX_THREADS)
         fprintf(f, "a %s (by T%u)", d->name, d->block_thread);
+    else if (d->found && d->block_site)
+        fprintf(f, "a %s", d->name);
     else if (d->found)
         fprintf(f, "`%s` (%s in %s, %" PRIu64 " bytes)", d->name, d->storage, d->module, d->size);
     else
@@ -624,8 +626,11 @@ static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr
         /* a heap block: where it was allocated, by whom, and where in it the address lies */
         fprintf(f, ", \"allocated_at\": ");
         report_json_str(f, symbolize(h, d.block_site, 1));
-        fprintf(f, ", \"allocated_by\": %u, \"offset\": %" PRIu64, d.block_thread,
-                d.block_offset);
+        if (d.block_thread < WEDGE_MAX_THREADS)
+            fprintf(f, ", \"allocated_by\": %u", d.block_thread);
+        else
+            fprintf(f, ", \"allocated_by\": null");
+        fprintf(f, ", \"offset\": %" PRIu64, d.block_offset);
     }
     fputs("}", f);
 }

@@ -200,6 +200,7 @@ void wedge_note_alloc(uint64_t site, const void *p, uint64_t size)
     /* not cached per module: a fork server's child has another run's module table */
     if (!h || !p || !wedge_g.active || wedge_site_in_system_module(site))
         return;
+    wedge_ensure_registered(); /* a thread's first call may be this one: its slot */
     uint32_t i = atomic_fetch_add_explicit(&h->n_allocs, 1, memory_order_relaxed);
     struct wedge_alloc *a = &h->allocs[i % WEDGE_MAX_ALLOCS];
     atomic_store_explicit(&a->seq, 0, memory_order_relaxed);
