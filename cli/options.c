@@ -122,8 +122,10 @@ static const struct {
     { CMD_REPLAY, "replay", "wedge replay [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
       "Run one seed token again, with its interleaving; show its output and report." },
     { CMD_MINIMIZE, "minimize", "wedge minimize [OPTIONS] TOKEN -- PROGRAM [ARGS...]",
-      "Find the smallest set of sites where wedge must act for TOKEN to still fail\n"
-      "(delta debugging; --runs N replays per trial, default 20 in noise mode, 1 in serial)." },
+      "Find the fewest injected decisions (serial: scheduler steps; noise: the sites where\n"
+      "wedge must act, then the decisions there) for TOKEN to still fail, told as a story that\n"
+      "ends in a new token replaying them (delta debugging; --runs N replays per trial,\n"
+      "default 20 in noise mode, 1 in serial)." },
     { CMD_MERGE, "merge", "wedge merge [OPTIONS] REPORT.json...",
       "Join the --json reports of the shards of one campaign (--shard K/N, every K once) into\n"
       "one report, equal to the unsharded campaign's; exit status as the campaign's.\n"

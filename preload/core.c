@@ -197,7 +197,6 @@ static void keep_last(const struct wedge_event *e, uint32_t slot)
 void wedge_note_alloc(uint64_t site, const void *p, uint64_t size)
 {
     struct wedge_shm_header *h = wedge_g.shm;
-    /* not cached per module: a fork server's child has another run's module table */
     if (!h || !p || !wedge_g.active || wedge_site_in_system_module(site))
         return;
     wedge_ensure_registered(); /* a thread's first call may be this one: its slot */
