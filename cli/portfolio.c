@@ -7,6 +7,17 @@
  * Reward.  A run that reproduced, or whose schedule coverage (header.cov, see
  * preload/coverage.c) set a bit no earlier run of the campaign set.
  *
+ * Cost.  The bandit weighs each arm's reward rate by its cost per run (src/wedge_bandit.c):
+ * reward per second, not per run, and a floor share of the time, not of the runs.  On one
+ * program the arms' costs differ by 10x and more (a serial run with watching of a 24-thread
+ * Python program takes seconds, its noise run a fraction of one), and a default that spends
+ * runs evenly costs what its dearest arms cost.  A run's cost is its wall time (plus
+ * AUTO_COST_BASE_US); but a wall time differs between -j 1 and -j 2 and from run to run, and
+ * would make the draws depend on it: when every arm is serial (the portfolio whose runs can
+ * be deterministic), an exact run's cost is a model of its wall time from what it did
+ * (steps, preemptions, traps), a function of its token.  With noise arms in the portfolio
+ * the runs' coverage depends on timing anyway, and wall time is the better measure.
+ *
  * Determinism.  Runs are grouped in epochs of AUTO_EPOCH consecutive runs (of this shard).
  * The arms of epoch e are drawn when epoch e-2 closes, from the bandit as it stands after
  * consuming epochs 0..e-2 in run-index order; epochs close in order, once all their runs
@@ -14,7 +25,11 @@
  * epochs only, never of completion order or -j: with deterministic runs (serial arms on a
  * single-process program) the same seed gives the same arms and tokens at any -j.  The lag
  * of two epochs keeps 2 * AUTO_EPOCH runs startable, so -j N up to that never waits on a
- * boundary (a long run can still hold up the epoch after next).
+ * boundary (a long run can still hold up the epoch after next).  Shorter first epochs (1, 1,
+ * 2, 2, 4, 4 runs, learning from the first run on) were tried and measured worse: the first
+ * run of a campaign always sets new coverage, whatever its arm, and the draws of the next
+ * runs followed it (scripts/bench/finding, 10 campaigns: ordering_many 3 from 13.5 to 24
+ * runs, pct_depth2 from 18 to 25.5).
  *
  * PCT's run length is learned from the first serial runs of closed epochs (median of their
  * steps) and carried in the tokens drawn after that, as `--strategy pct` does with its
@@ -36,10 +51,15 @@
 #define AUTO_WATCH_ARMS 1
 
 #define AUTO_EPOCH 8u
-#define AUTO_FLOOR 0.25     /* share of runs drawn uniformly over the arms */
+#define AUTO_FLOOR 0.25     /* share of the time spread evenly over the arms */
 #define AUTO_DECAY 0.97     /* per epoch: coverage dries up, recent evidence weighs more */
 #define AUTO_REWARD_REPRO 4.0
 #define AUTO_REWARD_COVERAGE 1.0
+/* Added to every run's cost: what a run costs the campaign beyond its own time (the
+ * runner's work around it), and a floor under differences that matter little: between runs
+ * of 3 and 12 ms, finding in fewer runs is worth more than the milliseconds, while runs of
+ * seconds (a Python program's serial runs) are weighed almost in full. */
+#define AUTO_COST_BASE_US 20000.0
 #define AUTO_CALIB 4u
 #define AUTO_MAX_LENGTH 100000000u
 #define AUTO_RUN_ARMS_MAX (1u << 20) /* runs whose arm the JSON lists */
@@ -80,13 +100,14 @@ struct arm_stats {
     uint64_t runs, repros, new_cov;
     uint64_t us;                /* wall time of its runs */
     uint64_t steps, traps;      /* scheduling decisions and trapped accesses of its runs */
+    uint64_t exact;             /* serial runs of one process the watchdog never broke */
 };
 
 struct run_slot {
     unsigned arm;
     uint32_t length;            /* PCT length in its token */
-    int done, failed, multi;
-    uint64_t steps;
+    int done, failed, multi, exact;
+    uint64_t steps, injections, traps, us;
     uint64_t cov[WEDGE_COV_WORDS];
 };
 
@@ -107,7 +128,20 @@ struct portfolio {
     uint32_t length;            /* learned PCT length, 0: not yet */
     uint8_t *run_arms;          /* arm of run q, q < min(total, AUTO_RUN_ARMS_MAX) */
     uint64_t started;           /* 1 + the highest run index handed out */
+    int modelled_cost;          /* every arm serial: exact runs' costs from the model */
 };
+
+/* What an exact serial run costs, modelled from what it did (microseconds): a process start,
+ * each scheduling point, each hand-over to another thread (a futex wake and wait) and each
+ * trapped access (a fault, a single step and a second trap).  Rough figures, read off wall
+ * times of serial runs on the 2-core VM: a C target's few hundred steps take 2 to 5 ms, a
+ * Python run's 190,000 to 470,000 steps 0.6 to 4.5 s, the hand-overs most of the difference
+ * between random walk (a preemption at many steps) and POS or PCT (few).  Only the ratios
+ * between arms matter to the draws. */
+static double modelled_cost_us(const struct run_slot *r)
+{
+    return 2000.0 + 2.0 * (double)r->steps + 10.0 * (double)r->injections + 20.0 * (double)r->traps;
+}
 
 static int arm_enabled_by_default(const struct arm_def *a)
 {
@@ -218,6 +252,9 @@ static void close_epochs(struct portfolio *p)
             double reward = (r->failed ? AUTO_REWARD_REPRO : 0) +
                             (fresh ? AUTO_REWARD_COVERAGE : 0);
             wedge_bandit_update(&p->bandit, r->arm, reward);
+            wedge_bandit_cost(&p->bandit, r->arm,
+                              AUTO_COST_BASE_US + (p->modelled_cost && r->exact
+                                                       ? modelled_cost_us(r) : (double)r->us));
             if (p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi && r->steps &&
                 p->ncalib < AUTO_CALIB) {
                 p->calib[p->ncalib++] = r->steps;
@@ -269,8 +306,11 @@ struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
         }
     }
     double prior[WEDGE_BANDIT_MAX_ARMS];
-    for (unsigned k = 0; k < p->narms; k++)
+    p->modelled_cost = 1;
+    for (unsigned k = 0; k < p->narms; k++) {
         prior[k] = p->arm[k]->prior;
+        p->modelled_cost &= p->arm[k]->mode == WEDGE_MODE_SERIAL;
+    }
     wedge_bandit_init(&p->bandit, p->narms, prior, AUTO_FLOOR);
     uint64_t keep = runs < AUTO_RUN_ARMS_MAX ? runs : AUTO_RUN_ARMS_MAX;
     p->run_arms = calloc(keep ? keep : 1, 1);
@@ -325,7 +365,8 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
     struct arm_stats *st = &p->stats[r->arm];
     st->runs++;
     st->repros += failed != 0;
-    st->us += j->end_us > j->start_us ? j->end_us - j->start_us : 0;
+    r->us = j->end_us > j->start_us ? j->end_us - j->start_us : 0;
+    st->us += r->us;
     r->done = 1;
     r->failed = failed;
     const struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
@@ -334,6 +375,11 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
         st->traps += atomic_load(&h->traps);
         r->steps = atomic_load(&h->steps);
         r->multi = atomic_load(&h->nprocs) > 1;
+        r->injections = atomic_load(&h->injections);
+        r->traps = atomic_load(&h->traps);
+        r->exact = p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi &&
+                   !(atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT);
+        st->exact += (uint64_t)r->exact;
         for (unsigned w = 0; w < WEDGE_COV_WORDS; w++)
             r->cov[w] = atomic_load_explicit(&h->cov[w], memory_order_relaxed);
     } else {
@@ -386,9 +432,10 @@ void portfolio_json(const struct portfolio *p, FILE *f)
         const struct arm_stats *st = &p->stats[k];
         fprintf(f, "%s\n    {\"arm\": \"%s\", \"runs\": %" PRIu64 ", \"reproductions\": %" PRIu64
                    ", \"new_coverage\": %" PRIu64 ", \"ms_per_run\": %.3f, \"steps\": %" PRIu64
-                   ", \"traps\": %" PRIu64 "}",
+                   ", \"traps\": %" PRIu64 ", \"exact_runs\": %" PRIu64 ", \"cost_ms\": %.3f}",
                 k ? "," : "", p->arm[k]->name, st->runs, st->repros, st->new_cov,
-                st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0, st->steps, st->traps);
+                st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0, st->steps, st->traps,
+                st->exact, wedge_bandit_arm_cost(&p->bandit, k) / 1000.0);
     }
     fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
     /* the arm of each run started, by run index (of this shard's runs) */

@@ -1,4 +1,5 @@
-/* wedge_bandit.c - discounted Thompson sampling with a floor share (wedge_bandit.h). */
+/* wedge_bandit.c - discounted, cost-weighed Thompson sampling with a floor share of time
+ * (wedge_bandit.h). */
 #include "wedge_bandit.h"
 #include "wedge_stream.h"
 
@@ -60,25 +61,73 @@ void wedge_bandit_init(struct wedge_bandit *b, unsigned narms, const double *pri
     }
 }
 
+/* What an arm with no cost reported yet is taken to cost: the cheapest cost known (1 when
+ * none is).  Optimistic, so that it gets its first runs and its cost is learned: taken at
+ * the others' mean, a cheap arm never drawn in the first runs of a program where the arms
+ * drawn cost seconds stayed unknown and undrawn for 40 runs (router_history.py). */
+static double known_cost(const struct wedge_bandit *b)
+{
+    double least = 0;
+    for (unsigned k = 0; k < b->narms; k++)
+        if (b->arm[k].cost_runs > 0) {
+            double c = b->arm[k].cost_sum / b->arm[k].cost_runs;
+            if (least == 0 || c < least)
+                least = c;
+        }
+    return least > 0 ? least : 1.0;
+}
+
+double wedge_bandit_arm_cost(const struct wedge_bandit *b, unsigned arm)
+{
+    const struct wedge_bandit_arm *a = &b->arm[arm];
+    return a->cost_runs > 0 ? a->cost_sum / a->cost_runs : known_cost(b);
+}
+
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
 {
     if (b->narms <= 1)
         return 0;
+    double cost[WEDGE_BANDIT_MAX_ARMS], unknown = known_cost(b), inv_sum = 0;
+    for (unsigned k = 0; k < b->narms; k++) {
+        const struct wedge_bandit_arm *a = &b->arm[k];
+        cost[k] = a->cost_runs > 0 ? a->cost_sum / a->cost_runs : unknown;
+        if (!(cost[k] > 0))
+            cost[k] = unknown > 0 ? unknown : 1.0;
+        inv_sum += 1.0 / cost[k];
+    }
     uint64_t i = 0;
-    if (uniform(h, &i) < b->floor)
-        return wedge_below(wedge_mix(h, 0x666c6f6f72ull), b->narms);
+    if (uniform(h, &i) < b->floor) {
+        /* the floor: every arm an equal share of the time, so runs in inverse proportion to
+         * their cost (an arm 10x dearer per run keeps its floor share of the time in a
+         * tenth of the runs) */
+        double u = uniform(wedge_mix(h, 0x666c6f6f72ull), &i) * inv_sum;
+        for (unsigned k = 0; k < b->narms; k++) {
+            u -= 1.0 / cost[k];
+            if (u <= 0)
+                return k;
+        }
+        return b->narms - 1;
+    }
     unsigned best = 0;
     double best_v = -1;
     for (unsigned k = 0; k < b->narms; k++) {
         const struct wedge_bandit_arm *a = &b->arm[k];
         double v = wedge_beta_sample(a->alpha0 + a->alpha, a->beta0 + a->beta,
-                                     wedge_mix(h, 0x61726d00ull + k));
+                                     wedge_mix(h, 0x61726d00ull + k)) / cost[k];
         if (v > best_v) {
             best_v = v;
             best = k;
         }
     }
     return best;
+}
+
+void wedge_bandit_cost(struct wedge_bandit *b, unsigned arm, double cost)
+{
+    if (arm >= b->narms || !(cost > 0))
+        return;
+    b->arm[arm].cost_sum += cost;
+    b->arm[arm].cost_runs += 1.0;
 }
 
 void wedge_bandit_update(struct wedge_bandit *b, unsigned arm, double reward)

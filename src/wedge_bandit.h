@@ -1,12 +1,18 @@
 /* wedge_bandit.h - the campaign's multi-armed bandit: which arm (mode, strategy, watching)
  * the next run gets.
  *
- * Discounted Thompson sampling over Beta posteriors, with a floor share: a run draws its arm
- * uniformly with probability `floor`, else from the posteriors (the arm whose sampled
- * reward rate is highest).  Rewards are added per run; wedge_bandit_decay() discounts the
- * evidence gathered so far (new schedule coverage dries up as a campaign goes on, so old
- * successes must weigh less than recent ones).  Pure and deterministic: a draw depends only
- * on the state and the 64-bit hash it is given, never on time.
+ * Discounted Thompson sampling over Beta posteriors of the reward per run, weighed by what a
+ * run of each arm costs, with a floor share of the campaign's time: a run draws its arm with
+ * probability `floor` from the floor (each arm an equal share of time, so an arm is drawn in
+ * inverse proportion to its cost per run), else the arm whose sampled reward rate per unit
+ * of cost is highest.  Costs are what the caller reports (wedge_bandit_cost: microseconds,
+ * or any unit, as long as it is one unit); an arm with no cost reported yet is taken to cost
+ * as little as the cheapest (all alike before any), so that it is tried.  Rewards are added per run;
+ * wedge_bandit_decay() discounts the evidence gathered so far (new schedule coverage dries
+ * up as a campaign goes on, so old successes must weigh less than recent ones).  Costs are
+ * not discounted: what a run of one arm costs on one program does not drift.  Pure and
+ * deterministic: a draw depends only on the state and the 64-bit hash it is given, never on
+ * the clock (a caller that wants deterministic draws reports deterministic costs).
  */
 #ifndef WEDGE_BANDIT_H
 #define WEDGE_BANDIT_H
@@ -18,6 +24,8 @@
 struct wedge_bandit_arm {
     double alpha0, beta0;   /* prior pseudo-counts */
     double alpha, beta;     /* evidence: rewards, misses (discounted) */
+    double cost_sum;        /* costs reported for its runs */
+    double cost_runs;       /* runs they are of */
 };
 
 struct wedge_bandit {
@@ -32,6 +40,10 @@ void wedge_bandit_init(struct wedge_bandit *b, unsigned narms, const double *pri
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h);
 /* A run of `arm` ended: reward > 0 (new coverage, a reproduction) or 0 (nothing new). */
 void wedge_bandit_update(struct wedge_bandit *b, unsigned arm, double reward);
+/* A run of `arm` cost `cost` (> 0; the unit is the caller's, one for all arms). */
+void wedge_bandit_cost(struct wedge_bandit *b, unsigned arm, double cost);
+/* The cost per run of `arm` the draws go by (1 when no arm has a cost yet). */
+double wedge_bandit_arm_cost(const struct wedge_bandit *b, unsigned arm);
 /* Multiply the evidence of every arm by factor (0..1]. */
 void wedge_bandit_decay(struct wedge_bandit *b, double factor);
 /* A draw from Beta(a, b), a, b >= 1, from the stream of h (exposed for the unit test). */
