@@ -55,11 +55,12 @@
 #define AUTO_DECAY 0.97     /* per epoch: coverage dries up, recent evidence weighs more */
 #define AUTO_REWARD_REPRO 4.0
 #define AUTO_REWARD_COVERAGE 1.0
-/* Added to every run's cost: what a run costs the campaign beyond its own time (the
- * runner's work around it), and a floor under differences that matter little: between runs
- * of 3 and 12 ms, finding in fewer runs is worth more than the milliseconds, while runs of
- * seconds (a Python program's serial runs) are weighed almost in full. */
-#define AUTO_COST_BASE_US 20000.0
+/* Added to every run's cost: what a run costs the campaign beyond its own wall time (the
+ * runner's turn-around: reading the shared memory, starting the next run).  Larger floors
+ * (20 ms) were tried to keep differences of a few milliseconds from counting; they did not
+ * find sooner (scripts/bench/finding: ordering_many 3, pct_depth2, publish_flag and
+ * wrong_lock within a run of the same medians at 1 ms) and cost more per run. */
+#define AUTO_COST_BASE_US 1000.0
 #define AUTO_CALIB 4u
 #define AUTO_MAX_LENGTH 100000000u
 #define AUTO_RUN_ARMS_MAX (1u << 20) /* runs whose arm the JSON lists */
