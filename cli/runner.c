@@ -5,11 +5,14 @@
  * supervise()): a child subreaper that outlives wedge's death, so that every process of the
  * run (forked children, setsid'd daemons, daemons with a cleared environment) is its
  * descendant and is killed when the run ends, when wedge asks, or when wedge dies, even by
- * SIGKILL.  wedge is a subreaper too, as a fallback for processes of a supervisor that was
- * killed, and reaps unknown children silently.
+ * SIGKILL.  A run forked by the slot's fork server (forksrv.c) has the server in that role:
+ * it is a child subreaper too, and kills what is left of each run, and of every run when
+ * wedge dies (preload/forksrv.c).  wedge is a subreaper too, as a fallback for processes of a
+ * supervisor that was killed, and reaps unknown children silently.
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "wedge_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +21,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -202,39 +204,6 @@ void helper_process_close_all(void)
             close(fd);
 }
 
-/* SIGKILL every descendant of process `pid` (all its threads' children, recursively);
- * returns how many were signalled.  Killing top-down lets no process fork a new one unseen
- * for long; whatever is forked meanwhile is found on the next round (supervise()). */
-static int kill_descendants(pid_t pid, int depth)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char cpath[300];
-        snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid, e->d_name);
-        FILE *f = fopen(cpath, "re");
-        if (!f)
-            continue;
-        int c;
-        while (fscanf(f, "%d", &c) == 1) {
-            kill(c, SIGKILL);
-            n++;
-            if (depth < 64)
-                n += kill_descendants(c, depth + 1);
-        }
-        fclose(f);
-    }
-    closedir(d);
-    return n;
-}
-
 /* The run's supervisor: wedge forks it, it forks the target and waits.  A child subreaper,
  * so every process of the run stays its descendant (an orphan is reparented to it, not to
  * init); it ends the run as a whole: when the target's main process exits, when wedge asks
@@ -301,7 +270,7 @@ supervise(const struct wedge_config *cfg, char **env, int out_w, int err_w, pid_
              * reused; every member is a descendant anyway. */
             if (!ended)
                 kill(-t, SIGKILL);
-            kill_descendants(self, 0);
+            wedge_kill_descendants(self);
         }
         siginfo_t si;
         if (sigtimedwait(&set, &si, ended || stopping ? &tick : NULL) == SIGTERM)

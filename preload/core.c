@@ -365,7 +365,25 @@ static void init_run(void)
     if (wedge_g.shm)
         wedge_run_flag(WEDGE_RUN_ATTACHED, NULL);
     wedge_thread_register(0);
-    wedge_g.passive = !wedge_g.active && !wedge_g.prelude;
+    wedge_set_passive(!wedge_g.active && !wedge_g.prelude);
+}
+
+struct wedge_hot wedge_hot = {
+    .pthread_mutex_lock = wedge_mutex_lock_body,
+    .pthread_mutex_unlock = wedge_mutex_unlock_body,
+    .malloc = wedge_malloc_body,
+    .calloc = wedge_calloc_body,
+};
+
+void wedge_set_passive(int passive)
+{
+    /* passive comes after init: the real functions are resolved */
+    wedge_hot.pthread_mutex_lock = passive ? wedge_real.pthread_mutex_lock : wedge_mutex_lock_body;
+    wedge_hot.pthread_mutex_unlock =
+        passive ? wedge_real.pthread_mutex_unlock : wedge_mutex_unlock_body;
+    wedge_hot.malloc = passive ? wedge_real.malloc : wedge_malloc_body;
+    wedge_hot.calloc = passive ? wedge_real.calloc : wedge_calloc_body;
+    wedge_g.passive = passive;
 }
 
 /* The heavy part of a run's set-up, after init_state is 2 (wrappers called from here pass

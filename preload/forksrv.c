@@ -9,6 +9,13 @@
  * main.  The server reaps the child and reports its wait status: the runner is not its
  * parent.  AFL++'s fork server is the model (fork at a point where the program is ready).
  *
+ * The server is to its runs what the runner's supervisor is to an exec'd run (cli/runner.c):
+ * a child subreaper, so that every process of a run (forked children, setsid'd daemons,
+ * daemons with a cleared environment) stays its descendant; when a run's main process exits
+ * it kills and reaps what is left of the run before it says EXITED; and when wedge dies (its
+ * parent-death signal, SIGTERM, or the control socket's EOF), even by SIGKILL, it kills and
+ * reaps every process of the run under way and exits.
+ *
  * The server cannot serve (it says FALLBACK and the runner execs per run) when threads exist
  * at main: a fork copies only the forking thread.  When the program's own constructors called
  * intercepted functions it serves noise runs only (HELLO says PRELUDE): in a serial run of its
@@ -20,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "wedge_proc.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -27,7 +35,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,6 +48,9 @@ typedef int (*main_fn)(int, char **, char **);
 
 static int ctl_fd = -1;         /* the control socket; -1: not a server */
 static pid_t server_pid;        /* a process a constructor forked is no server */
+static pid_t wedge_pid;         /* the server's parent: the runner */
+static int sig_fd = -1;         /* the server's SIGCHLD and SIGTERM (wedge's death) */
+static sigset_t run_mask;       /* the program's signal mask at main: each run starts with it */
 static main_fn real_main;
 /* Calls into the shim made before main by code outside the system libraries (noted by
  * wedge_forksrv_note_call while wedge_g.prelude is set). */
@@ -58,6 +71,9 @@ void wedge_forksrv_init(void)
         return;
     ctl_fd = (int)fd;
     server_pid = getpid();
+    /* The runner exec'd us with the parent-death signal SIGKILL, after checking that it was
+     * still our parent: while we live, it is. */
+    wedge_pid = getppid();
     wedge_g.prelude = 1;
     /* An exec before main closes the socket: the runner sees that and execs per run. */
     fcntl(ctl_fd, F_SETFD, FD_CLOEXEC);
@@ -179,8 +195,13 @@ static void become_run(int out_fd, char *env, size_t env_len)
 {
     close(ctl_fd);
     ctl_fd = -1;
+    close(sig_fd);
+    sig_fd = -1;
     setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server (and so the runner) gone: stop */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server gone (it never leaves a run alive): stop */
+    if (getppid() != server_pid) /* it died before the prctl */
+        _exit(127);
+    sigprocmask(SIG_SETMASK, &run_mask, NULL);
     dup2(out_fd, 1);
     dup2(out_fd, 2);
     if (out_fd > 2)
@@ -190,15 +211,78 @@ static void become_run(int out_fd, char *env, size_t env_len)
     wedge_init_forked_run();
 }
 
+/* What wait_event saw. */
+#define EV_GONE 1 /* wedge's death signal (SIGTERM) */
+#define EV_CTL 2  /* the control socket is readable: a request, or wedge's EOF */
+
+/* Wait for a signal (SIGCHLD, or SIGTERM: wedge died) or the control socket, at most ms
+ * (-1: no limit); returns what came (EV_*, 0: a SIGCHLD or the time). */
+static int wait_event(int ms)
+{
+    struct pollfd p[2] = { { .fd = sig_fd, .events = POLLIN }, { .fd = ctl_fd, .events = POLLIN } };
+    int r = poll(p, 2, ms);
+    int ev = r > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) ? EV_CTL : 0;
+    struct signalfd_siginfo si;
+    while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo == SIGTERM)
+            ev |= EV_GONE;
+    return ev;
+}
+
+/* Kill every process under the server (what is left of the run) and reap it.  A process that
+ * will not die (stuck in the kernel) is given up on after about 10 s, as the supervisor does:
+ * wedge, a subreaper too, sweeps it up if it still lives. */
+static void end_run_processes(void)
+{
+    for (int round = 0; round < 2000; round++) {
+        pid_t p;
+        while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (p < 0 && errno == ECHILD)
+            return;
+        wedge_kill_descendants(server_pid);
+        wait_event(5);
+    }
+}
+
+/* wedge is gone: nothing of its runs may outlive it. */
+static void __attribute__((noreturn)) runner_gone(void)
+{
+    end_run_processes();
+    _exit(0);
+}
+
+/* Wait for the run's main process; the run's other processes die with it.  Its wait status. */
+static int wait_run(pid_t pid)
+{
+    for (;;) {
+        int st;
+        pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+            if (p == pid) {
+                end_run_processes();
+                return st;
+            }
+        /* no request comes during a run: the socket readable is wedge's EOF */
+        if (wait_event(-1))
+            runner_gone();
+    }
+}
+
 /* Serve runs until the runner closes the socket; returns only in a child. */
 static void serve(void)
 {
     static char env[WEDGE_FORKSRV_MSG_MAX];
     for (;;) {
         int out_fd;
+        int ev;
+        while (!(ev = wait_event(-1)))
+            ;
+        if (ev & EV_GONE)
+            runner_gone();
         ssize_t r = recv_run(env, sizeof env, &out_fd);
         if (r <= 0)
-            _exit(0); /* the runner is done (or gone) */
+            runner_gone(); /* the runner is done (or gone) */
         size_t env_len = (size_t)r - 1;
         pid_t pid = REAL(fork)();
         if (pid == 0) {
@@ -211,22 +295,39 @@ static void serve(void)
             continue;
         }
         setpgid(pid, pid); /* also here: the group exists before the runner may kill it */
-        if (send_msg(WEDGE_FS_STARTED, pid, 0) != 0) {
-            kill(pid, SIGKILL);
-            _exit(0);
-        }
-        int st = 0;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
+        if (send_msg(WEDGE_FS_STARTED, pid, 0) != 0)
+            runner_gone();
+        int st = wait_run(pid);
         if (send_msg(WEDGE_FS_EXITED, pid, st) != 0)
-            _exit(0);
+            runner_gone();
     }
+}
+
+/* Become the runs' subreaper and watch for wedge's death.  0, or -1 if wedge is already gone
+ * (or the signals cannot be watched: then no run must start). */
+static int watch_runner(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, &run_mask) != 0)
+        return -1;
+    sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sig_fd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        return -1;
+    /* SIGTERM (blocked, read from sig_fd) instead of the exec's SIGKILL, so that the server
+     * outlives wedge long enough to end its runs; checked after the change, so that a death
+     * before it is seen too (it killed us then). */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != wedge_pid)
+        return -1;
+    return 0;
 }
 
 static int server_main(int argc, char **argv, char **envp)
 {
     wedge_g.prelude = 0;
-    wedge_g.passive = 1; /* the server itself runs nothing of a run */
+    wedge_set_passive(1); /* the server itself runs nothing of a run */
     if (getpid() != server_pid) { /* forked by a constructor: the server is its parent */
         close(ctl_fd);
         ctl_fd = -1;
@@ -236,6 +337,8 @@ static int server_main(int argc, char **argv, char **envp)
         send_msg(WEDGE_FS_FALLBACK, 0, WEDGE_FS_THREADS);
         _exit(0);
     }
+    if (watch_runner() != 0)
+        _exit(0); /* the runner sees the EOF: exec per run */
     /* Loaded once here, the unwinder costs the runs nothing (they inherit it). */
     wedge_unwinder_load();
     if (send_msg(WEDGE_FS_HELLO, (int32_t)getpid(), prelude_in_program() ? WEDGE_FS_PRELUDE : 0))

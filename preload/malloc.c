@@ -67,7 +67,8 @@ static void release(void *p, uint64_t site)
         wedge_real.free(p);
 }
 
-WEDGE_EXPORT void *malloc(size_t size)
+/* Reached by a tail jump from the wrapper (wedge_hot): the return address is its caller's. */
+void *wedge_malloc_body(size_t size)
 {
     if (bootstrapping())
         return boot_alloc(size, 16);
@@ -78,7 +79,17 @@ WEDGE_EXPORT void *malloc(size_t size)
     return p;
 }
 
+WEDGE_EXPORT void *malloc(size_t size)
+{
+    return wedge_hot.malloc(size);
+}
+
 WEDGE_EXPORT void *calloc(size_t n, size_t size)
+{
+    return wedge_hot.calloc(n, size);
+}
+
+void *wedge_calloc_body(size_t n, size_t size)
 {
     size_t total;
     if (__builtin_mul_overflow(n, size, &total)) {
@@ -102,7 +113,7 @@ WEDGE_EXPORT void *calloc(size_t n, size_t size)
     return p;
 }
 
-WEDGE_EXPORT void free(void *p)
+static __attribute__((noinline)) void free_body(void *p, const void *pc)
 {
     if (!p || in_boot(p))
         return;
@@ -115,10 +126,20 @@ WEDGE_EXPORT void free(void *p)
             wedge_real.free(p);
         return;
     }
-    uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
+    uint64_t site = wedge_site_of(pc);
     wedge_noise_point(WEDGE_EV_FREE, site, p, 0);
     release(p, site);
     wedge_leave();
+}
+
+WEDGE_EXPORT void free(void *p)
+{
+    /* Passive: only a block of the boot arena (dlsym's, freed by libc later) is not the real
+     * allocator's; nothing is watched.  One unsigned compare covers both of its ends. */
+    if (WEDGE_LIKELY(wedge_g.passive) &&
+        (uintptr_t)p - (uintptr_t)boot_arena >= (uintptr_t)BOOT_SIZE)
+        return wedge_real.free(p);
+    free_body(p, WEDGE_CALLER_PC());
 }
 
 static size_t usable(void *p)

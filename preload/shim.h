@@ -85,6 +85,27 @@ struct wedge_thread {
 extern __thread struct wedge_thread wedge_self WEDGE_TLS WEDGE_HIDDEN;
 
 WEDGE_HIDDEN void wedge_init(void);
+
+/* The hottest wrappers are one indirect jump through this table (issue 12: the idle shim at
+ * most 1.1x native): to the real function while the shim is passive, to the wrapper's body
+ * (defined beside the wrapper) otherwise, and before init.  The body is reached by a tail
+ * jump, so its __builtin_return_address(0) is the wrapper's caller, as a site must be (the
+ * shim is always built -O2, which makes `return wedge_hot.f(...)` a jump).  Only
+ * wedge_set_passive switches it. */
+struct wedge_hot {
+    int (*pthread_mutex_lock)(pthread_mutex_t *);
+    int (*pthread_mutex_unlock)(pthread_mutex_t *);
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+};
+extern struct wedge_hot wedge_hot WEDGE_HIDDEN;
+WEDGE_HIDDEN int wedge_mutex_lock_body(pthread_mutex_t *m);
+WEDGE_HIDDEN int wedge_mutex_unlock_body(pthread_mutex_t *m);
+WEDGE_HIDDEN void *wedge_malloc_body(size_t size);
+WEDGE_HIDDEN void *wedge_calloc_body(size_t n, size_t size);
+/* Set wedge_g.passive (init done and nothing to do: every wrapper passes through) and the
+ * hot table with it. */
+WEDGE_HIDDEN void wedge_set_passive(int passive);
 /* forksrv.c: the fork server.  wedge_forksrv_init reads WEDGE_FORKSRV at init (and drops it
  * from the environment; wedge_g.prelude is 1 in a server until main, where it serves);
  * wedge_forksrv_note_call notes a call into the shim made before main from pc. */

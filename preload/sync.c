@@ -41,11 +41,15 @@ static __attribute__((noinline)) int mutex_lock(pthread_mutex_t *m, const void *
     return r;
 }
 
+/* Reached by a tail jump from the wrapper (wedge_hot): the return address is its caller's. */
+int wedge_mutex_lock_body(pthread_mutex_t *m)
+{
+    return mutex_lock(m, WEDGE_CALLER_PC());
+}
+
 WEDGE_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    if (WEDGE_LIKELY(wedge_g.passive)) /* passive: resolved, and never without a mutex */
-        return wedge_real.pthread_mutex_lock(m);
-    return mutex_lock(m, WEDGE_CALLER_PC());
+    return wedge_hot.pthread_mutex_lock(m);
 }
 
 WEDGE_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -96,11 +100,14 @@ static __attribute__((noinline)) int mutex_unlock(pthread_mutex_t *m, const void
     return r;
 }
 
+int wedge_mutex_unlock_body(pthread_mutex_t *m)
+{
+    return mutex_unlock(m, WEDGE_CALLER_PC());
+}
+
 WEDGE_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    if (WEDGE_LIKELY(wedge_g.passive))
-        return wedge_real.pthread_mutex_unlock(m);
-    return mutex_unlock(m, WEDGE_CALLER_PC());
+    return wedge_hot.pthread_mutex_unlock(m);
 }
 
 /* ---- rwlocks ---- */

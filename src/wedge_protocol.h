@@ -24,8 +24,8 @@
 #define WEDGE_ENV_PROC "WEDGE_PROC"     /* process ordinal, set by the shim across exec */
 #define WEDGE_ENV_LOG "WEDGE_LOG"       /* 1: the shim may print diagnostics to stderr */
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
-#define WEDGE_ENV_FORK_SERVER "WEDGE_FORK_SERVER" /* CLI: 1 turns the fork server on by
-                                                   default (as --fork-server) */
+#define WEDGE_ENV_FORK_SERVER "WEDGE_FORK_SERVER" /* CLI: 0 turns the fork server off by
+                                                   default (as --no-fork-server) */
 #define WEDGE_ENV_SITES "WEDGE_SITES"   /* comma-separated hex sites where wedge may act;
                                            unset: everywhere (minimize narrows it down) */
 #define WEDGE_ENV_STEPS "WEDGE_STEPS"   /* serial: decimal step ranges "a-b,c" where a
