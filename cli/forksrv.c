@@ -212,6 +212,16 @@ static int append(char *buf, size_t *len, const char *name, const char *value)
     return 0;
 }
 
+/* The value of a per-run variable for run j (NULL: unset). */
+static const char *run_value(const char *name, const struct job *j)
+{
+    if (strcmp(name, WEDGE_ENV_SHM) == 0)
+        return j->shm->path;
+    if (strcmp(name, WEDGE_ENV_TOKEN) == 0)
+        return j->token;
+    return getenv(name);
+}
+
 int forksrv_run(const struct wedge_config *cfg, struct job *j, int out_w, const char *mark)
 {
     if (j->slot >= nservers)
@@ -228,14 +238,15 @@ int forksrv_run(const struct wedge_config *cfg, struct job *j, int out_w, const 
     const char *eq = strchr(mark, '=');
     char mark_name[64];
     snprintf(mark_name, sizeof mark_name, "%.*s", (int)(eq - mark), mark);
-    /* and the variables the CLI sets on its own environment between runner loops (minimize,
-     * replay, explaining replays): set or unset, as they are now */
-    if (append(env, &len, WEDGE_ENV_SHM, j->shm->path) || append(env, &len, WEDGE_ENV_TOKEN, j->token) ||
-        append(env, &len, mark_name, eq + 1) ||
-        append(env, &len, WEDGE_ENV_SITES, getenv(WEDGE_ENV_SITES)) ||
-        append(env, &len, WEDGE_ENV_STEPS, getenv(WEDGE_ENV_STEPS)) ||
-        append(env, &len, WEDGE_ENV_DECISIONS, getenv(WEDGE_ENV_DECISIONS)) ||
-        append(env, &len, WEDGE_ENV_WATCH_ALL, getenv(WEDGE_ENV_WATCH_ALL))) {
+    /* and the protocol's per-run variables (WEDGE_ENVF_RUN): the run's own, or set or unset
+     * as they are now on our environment */
+    int err = append(env, &len, mark_name, eq + 1);
+#define X(name, flags)                                                                       \
+    if (!err && ((flags) & WEDGE_ENVF_RUN))                                                   \
+        err = append(env, &len, name, run_value(name, j));
+    WEDGE_ENV_VARS(X)
+#undef X
+    if (err) {
         turn_off("the run's variables are too long");
         return 1;
     }

@@ -78,19 +78,23 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
  *          attach the run to someone else's shared memory or seed);
  *   EXEC   the shim carries it into the image an exec'd program becomes, even when the program
  *          cleared its environment or passed its own (LD_PRELOAD is carried by the same code,
- *          with libwedge put back into a list that lacks it).
+ *          with libwedge put back into a list that lacks it);
+ *   RUN    a fork server's RUN message carries it (cli/forksrv.c), set or unset, as an exec'd
+ *          run would have it: the run's own (shared memory, token), or what the CLI set on its
+ *          own environment between runner loops (minimize, replay, explaining replays).
  * WEDGE_PROC is set by the shim itself across exec; WEDGE_PRELOAD is read by the CLI only. */
 #define WEDGE_ENVF_STRIP 1u
 #define WEDGE_ENVF_EXEC 2u
+#define WEDGE_ENVF_RUN 4u
 #define WEDGE_ENV_VARS(X)                                                                    \
-    X(WEDGE_ENV_SHM, WEDGE_ENVF_STRIP | WEDGE_ENVF_EXEC)                                     \
-    X(WEDGE_ENV_TOKEN, WEDGE_ENVF_STRIP | WEDGE_ENVF_EXEC)                                   \
+    X(WEDGE_ENV_SHM, WEDGE_ENVF_STRIP | WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                    \
+    X(WEDGE_ENV_TOKEN, WEDGE_ENVF_STRIP | WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                  \
     X(WEDGE_ENV_PROC, WEDGE_ENVF_STRIP)                                                      \
     X(WEDGE_ENV_LOG, WEDGE_ENVF_EXEC)                                                        \
-    X(WEDGE_ENV_SITES, WEDGE_ENVF_EXEC)                                                      \
-    X(WEDGE_ENV_STEPS, WEDGE_ENVF_EXEC)                                                      \
-    X(WEDGE_ENV_DECISIONS, WEDGE_ENVF_EXEC)                                                  \
-    X(WEDGE_ENV_WATCH_ALL, WEDGE_ENVF_EXEC)                                                  \
+    X(WEDGE_ENV_SITES, WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                                     \
+    X(WEDGE_ENV_STEPS, WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                                     \
+    X(WEDGE_ENV_DECISIONS, WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                                 \
+    X(WEDGE_ENV_WATCH_ALL, WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                                 \
     X(WEDGE_ENV_MW_BUDGET, WEDGE_ENVF_EXEC)                                                  \
     X(WEDGE_ENV_FORKSRV, WEDGE_ENVF_STRIP)                                                   \
     X(WEDGE_ENV_FORK_SERVER, 0u)                                                             \

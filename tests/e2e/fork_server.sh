@@ -7,10 +7,18 @@
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
-export WEDGE_FORK_SERVER=1 # opt-in for now: the default is one exec per run
+unset WEDGE_FORK_SERVER # the default (on): this test is about the server, in either stage
+
+# WEDGE_FORK_SERVER=0 turns it off, as --no-fork-server does; --fork-server forces it on.
+WEDGE_FORK_SERVER=0 run 60 "$WEDGE" run -n 20 -q --json e0.json --out re0 -- "$TARGETS/trivial_ok"
+expect_rc "WEDGE_FORK_SERVER=0" 0
+expect_json "WEDGE_FORK_SERVER=0" e0.json "j['runs'] == 20 and j['forked_runs'] == 0"
+WEDGE_FORK_SERVER=0 run 60 "$WEDGE" run -n 20 -q --fork-server --json e1.json --out re1 -- "$TARGETS/trivial_ok"
+expect_rc "WEDGE_FORK_SERVER=0 --fork-server" 0
+expect_json "WEDGE_FORK_SERVER=0 --fork-server" e1.json "j['runs'] == 20 and j['forked_runs'] == 20"
 
 run 60 "$WEDGE" run -n 200 -q --json a.json --out ra -- "$TARGETS/trivial_ok"
-expect_rc "trivial_ok with the fork server" 0
+expect_rc "trivial_ok with the fork server (the default)" 0
 expect_json "trivial_ok" a.json "j['runs'] == 200 and j['forked_runs'] == 200"
 if grep -q "fork server off" "$ERR"; then fail "trivial_ok: fell back: $(cat "$ERR")"; else pass "no fallback for trivial_ok"; fi
 run 60 "$WEDGE" run -n 50 -q --no-fork-server --json b.json --out rb -- "$TARGETS/trivial_ok"
