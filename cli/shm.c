@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SHM_DIR "/dev/shm"
@@ -102,6 +103,22 @@ static int create_locked(char *path, size_t len, unsigned slot)
 
 static pid_t janitor;
 
+/* 1 if a file of wedge `pid` (of the locked form) is still there. */
+static int files_left(pid_t pid)
+{
+    DIR *d = opendir(SHM_DIR);
+    if (!d)
+        return 0;
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "wedge.%d.", (int)pid);
+    int left = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && !left)
+        left = strncmp(e->d_name, prefix, (size_t)n) == 0;
+    closedir(d);
+    return left;
+}
+
 int shm_janitor(pid_t pid)
 {
     return janitor > 0 && pid == janitor;
@@ -127,7 +144,16 @@ static void start_janitor(void)
         struct timespec t = { 1, 0 }; /* a missed signal is caught by the getppid check */
         sigtimedwait(&set, &si, &t);
     }
-    shm_remove_stale();
+    /* A process forked by wedge that dies with it (a supervisor before its munmap, a helper)
+     * may still map a file for a moment, and a mapping keeps the file's lock: try again, for
+     * up to 5 s (e2e.fault.sigkill.exec saw a file left under load). */
+    for (int i = 0; i < 250; i++) {
+        shm_remove_stale();
+        if (!files_left(wedge))
+            break;
+        struct timespec pause = { 0, 20 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
     _exit(0);
 }
 
