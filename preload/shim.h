@@ -106,6 +106,21 @@ WEDGE_HIDDEN void *wedge_calloc_body(size_t n, size_t size);
 /* Set wedge_g.passive (init done and nothing to do: every wrapper passes through) and the
  * hot table with it. */
 WEDGE_HIDDEN void wedge_set_passive(int passive);
+
+/* Define a wrapper whose idle path (the shim passive: resolved, nothing to do) is a load, a
+ * predicted branch and a tail call to the real function, before any prologue; the block that
+ * follows the macro is the wrapper's body, in a function of the same signature that the
+ * wrapper reaches by a tail jump (so its WEDGE_CALLER_PC() is still the wrapper's caller; see
+ * struct wedge_hot).  WEDGE_WRAPPER(int, sem_post, (sem_t *s), s) { ...body... } */
+#define WEDGE_WRAPPER(ret, name, params, ...)                                                \
+    static ret name##_body params;                                                           \
+    WEDGE_EXPORT ret name params                                                             \
+    {                                                                                        \
+        if (WEDGE_LIKELY(wedge_g.passive))                                                   \
+            return wedge_real.name(__VA_ARGS__);                                             \
+        return name##_body(__VA_ARGS__);                                                     \
+    }                                                                                        \
+    static __attribute__((noinline)) ret name##_body params
 /* forksrv.c: the fork server.  wedge_forksrv_init reads WEDGE_FORKSRV at init (and drops it
  * from the environment; wedge_g.prelude is 1 in a server until main, where it serves);
  * wedge_forksrv_note_call notes a call into the shim made before main from pc. */

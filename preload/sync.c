@@ -52,7 +52,7 @@ WEDGE_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     return wedge_hot.pthread_mutex_lock(m);
 }
 
-WEDGE_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+WEDGE_WRAPPER(int, pthread_mutex_trylock, (pthread_mutex_t *m), m)
 {
     if (!wedge_enter())
         return REAL(pthread_mutex_trylock)(m);
@@ -68,7 +68,8 @@ WEDGE_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     return r;
 }
 
-WEDGE_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+WEDGE_WRAPPER(int, pthread_mutex_timedlock, (pthread_mutex_t *m, const struct timespec *abstime), m,
+              abstime)
 {
     if (!wedge_enter())
         return REAL(pthread_mutex_timedlock)(m, abstime);
@@ -134,7 +135,7 @@ static int rwlock(pthread_rwlock_t *l, int write, const struct timespec *abstime
 }
 
 #define RWLOCK_WRAPPER(name, args, write, abstime, try_only, ...)                            \
-    WEDGE_EXPORT int name args                                                               \
+    WEDGE_WRAPPER(int, name, args, __VA_ARGS__)                                              \
     {                                                                                        \
         if (!wedge_enter())                                                                  \
             return REAL(name)(__VA_ARGS__);                                                  \
@@ -152,7 +153,7 @@ RWLOCK_WRAPPER(pthread_rwlock_trywrlock, (pthread_rwlock_t * l), 1, NULL, 1, l)
 RWLOCK_WRAPPER(pthread_rwlock_timedwrlock, (pthread_rwlock_t * l, const struct timespec *t), 1,
                t, 0, l, t)
 
-WEDGE_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+WEDGE_WRAPPER(int, pthread_rwlock_unlock, (pthread_rwlock_t *l), l)
 {
     if (!wedge_enter())
         return REAL(pthread_rwlock_unlock)(l);
@@ -213,7 +214,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
     return r;
 }
 
-WEDGE_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+WEDGE_WRAPPER(int, pthread_cond_wait, (pthread_cond_t *c, pthread_mutex_t *m), c, m)
 {
     if (!wedge_enter())
         return REAL(pthread_cond_wait)(c, m);
@@ -222,8 +223,8 @@ WEDGE_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     return r;
 }
 
-WEDGE_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                                        const struct timespec *abstime)
+WEDGE_WRAPPER(int, pthread_cond_timedwait,
+              (pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime), c, m, abstime)
 {
     if (!wedge_enter())
         return REAL(pthread_cond_timedwait)(c, m, abstime);
@@ -232,8 +233,9 @@ WEDGE_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     return r;
 }
 
-WEDGE_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
-                                        const struct timespec *abstime)
+WEDGE_WRAPPER(int, pthread_cond_clockwait,
+              (pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime),
+              c, m, clock, abstime)
 {
     if (!wedge_enter())
         return REAL(pthread_cond_clockwait)(c, m, clock, abstime);
@@ -250,7 +252,7 @@ static int cond_signal(pthread_cond_t *c, int broadcast, uint64_t site)
     return broadcast ? REAL(pthread_cond_broadcast)(c) : REAL(pthread_cond_signal)(c);
 }
 
-WEDGE_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+WEDGE_WRAPPER(int, pthread_cond_signal, (pthread_cond_t *c), c)
 {
     if (!wedge_enter())
         return REAL(pthread_cond_signal)(c);
@@ -259,7 +261,7 @@ WEDGE_EXPORT int pthread_cond_signal(pthread_cond_t *c)
     return r;
 }
 
-WEDGE_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+WEDGE_WRAPPER(int, pthread_cond_broadcast, (pthread_cond_t *c), c)
 {
     if (!wedge_enter())
         return REAL(pthread_cond_broadcast)(c);
@@ -288,7 +290,7 @@ static int sem_wait_common(sem_t *s, const struct timespec *abstime, int try_onl
     return r;
 }
 
-WEDGE_EXPORT int sem_wait(sem_t *s)
+WEDGE_WRAPPER(int, sem_wait, (sem_t *s), s)
 {
     if (!wedge_enter())
         return REAL(sem_wait)(s);
@@ -297,7 +299,7 @@ WEDGE_EXPORT int sem_wait(sem_t *s)
     return r;
 }
 
-WEDGE_EXPORT int sem_trywait(sem_t *s)
+WEDGE_WRAPPER(int, sem_trywait, (sem_t *s), s)
 {
     if (!wedge_enter())
         return REAL(sem_trywait)(s);
@@ -306,7 +308,7 @@ WEDGE_EXPORT int sem_trywait(sem_t *s)
     return r;
 }
 
-WEDGE_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
+WEDGE_WRAPPER(int, sem_timedwait, (sem_t *s, const struct timespec *abstime), s, abstime)
 {
     if (!wedge_enter())
         return REAL(sem_timedwait)(s, abstime);
@@ -315,7 +317,7 @@ WEDGE_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
     return r;
 }
 
-WEDGE_EXPORT int sem_post(sem_t *s)
+WEDGE_WRAPPER(int, sem_post, (sem_t *s), s)
 {
     if (!wedge_enter())
         return REAL(sem_post)(s);
