@@ -426,9 +426,10 @@ static void drain(struct job *j, int max_reads)
 static void kill_run(struct job *j)
 {
     if (j->via_server) {
-        /* A run forked by a fork server has no supervisor: kill its process group and every
-         * process the shim recorded (a daemon may have left the group); the group id stays
-         * reserved while members remain, so kill(-pid) is safe after the server's reap. */
+        /* A run forked by a fork server: the server ends what is left of it once its main
+         * process is gone, but takes no orders, so kill its process group and every process
+         * the shim recorded (a daemon may have left the group); the group id stays reserved
+         * while members remain, so kill(-pid) is safe after the server's reap. */
         if (j->pid > 0) {
             kill(-j->pid, SIGKILL);
             if (!j->exited)
