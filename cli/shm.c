@@ -146,7 +146,7 @@ static void start_janitor(void)
     }
     /* A process forked by wedge that dies with it (a supervisor before its munmap, a helper)
      * may still map a file for a moment, and a mapping keeps the file's lock: try again, for
-     * up to 5 s (e2e.fault.sigkill.exec saw a file left under load). */
+     * up to 5 s (e2e.fault.sigkill without the fork server saw a file left under load). */
     for (int i = 0; i < 250; i++) {
         shm_remove_stale();
         if (!files_left(wedge))
