@@ -32,6 +32,14 @@ static int in_boot(const void *p)
     return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE;
 }
 
+/* Passive: nothing is watched, and a block that is not the boot arena's is the real allocator's.
+ * One unsigned compare covers both ends of the arena. */
+static inline int passive_and_real(const void *p)
+{
+    return WEDGE_LIKELY(wedge_g.passive) &&
+           (uintptr_t)p - (uintptr_t)boot_arena >= (uintptr_t)BOOT_SIZE;
+}
+
 /* 1 if the real allocator is not there yet (we are inside dlsym). */
 static int bootstrapping(void)
 {
@@ -134,10 +142,8 @@ static __attribute__((noinline)) void free_body(void *p, const void *pc)
 
 WEDGE_EXPORT void free(void *p)
 {
-    /* Passive: only a block of the boot arena (dlsym's, freed by libc later) is not the real
-     * allocator's; nothing is watched.  One unsigned compare covers both of its ends. */
-    if (WEDGE_LIKELY(wedge_g.passive) &&
-        (uintptr_t)p - (uintptr_t)boot_arena >= (uintptr_t)BOOT_SIZE)
+    /* a block of the boot arena (dlsym's) may be freed by libc later */
+    if (passive_and_real(p))
         return wedge_real.free(p);
     free_body(p, WEDGE_CALLER_PC());
 }
@@ -151,7 +157,16 @@ static size_t usable(void *p)
     return wedge_real.malloc_usable_size(p);
 }
 
+static void *realloc_body(void *old, size_t size);
+
 WEDGE_EXPORT void *realloc(void *old, size_t size)
+{
+    if (passive_and_real(old))
+        return wedge_real.realloc(old, size);
+    return realloc_body(old, size); /* a tail jump: its WEDGE_CALLER_PC() is our caller's */
+}
+
+static __attribute__((noinline)) void *realloc_body(void *old, size_t size)
 {
     if (bootstrapping()) {
         void *p = boot_alloc(size, 16);
