@@ -14,8 +14,10 @@
  * runs evenly costs what its dearest arms cost.  A run's cost is its wall time (plus
  * AUTO_COST_BASE_US); but a wall time differs between -j 1 and -j 2 and from run to run, and
  * would make the draws depend on it: when every arm is serial (the portfolio whose runs can
- * be deterministic), an exact run's cost is a model of its wall time from what it did
- * (steps, preemptions, traps), a function of its token.  With noise arms in the portfolio
+ * be deterministic), every run's cost is a model of its wall time from what it did
+ * (steps, preemptions, traps), a function of its token when the run is exact (a run the
+ * watchdog made inexact under load is modelled too: its wall time would add the machine's
+ * load to the draws; e2e.auto.determinism failed once so).  With noise arms in the portfolio
  * the runs' coverage depends on timing anyway, and wall time is the better measure.
  *
  * Determinism.  Runs are grouped in epochs of AUTO_EPOCH consecutive runs (of this shard).
@@ -129,7 +131,9 @@ struct portfolio {
     uint32_t length;            /* learned PCT length, 0: not yet */
     uint8_t *run_arms;          /* arm of run q, q < min(total, AUTO_RUN_ARMS_MAX) */
     uint64_t started;           /* 1 + the highest run index handed out */
-    int modelled_cost;          /* every arm serial: exact runs' costs from the model */
+    int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
+                                   watchdog made inexact too: its wall time under load would
+                                   make the draws depend on the machine) */
 };
 
 /* What an exact serial run costs, modelled from what it did (microseconds): a process start,
@@ -254,8 +258,8 @@ static void close_epochs(struct portfolio *p)
                             (fresh ? AUTO_REWARD_COVERAGE : 0);
             wedge_bandit_update(&p->bandit, r->arm, reward);
             wedge_bandit_cost(&p->bandit, r->arm,
-                              AUTO_COST_BASE_US + (p->modelled_cost && r->exact
-                                                       ? modelled_cost_us(r) : (double)r->us));
+                              AUTO_COST_BASE_US + (p->modelled_cost ? modelled_cost_us(r)
+                                                                    : (double)r->us));
             if (p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi && r->steps &&
                 p->ncalib < AUTO_CALIB) {
                 p->calib[p->ncalib++] = r->steps;
