@@ -99,6 +99,10 @@ long wedge_serial_futex(uint32_t *addr, int op, uint32_t val, const struct times
 /* 1 for the futex operations that wait (futex.c). */
 int wedge_futex_is_wait(int op) __attribute__((visibility("hidden")));
 
+/* The process reaches a scheduling point at nearly every step of its work (CPython's calls,
+ * python.c): early expiries of timed waits are offered at a seeded share of points only. */
+void wedge_serial_dense(void) __attribute__((visibility("hidden")));
+
 /* Virtual time (serial_time.c's clock wrappers): 0 and the clock's virtual value in ns, or -1
  * if the clock is not virtual (CPU-time clocks) or serial mode is not running. */
 int wedge_serial_now(clockid_t clock, int64_t *ns) __attribute__((visibility("hidden")));

@@ -272,6 +272,10 @@ WEDGE_HIDDEN void wedge_early_done(const void *obj, int expired_early);
 /* A wait expired early: move the run's clocks forward so that clock shows its deadline. */
 WEDGE_HIDDEN void wedge_clock_reach(clockid_t clock, int64_t deadline);
 
+/* python.c: in serial mode, CPython's function calls become scheduling points (a profile
+ * function); called at thread creation, which CPython makes holding its GIL. */
+WEDGE_HIDDEN void wedge_py_attach(void);
+
 #include "serial.h"
 #include "memwatch.h"
 
