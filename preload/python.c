@@ -50,6 +50,8 @@ typedef int (*py_tracefunc)(py_object *obj, void *frame, int what, py_object *ar
 static struct {
     int (*IsInitialized)(void);
     int (*GILState_Check)(void);
+    void *(*GILState_GetThisThreadState)(void);
+    void *(*ThreadState_UncheckedGet)(void); /* 3.11's private name; may be missing */
     void (*Eval_SetProfile)(py_tracefunc, py_object *);
     py_object *(*Import_GetModule)(py_object *name);
     py_object *(*Unicode_FromString)(const char *);
@@ -105,6 +107,7 @@ static int resolve(void)
         return 0;
     R(IsInitialized, "Py_IsInitialized")
     R(GILState_Check, "PyGILState_Check")
+    R(GILState_GetThisThreadState, "PyGILState_GetThisThreadState")
     R(Eval_SetProfile, "PyEval_SetProfile")
     R(Import_GetModule, "PyImport_GetModule")
     R(Unicode_FromString, "PyUnicode_FromString")
@@ -117,7 +120,20 @@ static int resolve(void)
     R(Err_Clear, "PyErr_Clear")
     R(None, "_Py_NoneStruct")
 #undef R
+    *(void **)&py.ThreadState_UncheckedGet = dlsym(RTLD_DEFAULT, "_PyThreadState_UncheckedGet");
     return 1;
+}
+
+/* 1 if the calling thread holds the GIL.  PyGILState_Check alone says 1 whenever its check
+ * is disabled (once a subinterpreter exists): then the thread states must match. */
+static int holds_gil(void)
+{
+    if (!py.IsInitialized() || !py.GILState_Check())
+        return 0;
+    if (!py.ThreadState_UncheckedGet)
+        return 1;
+    void *me = py.GILState_GetThisThreadState();
+    return me && me == py.ThreadState_UncheckedGet();
 }
 
 /* sys.modules[name] (a new reference) or NULL: never imports (that would run Python code) */
@@ -181,7 +197,7 @@ void wedge_py_attach(void)
         atomic_store(&attached, 1);
         return;
     }
-    if (!py.IsInitialized() || !py.GILState_Check())
+    if (!holds_gil())
         return;
     if (atomic_exchange(&attached, 1))
         return;

@@ -58,8 +58,9 @@ int wedge_serial_cond_signal(pthread_cond_t *c, int broadcast, uint64_t site)
     __attribute__((visibility("hidden")));
 
 /* semaphores */
-int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site)
-    __attribute__((visibility("hidden")));
+/* clock: abstime's; clockwait: 1 if the program called sem_clockwait (real calls alike) */
+int wedge_serial_sem_wait(sem_t *s, clockid_t clock, int clockwait, const struct timespec *abstime,
+                          int try_only, uint64_t site) __attribute__((visibility("hidden")));
 int wedge_serial_sem_post(sem_t *s, uint64_t site) __attribute__((visibility("hidden")));
 
 /* barriers (init/destroy recorded so that the count is known) */
