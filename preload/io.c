@@ -303,6 +303,87 @@ WEDGE_EXPORT int select(int n, fd_set *r_, fd_set *w, fd_set *e, struct timeval 
     return r;
 }
 
+/* epoll_wait, epoll_pwait (timeout in ms) and epoll_pwait2 (a timespec): as poll.  The kernel
+ * writes the events array: not on a watched page (memwatch). */
+enum { EP_WAIT, EP_PWAIT, EP_PWAIT2 };
+
+static int epoll_timed(int which, int ep, struct epoll_event *ev, int max, int ms,
+                       const struct timespec *ts, const sigset_t *mask, uint64_t site)
+{
+    int64_t tmo = which != EP_PWAIT2 ? (ms > 0 ? (int64_t)ms * 1000000 : -1)
+                  : ts && ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L
+                      ? wedge_ts_ns(ts)
+                      : -1;
+    struct timed_call tc = timed_begin(site, tmo);
+    struct timespec cut;
+    if (tc.early >= 0) {
+        ms = (int)(tc.early / 1000000);
+        cut = wedge_ns_ts(tc.early);
+        ts = &cut;
+    }
+    if (wedge_g.serial) {
+        wedge_serial_outside_begin(WEDGE_EV_BLOCKING_CALL, site, NULL);
+    } else {
+        wedge_noise_point(WEDGE_EV_BLOCKING_CALL, site, NULL, (uint64_t)(uint32_t)ep);
+        wedge_set_blocked(WEDGE_EV_BLOCKING_CALL, NULL, site);
+    }
+    int mw = wedge_g.memory && ev && max > 0 ? wedge_mem_io_begin(ev, (size_t)max * sizeof *ev) : 0;
+    int r;
+    if (which == EP_WAIT)
+        r = REAL(epoll_wait)(ep, ev, max, ms);
+    else if (which == EP_PWAIT)
+        r = REAL(epoll_pwait)(ep, ev, max, ms, mask);
+    else if (REAL(epoll_pwait2))
+        r = REAL(epoll_pwait2)(ep, ev, max, ts, mask);
+    else {
+        r = -1; /* a C library without it: what a call to its own would say */
+        errno = ENOSYS;
+    }
+    int saved = errno;
+    if (mw)
+        wedge_mem_io_end(mw);
+    if (wedge_g.serial)
+        wedge_serial_outside_end();
+    else
+        wedge_set_running();
+    timed_end(&tc, r == 0);
+    errno = saved;
+    return r;
+}
+
+WEDGE_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int ms)
+{
+    if (!wedge_enter())
+        return REAL(epoll_wait)(ep, ev, max, ms);
+    int r = epoll_timed(EP_WAIT, ep, ev, max, ms, NULL, NULL, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int ms, const sigset_t *mask)
+{
+    if (!wedge_enter())
+        return REAL(epoll_pwait)(ep, ev, max, ms, mask);
+    int r = epoll_timed(EP_PWAIT, ep, ev, max, ms, NULL, mask, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
+                              const sigset_t *mask)
+{
+    if (!wedge_enter()) {
+        if (!REAL(epoll_pwait2)) {
+            errno = ENOSYS;
+            return -1;
+        }
+        return REAL(epoll_pwait2)(ep, ev, max, ts, mask);
+    }
+    int r = epoll_timed(EP_PWAIT2, ep, ev, max, 0, ts, mask, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
 WEDGE_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     if (!wedge_enter())

@@ -58,8 +58,9 @@ int wedge_serial_cond_signal(pthread_cond_t *c, int broadcast, uint64_t site)
     __attribute__((visibility("hidden")));
 
 /* semaphores */
-int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site)
-    __attribute__((visibility("hidden")));
+/* clock: abstime's; clockwait: 1 if the program called sem_clockwait (real calls alike) */
+int wedge_serial_sem_wait(sem_t *s, clockid_t clock, int clockwait, const struct timespec *abstime,
+                          int try_only, uint64_t site) __attribute__((visibility("hidden")));
 int wedge_serial_sem_post(sem_t *s, uint64_t site) __attribute__((visibility("hidden")));
 
 /* barriers (init/destroy recorded so that the count is known) */
@@ -98,6 +99,10 @@ long wedge_serial_futex(uint32_t *addr, int op, uint32_t val, const struct times
     __attribute__((visibility("hidden")));
 /* 1 for the futex operations that wait (futex.c). */
 int wedge_futex_is_wait(int op) __attribute__((visibility("hidden")));
+
+/* The process reaches a scheduling point at nearly every step of its work (CPython's calls,
+ * python.c): early expiries of timed waits are offered at a seeded share of points only. */
+void wedge_serial_dense(void) __attribute__((visibility("hidden")));
 
 /* Virtual time (serial_time.c's clock wrappers): 0 and the clock's virtual value in ns, or -1
  * if the clock is not virtual (CPU-time clocks) or serial mode is not running. */

@@ -201,7 +201,8 @@ static int sem_try(void *s)
     return REAL(sem_trywait)((sem_t *)s) == 0 ? 0 : errno;
 }
 
-int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site)
+int wedge_serial_sem_wait(sem_t *s, clockid_t clock, int clockwait, const struct timespec *abstime,
+                          int try_only, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_SEM_WAIT, site, s, try_only, 0);
     if (!try_only)
@@ -210,17 +211,19 @@ int wedge_serial_sem_wait(sem_t *s, const struct timespec *abstime, int try_only
     if (sem_pshared(s) && !try_only) {
         struct timespec real;
         if (abstime)
-            serial_real_abstime(CLOCK_REALTIME, abstime, &real);
+            serial_real_abstime(clock, abstime, &real);
         wedge_serial_outside_begin(WEDGE_EV_SEM_WAIT, site, s);
-        r = abstime ? REAL(sem_timedwait)(s, &real) : REAL(sem_wait)(s);
+        r = !abstime ? REAL(sem_wait)(s)
+            : clockwait ? REAL(sem_clockwait)(s, clock, &real)
+                        : REAL(sem_timedwait)(s, &real);
         int saved = errno;
         wedge_serial_outside_end();
         if (r != 0 && saved == ETIMEDOUT)
-            outside_timed_out(CLOCK_REALTIME, abstime);
+            outside_timed_out(clock, abstime);
         errno = saved;
         return r;
     }
-    r = acquire(sem_try, s, WEDGE_EV_SEM_WAIT, site, abstime, CLOCK_REALTIME, try_only);
+    r = acquire(sem_try, s, WEDGE_EV_SEM_WAIT, site, abstime, clock, try_only);
     if (r == 0)
         return 0;
     errno = r;

@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -307,6 +308,20 @@ WEDGE_HIDDEN int64_t wedge_early_wait(uint64_t site, const void *obj, int64_t re
 WEDGE_HIDDEN void wedge_early_done(const void *obj, int expired_early);
 /* A wait expired early: move the run's clocks forward so that clock shows its deadline. */
 WEDGE_HIDDEN void wedge_clock_reach(clockid_t clock, int64_t deadline);
+/* Noise mode, a wait on obj until abstime (valid or not) on clock: the absolute time to give
+ * the real call, *out filled if it differs: the deadline on the kernel's clock, or an earlier
+ * moment if this wait expires early (*early >= 0, else -1).  After the call, wedge_timed_end
+ * with whether it timed out: the clocks then show the deadline passed. */
+WEDGE_HIDDEN const struct timespec *wedge_timed_abstime(uint64_t site, const void *obj,
+                                                        clockid_t clock,
+                                                        const struct timespec *abstime,
+                                                        struct timespec *out, int64_t *early);
+WEDGE_HIDDEN void wedge_timed_end(const void *obj, clockid_t clock, const struct timespec *abstime,
+                                  int64_t early, int timed_out);
+
+/* python.c: in serial mode, CPython's function calls become scheduling points (a profile
+ * function); called at thread creation, which CPython makes holding its GIL. */
+WEDGE_HIDDEN void wedge_py_attach(void);
 
 #include "serial.h"
 #include "memwatch.h"

@@ -189,13 +189,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
         /* pthread_cond_timedwait measures on the clock chosen at pthread_cond_init */
         if (clock == CLOCK_REALTIME && (c->__data.__wrefs & 2 /* CLOCK_MONOTONIC mask */))
             cclock = CLOCK_MONOTONIC;
-        if (abstime->tv_nsec >= 0 && abstime->tv_nsec < 1000000000L &&
-            (early = wedge_early_wait(site, c, wedge_ts_ns(abstime) - wedge_clock_now(cclock))) >= 0) {
-            real_t = wedge_ns_ts(wedge_clock_real(cclock) + early);
-            t = &real_t;
-        } else {
-            t = wedge_abstime_real(cclock, abstime, &real_t);
-        }
+        t = wedge_timed_abstime(site, c, cclock, abstime, &real_t, &early);
     }
     /* the mutex is waited for too, when the wait ends (memwatch: see NOISE_BLOCKING) */
     int mw_m = wedge_g.memory ? wedge_mem_io_begin(m, 64) : 0;
@@ -207,10 +201,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
         NOISE_BLOCKING(WEDGE_EV_COND_WAIT, c, site, REAL(pthread_cond_clockwait)(c, m, clock, t));
     if (mw_m)
         wedge_mem_io_end(mw_m);
-    if (r == ETIMEDOUT && early >= 0)
-        wedge_clock_reach(cclock, wedge_ts_ns(abstime));
     if (abstime)
-        wedge_early_done(c, r == ETIMEDOUT && early >= 0);
+        wedge_timed_end(c, cclock, abstime, early, r == ETIMEDOUT);
     return r;
 }
 
@@ -272,21 +264,31 @@ WEDGE_WRAPPER(int, pthread_cond_broadcast, (pthread_cond_t *c), c)
 
 /* ---- semaphores ---- */
 
-static int sem_wait_common(sem_t *s, const struct timespec *abstime, int try_only, uint64_t site)
+/* clock: the clock of abstime (sem_timedwait's is CLOCK_REALTIME); clockwait: called as
+ * sem_clockwait (CPython 3.11's threading.Lock with a timeout, Condition.wait(timeout)). */
+static int sem_wait_common(sem_t *s, clockid_t clock, int clockwait,
+                           const struct timespec *abstime, int try_only, uint64_t site)
 {
     int r;
     if (wedge_g.serial)
-        return wedge_serial_sem_wait(s, abstime, try_only, site);
+        return wedge_serial_sem_wait(s, clock, clockwait, abstime, try_only, site);
     if (try_only) {
         wedge_noise_point(WEDGE_EV_SEM_WAIT, site, s, 1);
         return REAL(sem_trywait)(s);
     }
-    struct timespec real_t; /* the program's deadline on the kernel's clock (timeouts.c) */
-    if (abstime)
-        NOISE_BLOCKING(WEDGE_EV_SEM_WAIT, s, site,
-                       REAL(sem_timedwait)(s, wedge_abstime_real(CLOCK_REALTIME, abstime, &real_t)));
-    else
+    if (!abstime) {
         NOISE_BLOCKING(WEDGE_EV_SEM_WAIT, s, site, REAL(sem_wait)(s));
+        return r;
+    }
+    /* a short one may expire early, as a condition wait may (timeouts.c) */
+    struct timespec real_t;
+    int64_t early;
+    const struct timespec *t = wedge_timed_abstime(site, s, clock, abstime, &real_t, &early);
+    NOISE_BLOCKING(WEDGE_EV_SEM_WAIT, s, site,
+                   clockwait ? REAL(sem_clockwait)(s, clock, t) : REAL(sem_timedwait)(s, t));
+    int saved = errno;
+    wedge_timed_end(s, clock, abstime, early, r != 0 && saved == ETIMEDOUT);
+    errno = saved;
     return r;
 }
 
@@ -294,7 +296,7 @@ WEDGE_WRAPPER(int, sem_wait, (sem_t *s), s)
 {
     if (!wedge_enter())
         return REAL(sem_wait)(s);
-    int r = sem_wait_common(s, NULL, 0, wedge_site_of(WEDGE_CALLER_PC()));
+    int r = sem_wait_common(s, CLOCK_REALTIME, 0, NULL, 0, wedge_site_of(WEDGE_CALLER_PC()));
     wedge_leave();
     return r;
 }
@@ -303,7 +305,7 @@ WEDGE_WRAPPER(int, sem_trywait, (sem_t *s), s)
 {
     if (!wedge_enter())
         return REAL(sem_trywait)(s);
-    int r = sem_wait_common(s, NULL, 1, wedge_site_of(WEDGE_CALLER_PC()));
+    int r = sem_wait_common(s, CLOCK_REALTIME, 0, NULL, 1, wedge_site_of(WEDGE_CALLER_PC()));
     wedge_leave();
     return r;
 }
@@ -312,7 +314,17 @@ WEDGE_WRAPPER(int, sem_timedwait, (sem_t *s, const struct timespec *abstime), s,
 {
     if (!wedge_enter())
         return REAL(sem_timedwait)(s, abstime);
-    int r = sem_wait_common(s, abstime, 0, wedge_site_of(WEDGE_CALLER_PC()));
+    int r = sem_wait_common(s, CLOCK_REALTIME, 0, abstime, 0, wedge_site_of(WEDGE_CALLER_PC()));
+    wedge_leave();
+    return r;
+}
+
+WEDGE_EXPORT int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
+{
+    /* only the clocks sem_clockwait accepts are modeled; the real call says EINVAL to others */
+    if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) || !wedge_enter())
+        return REAL(sem_clockwait)(s, clock, abstime);
+    int r = sem_wait_common(s, clock, 1, abstime, 0, wedge_site_of(WEDGE_CALLER_PC()));
     wedge_leave();
     return r;
 }

@@ -60,8 +60,10 @@ static void *trampoline(void *p)
 static int create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
                   uint64_t site)
 {
-    if (wedge_g.serial)
+    if (wedge_g.serial) {
+        wedge_py_attach();
         return wedge_serial_create(t, attr, fn, arg, site);
+    }
     struct start *st = REAL(malloc)(sizeof *st);
     if (!st)
         return EAGAIN;

@@ -152,3 +152,24 @@ int64_t wedge_early_wait(uint64_t site, const void *obj, int64_t remaining)
     uint32_t s = (uint32_t)(h >> 32) & 15;
     return wedge_g.serial || s == 0 ? 0 : remaining >> (s + 4);
 }
+
+const struct timespec *wedge_timed_abstime(uint64_t site, const void *obj, clockid_t clock,
+                                           const struct timespec *abstime, struct timespec *out,
+                                           int64_t *early)
+{
+    *early = -1;
+    if (abstime->tv_nsec >= 0 && abstime->tv_nsec < 1000000000L &&
+        (*early = wedge_early_wait(site, obj, wedge_ts_ns(abstime) - wedge_clock_now(clock))) >= 0) {
+        *out = wedge_ns_ts(wedge_clock_real(clock) + *early);
+        return out;
+    }
+    return wedge_abstime_real(clock, abstime, out);
+}
+
+void wedge_timed_end(const void *obj, clockid_t clock, const struct timespec *abstime,
+                     int64_t early, int timed_out)
+{
+    if (timed_out && early >= 0)
+        wedge_clock_reach(clock, wedge_ts_ns(abstime));
+    wedge_early_done(obj, timed_out && early >= 0);
+}

@@ -165,6 +165,7 @@ enum wedge_event_kind {
     WEDGE_EV_TESTCANCEL, /* pthread_testcancel */
     WEDGE_EV_FUTEX_WAIT, /* syscall(SYS_futex, FUTEX_WAIT...) through libc (aux: value) */
     WEDGE_EV_FUTEX_WAKE, /* syscall(SYS_futex, FUTEX_WAKE/REQUEUE...) (aux: count) */
+    WEDGE_EV_PY_CALL,    /* serial: a CPython function call (python.c; aux: 0 Python, 4 built-in) */
     WEDGE_EV_KIND_COUNT
 };
 

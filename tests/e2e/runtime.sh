@@ -1,5 +1,5 @@
 #!/bin/bash
-# runtime.sh WEDGE TARGETS SHIM KIND NAME RUNS [RUN OPTIONS...]
+# runtime.sh WEDGE TARGETS SHIM KIND NAME RUNS [RUN OPTIONS...] [-- PROGRAM ARGS...]
 # Programs beyond pthread calls (issue 10): futex-based locks, Rust, Python.
 #   KIND story: a campaign of at most RUNS runs finds the failure (exit 1, a token) and the
 #               token reproduces it at least once in 10 replays;
@@ -19,6 +19,18 @@ KIND=$1
 NAME=$2
 RUNS=$3
 shift 3
+RUN_OPTS=()
+PROG_ARGS=()
+while [ $# -gt 0 ]; do
+    if [ "$1" = -- ]; then
+        shift
+        PROG_ARGS=("$@")
+        break
+    fi
+    RUN_OPTS+=("$1")
+    shift
+done
+set -- "${RUN_OPTS[@]}"
 case $NAME in
 *.py)
     [ -x /usr/bin/python3 ] || skip_test "/usr/bin/python3 not installed: $NAME not run"
@@ -34,6 +46,7 @@ case $NAME in
     CMD=("$TARGETS/$NAME")
     ;;
 esac
+CMD+=("${PROG_ARGS[@]}")
 
 if [ "$KIND" = twin ]; then
     run "${E2E_LIMIT:-200}" "$WEDGE" run -n "$RUNS" -q --json run.json --out reports "$@" -- "${CMD[@]}"

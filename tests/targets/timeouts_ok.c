@@ -1,8 +1,10 @@
 /* timeouts_ok: no timeout fires before its deadline by the program's own clock, and no clock
  * goes backwards.  Threads make short timed waits of every kind wedge may cut short (condition
  * variables on CLOCK_REALTIME and on CLOCK_MONOTONIC, futex waits relative and absolute, poll,
- * select, sem_timedwait), some of them woken by a peer first, and check after each timeout
- * that the clock shows the deadline passed.  Correct: must pass every run in every mode. */
+ * select, sem_timedwait, sem_clockwait, epoll_wait, epoll_pwait2), some of them woken by a peer
+ * first, and check after each timeout that the clock shows the deadline passed.  Correct: must
+ * pass every run in every mode. */
+#define _GNU_SOURCE /* sem_clockwait */
 #include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
@@ -12,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -25,6 +29,7 @@ static pthread_cond_t cond_rt = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t cond_mono;
 static _Atomic uint32_t fword;
 static sem_t sem;
+static int epfd, evfd; /* an eventfd the waker writes now and then, watched by epfd */
 
 static int64_t now(clockid_t c)
 {
@@ -54,6 +59,16 @@ static void check(const char *what, clockid_t c, int64_t deadline, int64_t befor
     }
 }
 
+/* the eventfd after an epoll wait that did not time out (another waiter may have read it) */
+static void drain(void)
+{
+    uint64_t v;
+    if (read(evfd, &v, sizeof v) < 0 && errno != EAGAIN) {
+        perror("timeouts_ok: read eventfd");
+        atomic_fetch_add(&failures, 1);
+    }
+}
+
 static void *waiter(void *arg)
 {
     unsigned me = (unsigned)(size_t)arg;
@@ -65,7 +80,7 @@ static void *waiter(void *arg)
             printf("timeouts_ok: CLOCK_MONOTONIC went backwards\n");
             atomic_fetch_add(&failures, 1);
         }
-        switch ((i + me) % 7) {
+        switch ((i + me) % 10) {
         case 0: {
             struct timespec dl = ts_of(r0 + tmo);
             pthread_mutex_lock(&lock);
@@ -116,6 +131,29 @@ static void *waiter(void *arg)
                 check("sem_timedwait", CLOCK_REALTIME, r0 + tmo, r0);
             break;
         }
+        case 7: {
+            struct timespec dl = ts_of(m0 + tmo);
+            if (sem_clockwait(&sem, CLOCK_MONOTONIC, &dl) != 0 && errno == ETIMEDOUT)
+                check("sem_clockwait", CLOCK_MONOTONIC, m0 + tmo, m0);
+            break;
+        }
+        case 8: {
+            struct epoll_event ev;
+            if (epoll_wait(epfd, &ev, 1, (int)(tmo / 1000000)) == 0)
+                check("epoll_wait", CLOCK_MONOTONIC, m0 + tmo, m0);
+            else
+                drain();
+            break;
+        }
+        case 9: {
+            struct epoll_event ev;
+            struct timespec rel = ts_of(tmo);
+            if (epoll_pwait2(epfd, &ev, 1, &rel, NULL) == 0)
+                check("epoll_pwait2", CLOCK_MONOTONIC, m0 + tmo, m0);
+            else
+                drain();
+            break;
+        }
         }
         last_mono = now(CLOCK_MONOTONIC);
     }
@@ -138,6 +176,11 @@ static void *waker(void *arg)
                 NULL, 0);
         if (i % 4 == 0)
             sem_post(&sem);
+        if (i % 3 == 0) {
+            uint64_t one = 1;
+            if (write(evfd, &one, sizeof one) != sizeof one)
+                atomic_fetch_add(&failures, 1);
+        }
     }
     return NULL;
 }
@@ -149,6 +192,13 @@ int main(void)
     pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
     pthread_cond_init(&cond_mono, &a);
     sem_init(&sem, 0, 0);
+    evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event want = { .events = EPOLLIN };
+    if (evfd < 0 || epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &want) != 0) {
+        perror("timeouts_ok: eventfd/epoll");
+        return 2;
+    }
     pthread_t t[THREADS + 1];
     for (unsigned i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, waiter, (void *)(size_t)i);
