@@ -322,11 +322,12 @@ struct data_name {
     int found;
     char name[256];
     char module[WEDGE_MODULE_PATH + 1];
-    const char *storage;         /* "global", "static", "heap" */
+    const char *storage;         /* "global", "static", "heap", "stack" */
     uint64_t size;               /* bytes of the part named (heap: of the block) */
     uint64_t block_site;         /* heap: the allocation's call site */
     uint64_t block_offset;       /* heap: offset of the address in the block */
     uint32_t block_thread;       /* heap: the allocating thread's slot */
+    uint32_t stack_thread;       /* stack: the slot of the thread whose stack holds it */
 };
 /* whole: an object used whole (a lock): at a variable's start, name the variable, not its
  * first member */

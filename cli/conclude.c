@@ -441,6 +441,8 @@ static void describe_object(FILE *f, const struct data_name *d)
         fprintf(f, "a %s (by T%u)", d->name, d->block_thread);
     else if (d->found && d->block_site)
         fprintf(f, "a %s", d->name);
+    else if (d->found && d->storage && strcmp(d->storage, "stack") == 0)
+        fprintf(f, "a %s", d->name);
     else if (d->found)
         fprintf(f, "`%s` (%s in %s, %" PRIu64 " bytes)", d->name, d->storage, d->module, d->size);
     else
@@ -632,6 +634,8 @@ static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr
             fprintf(f, ", \"allocated_by\": null");
         fprintf(f, ", \"offset\": %" PRIu64, d.block_offset);
     }
+    if (d.found && d.storage && strcmp(d.storage, "stack") == 0)
+        fprintf(f, ", \"thread\": %u", d.stack_thread);
     fputs("}", f);
 }
 

@@ -279,6 +279,39 @@ static int heap_block(const struct wedge_shm_header *h, uint64_t addr, struct da
     return 0;
 }
 
+/* A stack address: the thread whose stack holds it, the one with the nearest top above it
+ * within its stack's size (stacks do not interleave; each slot records its top and size).
+ * Named by the thread and the depth below its top.  0 if found. */
+static int stack_slot(const struct wedge_shm_header *h, uint64_t addr, struct data_name *out)
+{
+    if (!h)
+        return -1;
+    uint32_t nt = atomic_load(&h->nthreads);
+    if (nt > WEDGE_MAX_THREADS)
+        nt = WEDGE_MAX_THREADS;
+    int best = -1;
+    uint64_t best_depth = 0;
+    for (uint32_t i = 0; i < nt; i++) {
+        const struct wedge_thread_slot *s = wedge_shm_slot((struct wedge_shm_header *)h, i);
+        if (!atomic_load(&s->used) || !s->stack_top || addr >= s->stack_top)
+            continue;
+        uint64_t depth = s->stack_top - addr;
+        if (depth <= s->stack_size && (best < 0 || depth < best_depth)) {
+            best = (int)i;
+            best_depth = depth;
+        }
+    }
+    if (best < 0)
+        return -1;
+    const struct wedge_thread_slot *s = wedge_shm_slot((struct wedge_shm_header *)h, (uint32_t)best);
+    out->found = 1;
+    out->storage = "stack";
+    out->stack_thread = (uint32_t)best;
+    snprintf(out->name, sizeof out->name, "stack slot of T%d (%s), %" PRIu64 " bytes below its top",
+             best, s->ordinal == 0 ? "main thread" : "created thread", best_depth);
+    return 0;
+}
+
 /* The module whose registering process loaded it at the highest bias <= addr: a data
  * address belongs to it if its DWARF or symbol table knows the offset. */
 int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
@@ -330,7 +363,7 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
             return -1;
         }
     }
-    if (heap_block(h, addr, out) == 0)
+    if (heap_block(h, addr, out) == 0 || stack_slot(h, addr, out) == 0)
         return 0;
     snprintf(out->name, sizeof out->name, "0x%" PRIx64, addr);
     return -1;

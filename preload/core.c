@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 struct wedge_global wedge_g;
@@ -47,6 +48,46 @@ static struct wedge_thread_slot *my_slot(void)
     return wedge_shm_slot(wedge_g.shm, (uint32_t)wedge_self.slot);
 }
 
+extern void *__libc_stack_end; /* the loader's: the top of the main thread's stack */
+
+/* Where the registering thread's stack lies, for naming stack slots in reports.  Registration
+ * runs before the thread's own code (the trampoline, init), so the program's frames all lie
+ * below this one's, or below __libc_stack_end for the process's main thread; above this frame
+ * on a created thread are only the trampoline's, start_thread's and the thread's TLS block:
+ * one page of slack never reaches another thread's stack.  Its depth: RLIMIT_STACK, what
+ * glibc gives the main thread and threads created without a stack size of their own. */
+static void stack_extent(struct wedge_thread_slot *s)
+{
+    struct rlimit rl;
+    uint64_t size = 8u << 20;
+    if (syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur >= 16384 && rl.rlim_cur < (1ull << 31))
+        size = rl.rlim_cur;
+    if (syscall(SYS_gettid) == syscall(SYS_getpid))
+        s->stack_top = (uint64_t)(uintptr_t)__libc_stack_end;
+    else
+        s->stack_top = (uint64_t)(uintptr_t)__builtin_frame_address(0) + 4096;
+    s->stack_size = (uint32_t)size;
+}
+
+/* The stack size a pthread_create attribute asks for (pthread_attr_setstacksize), 0 for
+ * glibc's default; read in the creating thread, given to wedge_thread_stack_size in the new. */
+uint32_t wedge_attr_stack_size(const pthread_attr_t *attr)
+{
+    size_t size = 0;
+    if (attr && pthread_attr_getstacksize(attr, &size) == 0 && size >= 16384 &&
+        size < (1ull << 31))
+        return (uint32_t)size;
+    return 0;
+}
+
+void wedge_thread_stack_size(uint32_t size)
+{
+    struct wedge_thread_slot *s = my_slot();
+    if (s && size)
+        s->stack_size = size;
+}
+
 void wedge_thread_register(uint32_t ordinal)
 {
     if (wedge_self.registered)
@@ -72,6 +113,7 @@ void wedge_thread_register(uint32_t ordinal)
     s->blocked_kind = 0;
     s->blocked_obj = 0;
     s->blocked_site = 0;
+    stack_extent(s);
     atomic_store_explicit(&s->used, 1, memory_order_release);
     wedge_self.slot = (int32_t)i;
 }

@@ -843,6 +843,7 @@ static void *trampoline(void *p)
 {
     struct sthread *t = p;
     wedge_thread_register(t->ordinal);
+    wedge_thread_stack_size(t->stack_size);
     wedge_self.serial = t;
     wedge_self.depth++;
     serial_lock();
@@ -953,6 +954,7 @@ int wedge_serial_create(pthread_t *tp, const pthread_attr_t *attr, void *(*fn)(v
     struct sthread *t = &S.t[i];
     t->state = T_STARTING;
     t->fn = fn;
+    t->stack_size = wedge_attr_stack_size(attr);
     t->arg = arg;
     /* deterministic: only the token holder creates threads */
     t->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);

@@ -52,6 +52,7 @@ struct sthread {
     pthread_t pt;
     void *(*fn)(void *);
     void *arg;
+    uint32_t stack_size; /* its pthread_attr's, 0: the default (names stack slots) */
     uint64_t words[WEDGE_STRATEGY_THREAD_WORDS];
 };
 

@@ -204,6 +204,9 @@ WEDGE_HIDDEN void wedge_gate_leave(void);
 
 /* Register the calling thread (slot, ordinal) if not yet: done lazily at its first event. */
 WEDGE_HIDDEN void wedge_thread_register(uint32_t ordinal);
+/* a created thread's stack size (0: glibc's default), for naming stack slots */
+WEDGE_HIDDEN uint32_t wedge_attr_stack_size(const pthread_attr_t *attr);
+WEDGE_HIDDEN void wedge_thread_stack_size(uint32_t size);
 static inline void wedge_ensure_registered(void)
 {
     if (WEDGE_UNLIKELY(!wedge_self.registered))

@@ -12,6 +12,7 @@ struct start {
     void *(*fn)(void *);
     void *arg;
     uint32_t ordinal;
+    uint32_t stack_size; /* the attribute's, 0: the default */
 };
 
 static void thread_done(void)
@@ -38,6 +39,7 @@ static void *trampoline(void *p)
     struct start st = *(struct start *)p;
     REAL(free)(p);
     wedge_thread_register(st.ordinal);
+    wedge_thread_stack_size(st.stack_size);
     if (wedge_g.active) {
         wedge_self.depth++;
         if (wedge_g.memory)
@@ -70,6 +72,7 @@ static int create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
     st->fn = fn;
     st->arg = arg;
     st->ordinal = atomic_fetch_add(&wedge_g.next_thread_ordinal, 1);
+    st->stack_size = wedge_attr_stack_size(attr);
     wedge_noise_point(WEDGE_EV_CREATE, site, NULL, st->ordinal);
     int r = REAL(pthread_create)(t, attr, trampoline, st);
     if (r)

@@ -214,7 +214,11 @@ struct wedge_thread_slot {
     uint16_t pad0;
     uint64_t blocked_obj;
     uint64_t blocked_site;
-    uint64_t pad1[2];
+    uint64_t stack_top;         /* above the thread's frames (a created thread: just above its
+                                   start routine's; the main thread: __libc_stack_end), 0 if
+                                   unknown: names stack slots */
+    uint32_t stack_size;        /* bytes its stack may reach below stack_top */
+    uint32_t pad1;
     struct wedge_event ring[WEDGE_RING_EVENTS];
 };
 _Static_assert(offsetof(struct wedge_thread_slot, ring) == 64, "wedge_thread_slot layout");

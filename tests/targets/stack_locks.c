@@ -1,0 +1,58 @@
+/* stack_locks: lock_order's deadlock with the locks on main's stack (issue 9: stack slots
+ * named in reports).  Two accounts live in main's frame, each with its own mutex; two threads
+ * transfer between them, each locking its source account first.  If each takes its first lock
+ * before the other takes its second, both wait forever.  A report names the locks by where
+ * they live: slots of the main thread's stack, not bare addresses.
+ *
+ * WEDGE_FIXED: both threads lock the account at the lower address first. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ROUNDS 20
+
+struct account {
+    pthread_mutex_t lock;
+    int balance;
+};
+
+struct transfer {
+    struct account *from, *to;
+};
+
+static void *run_transfers(void *arg)
+{
+    struct transfer *t = arg;
+    struct account *first = t->from, *second = t->to;
+#ifdef WEDGE_FIXED
+    if ((uintptr_t)second < (uintptr_t)first) {
+        first = t->to;
+        second = t->from;
+    }
+#endif
+    for (int i = 0; i < ROUNDS; i++) {
+        pthread_mutex_lock(&first->lock);
+        pthread_mutex_lock(&second->lock);
+        t->from->balance -= 1;
+        t->to->balance += 1;
+        pthread_mutex_unlock(&second->lock);
+        pthread_mutex_unlock(&first->lock);
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    struct account a = { PTHREAD_MUTEX_INITIALIZER, 1000 }, b = { PTHREAD_MUTEX_INITIALIZER, 1000 };
+    struct transfer ab = { &a, &b }, ba = { &b, &a };
+    pthread_t x, y;
+    pthread_create(&x, NULL, run_transfers, &ab);
+    pthread_create(&y, NULL, run_transfers, &ba);
+    pthread_join(x, NULL);
+    pthread_join(y, NULL);
+    if (a.balance + b.balance != 2000) {
+        printf("stack_locks: money lost: %d + %d\n", a.balance, b.balance);
+        return 1;
+    }
+    return 0;
+}
