@@ -27,11 +27,11 @@ static void *thread_a(void *arg)
         pthread_mutex_lock(&m);
         a_work++;
         if (i == OPEN) {
-            a_open = 1;
+            a_open = 1; /* WEDGE-LINE: a_open_set */
         } else if (i == CLOSE) {
-            if (b_half)
+            if (b_half) /* WEDGE-LINE: b_half_check */
                 a_found_half = 1;
-            a_open = 0;
+            a_open = 0; /* WEDGE-LINE: a_open_clear */
         }
         pthread_mutex_unlock(&m);
     }
@@ -43,7 +43,7 @@ static void *thread_b(void *arg)
     for (unsigned j = 0; j < STEPS; j++) {
         pthread_mutex_lock(&m);
         b_work++;
-        if (j == 0 && a_open)
+        if (j == 0 && a_open) /* WEDGE-LINE: a_open_check */
             b_inside = 1;
 #ifdef WEDGE_FIXED
         if (j == OPEN && b_inside) {
@@ -52,9 +52,9 @@ static void *thread_b(void *arg)
         }
 #else
         if (j == OPEN && b_inside)
-            b_half = 1;
+            b_half = 1; /* WEDGE-LINE: b_half_set */
         else if (j == CLOSE)
-            b_half = 0;
+            b_half = 0; /* WEDGE-LINE: b_half_clear */
 #endif
         pthread_mutex_unlock(&m);
     }
