@@ -1,7 +1,7 @@
 #!/bin/bash
 # conclusion.sh WEDGE TARGETS SHIM NAME RUNS SPEC [RUN OPTIONS...]
 # A campaign on NAME: its reports lead with a conclusion that names the racing variable and
-# the source lines (SPEC: see conclusion_check.py; the lines are found in the target's source
+# the source lines (SPEC: see conclusion_check.py, several joined by "||"; the lines are found in the target's source
 # by their WEDGE-LINE marker comments), in the --json report, on the terminal (the group line)
 # and in the report file (before the per-thread events).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,6 +11,13 @@ shift "$E2E_ARGS_USED"
 NAME=$1
 RUNS=$2
 SPEC=$3
+SPECS=()
+rest=$SPEC
+while [[ $rest == *"||"* ]]; do
+    SPECS+=("${rest%%||*}")
+    rest=${rest#*||}
+done
+SPECS+=("$rest")
 shift 3
 BASE=${NAME%_nodebug}
 BASE=${BASE%_stripped}
@@ -30,7 +37,7 @@ if [ -n "${TOKEN:-}" ]; then
     if [ "$(json run.json "j['reproduced']" 2>/dev/null)" = "1" ]; then
         TRIES=0
         try=replay
-        /usr/bin/python3 "$HERE/conclusion_check.py" run.json "$SRC" "$SPEC" >check.txt
+        /usr/bin/python3 "$HERE/conclusion_check.py" run.json "$SRC" "${SPECS[@]}" >check.txt
         CHECK=$?
     else
         echo "token $TOKEN did not reproduce with this build: a campaign instead"
@@ -39,7 +46,7 @@ fi
 for try in $(seq 1 "$TRIES"); do
     rm -rf reports
     run 200 "$WEDGE" run -n "$RUNS" --seed "9e1$try" -q --json run.json --out reports "$@" -- "$TARGETS/$NAME"
-    /usr/bin/python3 "$HERE/conclusion_check.py" run.json "$SRC" "$SPEC" >check.txt
+    /usr/bin/python3 "$HERE/conclusion_check.py" run.json "$SRC" "${SPECS[@]}" >check.txt
     CHECK=$?
     grep -q '^wrong conclusion' check.txt && break
     [ $CHECK -eq 0 ] && break
