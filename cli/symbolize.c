@@ -312,7 +312,8 @@ static int stack_slot(const struct wedge_shm_header *h, uint64_t addr, struct da
     return 0;
 }
 
-/* The module whose registering process loaded it at the highest bias <= addr: a data
+/* The module loaded at the highest bias <= addr (by the process that registered it, or by
+ * another process of the run at a bias of its own): a data
  * address belongs to it if its DWARF or symbol table knows the offset. */
 int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
                    struct data_name *out)
@@ -321,27 +322,36 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
     uint32_t nmod = h ? atomic_load(&h->nmodules) : 0;
     if (nmod > WEDGE_MAX_MODULES)
         nmod = WEDGE_MAX_MODULES;
-    int order[WEDGE_MAX_MODULES];
+    uint32_t nbias = h ? atomic_load(&h->n_module_biases) : 0;
+    if (nbias > WEDGE_MAX_MODULE_BIASES)
+        nbias = WEDGE_MAX_MODULE_BIASES;
+    /* each module at each bias a process of the run loaded it at */
+    struct cand { int mod; uint64_t bias; } order[WEDGE_MAX_MODULES + WEDGE_MAX_MODULE_BIASES];
     int n = 0;
     for (uint32_t i = 0; i < nmod; i++)
         if (h->modules[i].bias <= addr && h->modules[i].path[0])
-            order[n++] = (int)i;
+            order[n++] = (struct cand){ (int)i, h->modules[i].bias };
+    for (uint32_t i = 0; i < nbias; i++) {
+        const struct wedge_module_bias *b = &h->module_biases[i];
+        if (b->module < nmod && b->bias <= addr && h->modules[b->module].path[0])
+            order[n++] = (struct cand){ (int)b->module, b->bias };
+    }
     /* nearest base first */
     for (int i = 1; i < n; i++)
-        for (int k = i; k > 0 && h->modules[order[k]].bias > h->modules[order[k - 1]].bias; k--) {
-            int t = order[k];
+        for (int k = i; k > 0 && order[k].bias > order[k - 1].bias; k--) {
+            struct cand t = order[k];
             order[k] = order[k - 1];
             order[k - 1] = t;
         }
     for (int i = 0; i < n && i < 4; i++) {
-        const struct wedge_module *m = &h->modules[order[i]];
+        const struct wedge_module *m = &h->modules[order[i].mod];
         char path[WEDGE_MODULE_PATH + 1];
         memcpy(path, m->path, WEDGE_MODULE_PATH);
         path[WEDGE_MODULE_PATH] = 0;
         uint64_t size = 0;
         int ext = 0;
-        if (dwarf_describe_data(path, addr - m->bias, whole, out->name, sizeof out->name, &size,
-                                &ext) == 0) {
+        if (dwarf_describe_data(path, addr - order[i].bias, whole, out->name, sizeof out->name,
+                                &size, &ext) == 0) {
             snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
             out->size = size;
             out->storage = ext ? "global" : "static";
@@ -352,13 +362,13 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
     /* no name: module+offset if the address lies in a module's image (a stripped program's
      * globals), else the bare address (heap, stacks) */
     for (int i = 0; i < n; i++) {
-        const struct wedge_module *m = &h->modules[order[i]];
+        const struct wedge_module *m = &h->modules[order[i].mod];
         char path[WEDGE_MODULE_PATH + 1];
         memcpy(path, m->path, WEDGE_MODULE_PATH);
         path[WEDGE_MODULE_PATH] = 0;
-        if (dwarf_module_contains(path, addr - m->bias)) {
+        if (dwarf_module_contains(path, addr - order[i].bias)) {
             snprintf(out->name, sizeof out->name, "%.100s+0x%" PRIx64, path_base_name(path),
-                     addr - m->bias);
+                     addr - order[i].bias);
             snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
             return -1;
         }

@@ -84,6 +84,20 @@ static int module_index(const char *path, uint64_t bias)
             found = (int)i;
             break;
         }
+    if (found >= 0 && h->modules[found].bias != bias) {
+        /* loaded elsewhere in this process than in the one that registered it */
+        uint32_t nb = atomic_load(&h->n_module_biases), k;
+        for (k = 0; k < nb && k < WEDGE_MAX_MODULE_BIASES; k++)
+            if (h->module_biases[k].module == (uint32_t)found &&
+                h->module_biases[k].bias == bias)
+                break;
+        if (k == nb && nb < WEDGE_MAX_MODULE_BIASES) {
+            h->module_biases[nb].module = (uint32_t)found;
+            h->module_biases[nb].proc = wedge_g.proc_index;
+            h->module_biases[nb].bias = bias;
+            atomic_store(&h->n_module_biases, nb + 1);
+        }
+    }
     if (found < 0 && n < WEDGE_MAX_MODULES) {
         size_t len = strlen(path);
         if (len >= WEDGE_MODULE_PATH)

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 10u
+#define WEDGE_PROTOCOL_VERSION 11u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -272,6 +272,8 @@ struct wedge_rendezvous {
 };
 _Static_assert(sizeof(struct wedge_rendezvous) == 64, "wedge_rendezvous layout");
 
+#define WEDGE_MAX_MODULE_BIASES 128u
+
 struct wedge_shm_header {
     uint64_t magic;
     uint32_t version;
@@ -322,6 +324,12 @@ struct wedge_shm_header {
      * synchronization operations on one object by two threads; preload/coverage.c).  The
      * campaign rewards the arm of a run that set a bit no earlier run set (cli/portfolio.c). */
     _Atomic uint64_t cov[WEDGE_COV_WORDS];
+    /* A module's load bias in a process other than the one that registered it, where the two
+     * differ (a second exec of the same program): data addresses of that process are named
+     * with it.  Appended under module_lock. */
+    _Atomic uint32_t n_module_biases;
+    uint32_t pad_biases;
+    struct wedge_module_bias { uint32_t module, proc; uint64_t bias; } module_biases[WEDGE_MAX_MODULE_BIASES];
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
     _Atomic uint32_t n_allocs;
@@ -350,6 +358,7 @@ _Static_assert(sizeof(struct wedge_alloc) == 32, "wedge_alloc layout");
 _Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
+_Static_assert(sizeof(struct wedge_module_bias) == 16, "wedge_module_bias layout");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)

@@ -23,6 +23,12 @@ for how in clearenv unsetenv preload envp spawn; do
     expect_rc "$how: the fixed twin passes" 0
     expect_json "$how: 60 fixed runs pass" "$how.fixed.json" "j['runs'] == 60 and j['reproductions'] == []"
 done
+# The exec'd child maps the program at another load bias than the parent that registered
+# it: its data is still named (the shm keeps each process's bias of a module).
+run 200 "$WEDGE" run -n 300 --stop-after 3 --seed c1ea -q --arms serial.random.m,serial.pos.m --json names.json --out names -- "$PROG" envp
+expect_rc "watched campaign on the exec'd child" 1
+expect_json "the child's counter is named" names.json \
+    "any(r['conclusion'] and (r['conclusion'].get('object') or {}).get('name') == 'counter' for r in j['reproductions'])"
 if [ -x "$TARGETS/static_hello" ]; then
     run 60 "$WEDGE" run -n 2 -q --out s -- "$PROG" run "$TARGETS/static_hello"
     expect_rc "static child: its runs pass" 0
