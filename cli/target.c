@@ -187,10 +187,10 @@ int target_sanitizers(struct wedge_config *cfg)
         return -1;
     }
     if (f & SAN_ASAN) {
-        /* A leak report at exit is no reproduction unless asked for: detect_leaks=0 first,
-         * so that the user's own ASAN_OPTIONS (detect_leaks=1 among them) still win. */
+        /* wedge's defaults first, so that the user's own ASAN_OPTIONS (detect_leaks=1 among
+         * them) still win */
         const char *user = getenv("ASAN_OPTIONS");
-        if (asprintf(&cfg->san_env, "ASAN_OPTIONS=detect_leaks=0%s%s", user && *user ? ":" : "",
+        if (asprintf(&cfg->san_env, "ASAN_OPTIONS=" WEDGE_ASAN_DEFAULTS "%s%s", user && *user ? ":" : "",
                      user ? user : "") < 0)
             cfg->san_env = NULL;
     }

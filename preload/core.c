@@ -58,16 +58,20 @@ extern void *__libc_stack_end; /* the loader's: the top of the main thread's sta
  * glibc gives the main thread and threads created without a stack size of their own. */
 static void stack_extent(struct wedge_thread_slot *s)
 {
-    struct rlimit rl;
-    uint64_t size = 8u << 20;
-    if (syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur >= 16384 && rl.rlim_cur < (1ull << 31))
-        size = rl.rlim_cur;
-    if (syscall(SYS_gettid) == syscall(SYS_getpid))
+    static uint32_t size; /* one rlimit per process: read once (a fork keeps it) */
+    if (!size) {
+        struct rlimit rl;
+        uint64_t v = 8u << 20;
+        if (syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl) == 0 &&
+            rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 16384 && rl.rlim_cur < (1ull << 31))
+            v = rl.rlim_cur;
+        size = (uint32_t)v;
+    }
+    if (s->tid == (int32_t)syscall(SYS_getpid))
         s->stack_top = (uint64_t)(uintptr_t)__libc_stack_end;
     else
         s->stack_top = (uint64_t)(uintptr_t)__builtin_frame_address(0) + 4096;
-    s->stack_size = (uint32_t)size;
+    s->stack_size = size;
 }
 
 /* The stack size a pthread_create attribute asks for (pthread_attr_setstacksize), 0 for

@@ -252,12 +252,10 @@ static char **exec_env(char *const envp[], char **out, char vars[][VAR_LEN], cha
     }
     if (rt && rt[0] && pre >= 0 && runtime_first(out[pre] + 11, rt, preload, PRELOAD_LEN)) {
         out[pre] = preload;
-        /* As the CLI does for a sanitized program it runs (target.c): a leak report at exit
-         * is no failure unless asked for, so detect_leaks=0 goes first and the program's own
-         * ASAN_OPTIONS still win. */
+        /* as the CLI does for the program it runs: wedge's defaults, then the program's own */
         const char *user = asan_opts >= 0 ? out[asan_opts] + 13 : "";
         if (item_has(rt, strlen(rt), "libasan") && strlen(user) + 40 < VAR_LEN) {
-            char *p = wedge_fmt_str(vars[v], "ASAN_OPTIONS=detect_leaks=0");
+            char *p = wedge_fmt_str(vars[v], "ASAN_OPTIONS=" WEDGE_ASAN_DEFAULTS);
             if (*user) {
                 p = wedge_fmt_str(p, ":");
                 wedge_fmt_str(p, user);

@@ -22,6 +22,10 @@
 #define WEDGE_ENV_SHM "WEDGE_SHM"       /* path of the shared memory file */
 #define WEDGE_ENV_TOKEN "WEDGE_TOKEN"   /* seed token of this run */
 #define WEDGE_ENV_PROC "WEDGE_PROC"     /* process ordinal, set by the shim across exec */
+/* What ASAN_OPTIONS starts with in a run of an ASan build, ahead of the user's own options so
+ * that theirs win: a leak report at exit is no reproduction unless asked for.  Set by the CLI
+ * for the program it runs (cli/target.c), by the shim for an ASan child exec'd by a run. */
+#define WEDGE_ASAN_DEFAULTS "detect_leaks=0"
 #define WEDGE_ENV_LOG "WEDGE_LOG"       /* 1: the shim may print diagnostics to stderr */
 #define WEDGE_ENV_PRELOAD "WEDGE_PRELOAD" /* CLI: override the path of libwedge.so */
 #define WEDGE_ENV_FORK_SERVER "WEDGE_FORK_SERVER" /* CLI: 0 turns the fork server off by
