@@ -189,6 +189,7 @@ struct job {
     struct hang_thread *hang;    /* WEDGE_MAX_THREADS entries, filled on timeout */
     int hang_valid;
     int via_server;              /* forked by the slot's fork server (not our child) */
+    uint64_t kill_us;            /* when wedge first killed it (timeout, stop), 0: never */
 };
 
 struct runner;
@@ -230,6 +231,9 @@ void forksrv_setup(unsigned njobs);
 void forksrv_shutdown(void);
 int forksrv_run(const struct wedge_config *cfg, struct job *j, int out_w, const char *mark);
 void forksrv_poll(struct job *j);      /* the run's EXITED, if it came */
+/* A run wedge killed whose EXITED never came: stop its server (the fork server is off for the
+ * rest of the campaign) and end the run as killed. */
+void forksrv_abandon(struct job *j);
 void forksrv_after_run(struct job *j); /* a program that execs at once: off */
 int forksrv_fd(unsigned slot);
 int forksrv_is_server(pid_t pid);

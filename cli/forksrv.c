@@ -305,6 +305,18 @@ void forksrv_poll(struct job *j)
     turn_off("the server died");
 }
 
+void forksrv_abandon(struct job *j)
+{
+    if (!j->via_server || j->exited)
+        return;
+    if (j->slot < nservers)
+        stop_server(&servers[j->slot]);
+    j->exited = 1;
+    j->status = SIGKILL; /* the wait status of a process killed by SIGKILL */
+    j->end_us = now_us();
+    turn_off("the server did not report the end of a run wedge killed");
+}
+
 void forksrv_after_run(struct job *j)
 {
     if (!j->via_server || off)

@@ -35,6 +35,9 @@ extern char **environ;
  * read it): a daemon that left the run's process group still carries it, so an orphan
  * reparented to us can be attributed to its run and killed when that run is over. */
 #define RUN_MARK "WEDGE_CLI_RUN"
+/* A forked run wedge killed whose server has not said EXITED after this long: the server
+ * cannot see its runs end (it is stuck, or the kernel reaps them); given up on. */
+#define FORKED_KILL_GRACE_US 3000000u
 
 uint64_t now_us(void)
 {
@@ -331,6 +334,7 @@ static void job_started(const struct wedge_config *cfg, struct job *j, pid_t pid
     j->status = 0;
     j->timed_out = 0;
     j->killed = 0;
+    j->kill_us = 0;
     j->hang_valid = 0;
     j->start_us = now_us();
     j->deadline_us = j->start_us + cfg->timeout_us;
@@ -425,6 +429,8 @@ static void drain(struct job *j, int max_reads)
 /* End the run: its supervisor kills every process of it, then exits (supervise()). */
 static void kill_run(struct job *j)
 {
+    if (!j->kill_us)
+        j->kill_us = now_us();
     if (j->via_server) {
         /* A run forked by a fork server: the server ends what is left of it once its main
          * process is gone, but takes no orders, so kill its process group and every process
@@ -735,6 +741,8 @@ int runner_loop(const struct runner_params *p, const struct runner_ops *ops, voi
             } else if (!j->timed_out && j->deadline_us < wake) {
                 wake = j->deadline_us;
             }
+            if (j->via_server && j->kill_us && now >= j->kill_us + FORKED_KILL_GRACE_US)
+                forksrv_abandon(j); /* killed, and its server never said it ended */
         }
         if (now - last_tick >= 200000 || now < last_tick) {
             last_tick = now;

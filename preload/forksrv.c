@@ -51,6 +51,10 @@ static pid_t server_pid;        /* a process a constructor forked is no server *
 static pid_t wedge_pid;         /* the server's parent: the runner */
 static int sig_fd = -1;         /* the server's SIGCHLD and SIGTERM (wedge's death) */
 static sigset_t run_mask;       /* the program's signal mask at main: each run starts with it */
+/* The program's SIGCHLD disposition at main: each run starts with it.  The server itself must
+ * not ignore SIGCHLD (a constructor may have set it so, or SA_NOCLDWAIT): the kernel would
+ * reap its runs, and their wait status would be lost. */
+static struct sigaction run_chld;
 static main_fn real_main;
 /* Calls into the shim made before main by code outside the system libraries (noted by
  * wedge_forksrv_note_call while wedge_g.prelude is set). */
@@ -201,6 +205,7 @@ static void become_run(int out_fd, char *env, size_t env_len)
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* the server gone (it never leaves a run alive): stop */
     if (getppid() != server_pid) /* it died before the prctl */
         _exit(127);
+    REAL(sigaction)(SIGCHLD, &run_chld, NULL);
     sigprocmask(SIG_SETMASK, &run_mask, NULL);
     dup2(out_fd, 1);
     dup2(out_fd, 2);
@@ -312,6 +317,11 @@ static int watch_runner(void)
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     if (sigprocmask(SIG_BLOCK, &set, &run_mask) != 0)
+        return -1;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    if (REAL(sigaction)(SIGCHLD, &dfl, &run_chld) != 0)
         return -1;
     sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sig_fd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)

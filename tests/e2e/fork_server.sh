@@ -49,6 +49,15 @@ fallback script ./script.sh
 expect_json "script" script.json "j['forked_runs'] == 0"
 fallback execs_at_once "$TARGETS/execs_at_once"
 
+# A constructor that ignores SIGCHLD: the server still sees its runs end (it restores the
+# default for itself, the program's disposition for each run), so nothing hangs.
+run 120 "$WEDGE" run --mode noise -n 30 -q --json sc.json --out rsc -- "$TARGETS/sigchld_ignored_ok"
+expect_rc "sigchld_ignored_ok noise" 0
+expect_json "sigchld_ignored_ok noise" sc.json "j['passed'] == 30 and j['forked_runs'] == 30"
+run 120 "$WEDGE" run -n 30 -q --json sca.json --out rsca -- "$TARGETS/sigchld_ignored_ok"
+expect_rc "sigchld_ignored_ok default" 0
+expect_json "sigchld_ignored_ok default" sca.json "j['passed'] == 30"
+
 # Constructors that call into the shim: noise runs are forked, serial runs exec'd, said once.
 run 120 "$WEDGE" run --mode noise -n 30 -q --json ca.json --out rca -- "$TARGETS/ctor_alloc_ok"
 expect_rc "ctor_alloc_ok noise" 0
