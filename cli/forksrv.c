@@ -159,6 +159,8 @@ static const char *reason_text(int reason)
         return "the program's constructors call into the shim before main";
     case WEDGE_FS_FORK_FAILED:
         return "fork failed in the server";
+    case WEDGE_FS_NO_WATCH:
+        return "the server cannot watch for wedge's end (signal or subreaper setup failed)";
     default:
         return "the server cannot serve";
     }

@@ -347,8 +347,10 @@ static int server_main(int argc, char **argv, char **envp)
         send_msg(WEDGE_FS_FALLBACK, 0, WEDGE_FS_THREADS);
         _exit(0);
     }
-    if (watch_runner() != 0)
-        _exit(0); /* the runner sees the EOF: exec per run */
+    if (watch_runner() != 0) {
+        send_msg(WEDGE_FS_FALLBACK, 0, WEDGE_FS_NO_WATCH); /* wedge gone: nobody reads it */
+        _exit(0);
+    }
     /* Loaded once here, the unwinder costs the runs nothing (they inherit it). */
     wedge_unwinder_load();
     if (send_msg(WEDGE_FS_HELLO, (int32_t)getpid(), prelude_in_program() ? WEDGE_FS_PRELUDE : 0))

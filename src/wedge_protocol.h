@@ -62,6 +62,7 @@ enum wedge_forksrv_reason {
                                functions; a serial run forked after them would miss their
                                scheduling points (serial runs are exec'd) */
     WEDGE_FS_FORK_FAILED,
+    WEDGE_FS_NO_WATCH,      /* the server cannot watch for wedge's death (signals, subreaper) */
 };
 #define WEDGE_FORKSRV_MAGIC 0x53464457u /* "WDFS" */
 #define WEDGE_FORKSRV_MSG_MAX 16384u
