@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "wedge_protocol.h"
+#include "wedge_sanitizers.h"
 #include "wedge_token.h"
 
 /* Exit statuses of run and replay: the contract. */
@@ -35,11 +36,11 @@ enum wedge_progress_mode { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER };
 #define DEFAULT_OUT "wedge-out"
 
 /* sanitizer.c: sanitizer runtimes of the program, and a sanitizer's report in a run's output */
-#define SAN_ASAN 1u
-#define SAN_HWASAN 2u
-#define SAN_TSAN 4u
-#define SAN_LSAN 8u
-#define SAN_UBSAN 16u
+#define SAN_ASAN (1u << WEDGE_SAN_I_ASAN)
+#define SAN_HWASAN (1u << WEDGE_SAN_I_HWASAN)
+#define SAN_TSAN (1u << WEDGE_SAN_I_TSAN)
+#define SAN_LSAN (1u << WEDGE_SAN_I_LSAN)
+#define SAN_UBSAN (1u << WEDGE_SAN_I_UBSAN)
 struct san_info {
     unsigned flags;              /* SAN_* found */
     int linked_in;               /* a runtime is linked into the executable (clang's default) */

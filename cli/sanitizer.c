@@ -25,14 +25,13 @@
 static const struct {
     const char *prefix; /* DT_NEEDED name prefix */
     const char *symbol; /* a symbol of a runtime linked into the executable */
+    const char *name;
     unsigned flag;
     int owns_malloc;
 } runtimes[] = {
-    { "libasan.so", "__asan_init", SAN_ASAN, 1 },
-    { "libhwasan.so", "__hwasan_init", SAN_HWASAN, 1 },
-    { "libtsan.so", "__tsan_init", SAN_TSAN, 1 },
-    { "liblsan.so", "__lsan_init", SAN_LSAN, 1 },
-    { "libubsan.so", "__ubsan_handle_add_overflow", SAN_UBSAN, 0 },
+#define RUNTIME(id, stem, symbol, name, first) { stem, symbol, name, SAN_##id, first },
+    WEDGE_SANITIZER_RUNTIMES(RUNTIME)
+#undef RUNTIME
 };
 #define NRUNTIMES (sizeof runtimes / sizeof runtimes[0])
 
@@ -118,11 +117,10 @@ const char *san_names(unsigned flags)
 {
     static char buf[64];
     buf[0] = 0;
-    static const char *const names[] = { "ASan", "HWASan", "TSan", "LSan", "UBSan" };
-    for (unsigned i = 0; i < 5; i++)
-        if (flags & (1u << i))
+    for (unsigned i = 0; i < NRUNTIMES; i++)
+        if (flags & runtimes[i].flag)
             snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? "+" : "",
-                     names[i]);
+                     runtimes[i].name);
     return buf;
 }
 

@@ -9,6 +9,7 @@
  * LD_PRELOAD reaches, is reported.
  */
 #include "shim.h"
+#include "wedge_sanitizers.h"
 #include "wedge_stream.h"
 
 #include <elf.h>
@@ -134,9 +135,9 @@ static int item_has(const char *item, size_t len, const char *what)
 /* A sanitizer runtime must come first in the list, or the program refuses to start. */
 static int is_sanitizer(const char *item, size_t len)
 {
-    return item_has(item, len, "libasan") || item_has(item, len, "libtsan") ||
-           item_has(item, len, "libubsan") || item_has(item, len, "liblsan") ||
-           item_has(item, len, "libhwasan") || item_has(item, len, "libclang_rt.");
+#define IS_RUNTIME(id, stem, symbol, name, first) item_has(item, len, stem) ||
+    return WEDGE_SANITIZER_RUNTIMES(IS_RUNTIME) item_has(item, len, WEDGE_SANITIZER_CLANG_STEM);
+#undef IS_RUNTIME
 }
 
 static char *append_item(char *p, char *end, const char *item, size_t len, int *first)
@@ -289,7 +290,9 @@ static off_t vaddr_offset(const Elf64_Phdr *ph, unsigned n, uint64_t va)
  * pieces on the stack: this runs in the target, just before its exec. */
 static void needed_runtime(int fd, const Elf64_Phdr *ph, unsigned n, char *rt)
 {
-    static const char *const first[] = { "libasan.so", "liblsan.so", "libhwasan.so" };
+#define FIRST(id, stem, symbol, name, first_) first_ ? stem : NULL,
+    static const char *const first[] = { WEDGE_SANITIZER_RUNTIMES(FIRST) };
+#undef FIRST
     const Elf64_Phdr *dyn = NULL;
     for (unsigned i = 0; i < n; i++)
         if (ph[i].p_type == PT_DYNAMIC)
@@ -321,7 +324,8 @@ done:;
             continue;
         name[got] = 0;
         for (size_t r = 0; r < sizeof first / sizeof first[0]; r++)
-            if (strncmp(name, first[r], strlen(first[r])) == 0 && strlen(name) < RT_LEN) {
+            if (first[r] && strncmp(name, first[r], strlen(first[r])) == 0 &&
+                strlen(name) < RT_LEN) {
                 wedge_fmt_str(rt, name);
                 return;
             }
