@@ -55,6 +55,34 @@ static int cov_class(unsigned kind)
     }
 }
 
+/* A reads-from pair of a trapped read into the run's table (header.rf): each distinct pair
+ * once, the first threads that showed it.  Claimed by a compare-and-swap on its key, so the
+ * threads of a noise run may race; linear probing, a pair that finds no entry in a few
+ * probes is counted and lost. */
+static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, uint32_t wthread)
+{
+    uint64_t key = wedge_mix(wedge_mix(wsite, 0x7266u), rsite) | 1u;
+    for (uint32_t i = 0; i < 8; i++) {
+        struct wedge_rf_pair *e = &h->rf[(key + i) & (WEDGE_RF_PAIRS - 1u)];
+        uint64_t k = atomic_load_explicit(&e->key, memory_order_relaxed);
+        if (k == key)
+            return;
+        if (k == 0 && atomic_compare_exchange_strong_explicit(&e->key, &k, key,
+                                                              memory_order_relaxed,
+                                                              memory_order_relaxed)) {
+            e->write_site = wsite;
+            e->read_site = rsite;
+            e->write_thread = wthread;
+            e->read_thread = wedge_self.ordinal;
+            atomic_fetch_add_explicit(&h->n_rf, 1, memory_order_release);
+            return;
+        }
+        if (k == key)
+            return;
+    }
+    atomic_fetch_add_explicit(&h->rf_dropped, 1, memory_order_relaxed);
+}
+
 void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
 {
     struct wedge_shm_header *h = wedge_g.shm;
@@ -65,6 +93,17 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
     uint32_t me = (uint32_t)wedge_self.slot + 1u;
     struct cov_last *l = &cov_table[wedge_mix(o, 0x636f76u) & (COV_TABLE - 1u)];
     int same = atomic_load_explicit(&l->obj, memory_order_relaxed) == o;
+    if (kind == WEDGE_EV_MEM_READ) {
+        /* reads-from: another thread's write, or none seen (the entry is another object's or
+         * holds only reads): the initial value, as far as this lossy table knows */
+        uint32_t prev = same ? atomic_load_explicit(&l->thread, memory_order_relaxed) : 0;
+        int from_write = same && atomic_load_explicit(&l->write, memory_order_relaxed);
+        if (!from_write)
+            rf_note(h, 0, site, 0);
+        else if (prev != me && prev - 1u < WEDGE_MAX_THREADS)
+            rf_note(h, atomic_load_explicit(&l->site, memory_order_relaxed), site,
+                    wedge_shm_slot(h, prev - 1u)->ordinal);
+    }
     if (same) {
         uint32_t prev_w = atomic_load_explicit(&l->write, memory_order_relaxed);
         if (atomic_load_explicit(&l->thread, memory_order_relaxed) != me && prev_w) {

@@ -254,7 +254,9 @@ void wedge_mem_init(void)
     static const uint32_t widths[] = { 2, 4, 8, 8 };
     mw.max_watch = widths[h & 3];
     const char *all = getenv(WEDGE_ENV_WATCH_ALL);
-    mw.watch_all = all && all[0] == '1';
+    /* a token with reads-from constraints: every shared page, so that the accesses its
+     * constraints name trap (a seeded share would leave them unwatched in some runs) */
+    mw.watch_all = (all && all[0] == '1') || wedge_g.token.nrf;
     if (mw.watch_all)
         mw.max_watch = widths[3];
     mw.lost_update = (wedge_g.token.opts & WEDGE_OPT_LOST_UPDATE) != 0;

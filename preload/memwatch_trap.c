@@ -410,12 +410,48 @@ void mw_chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
         u.sa_handler(sig);
 }
 
+/* Serial mode with a reads-from constraint in the token: an access the constraint holds back
+ * waits here, before it executes (the interception point of a trapped access comes after it,
+ * too late to hold a write).  With the interrupted code's signal mask, as after_step's point;
+ * the handler's own mask again before the fault is taken (memwatch's lock). */
+static void rf_hold_before(siginfo_t *si, ucontext_t *uc)
+{
+    if (WEDGE_LIKELY(!wedge_g.token.nrf) || !wedge_g.serial || !wedge_g.active ||
+        wedge_self.depth || wedge_self.exiting || si->si_code != SEGV_ACCERR)
+        return;
+    greg_t *g = uc->uc_mcontext.gregs;
+    uintptr_t pc = (uintptr_t)g[REG_RIP];
+    struct mw_thread *me = wedge_self.mem;
+    if ((g[REG_EFL] & MW_TF) || (me && me->nlv) || !mw_page_of((uintptr_t)si->si_addr) ||
+        wedge_pc_in_system_module((const void *)pc))
+        return;
+    int write = (g[REG_ERR] & 2) != 0;
+    uint64_t site = wedge_site_of_nolock((const void *)pc);
+    int which = wedge_serial_rf_match(write, site);
+    if (which < 0)
+        return;
+    uint64_t mask, old;
+    memcpy(&mask, &uc->uc_sigmask, sizeof mask);
+    mask &= ~MW_OUR_SIGNALS;
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&old, 8);
+    int held = wedge_self.cancel_async;
+    if (held)
+        wedge_cancel_hold();
+    wedge_self.depth++;
+    wedge_serial_rf_hold(which, write, site, si->si_addr);
+    wedge_self.depth--;
+    if (held)
+        wedge_cancel_release();
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+}
+
 /* Our handlers run with system call dispatch off for their thread (the shim's own calls of
  * libc's), on again for the target's handler they chain to. */
 static void on_segv(int sig, siginfo_t *si, void *ctx)
 {
     int saved = errno;
     char sel = mw_sel_pass();
+    rf_hold_before(si, ctx);
     int ours = si->si_code == SEGV_ACCERR && take_fault(si, ctx);
     mw_sel_restore(sel);
     if (!ours)

@@ -356,6 +356,111 @@ static int collect(struct wedge_cand *c, int *slot, int self)
     return n;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* reads-from constraints (the token's RF field, wedge_token.h) */
+
+static int rf_written(const void *obj)
+{
+    uint64_t o = (uint64_t)(uintptr_t)obj;
+    for (uint32_t i = 0; i < SERIAL_RF_OBJS; i++) {
+        uint64_t v = S.rf_objs[(wedge_mix(o, 0x72666f) + i) & (SERIAL_RF_OBJS - 1)];
+        if (v == o)
+            return 1;
+        if (v == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A trapped access executed (lock held): the constraints it releases. */
+static void rf_executed(unsigned kind, uint64_t site, const void *obj)
+{
+    const struct wedge_token *tok = &wedge_g.token;
+    for (uint32_t i = 0; i < tok->nrf; i++) {
+        const struct wedge_rf_constraint *c = &tok->rf[i];
+        if (c->kind == WEDGE_RF_NEGATE && c->write_site && kind == WEDGE_EV_MEM_READ &&
+            site == c->read_site)
+            S.rf_met[i] = 1;
+        if (c->kind == WEDGE_RF_PIN && kind == WEDGE_EV_MEM_WRITE && site == c->write_site)
+            S.rf_met[i] = 1;
+    }
+    uint64_t o = (uint64_t)(uintptr_t)obj;
+    if (kind != WEDGE_EV_MEM_WRITE || !o || S.rf_nobjs >= SERIAL_RF_OBJS / 2)
+        return;
+    for (uint32_t i = 0; i < SERIAL_RF_OBJS; i++) {
+        uint64_t *v = &S.rf_objs[(wedge_mix(o, 0x72666f) + i) & (SERIAL_RF_OBJS - 1)];
+        if (*v == o)
+            return;
+        if (*v == 0) {
+            *v = o;
+            S.rf_nobjs++;
+            return;
+        }
+    }
+}
+
+static int rf_blocked(const struct sthread *t)
+{
+    if (!t->rf_hold)
+        return 0;
+    const struct wedge_rf_constraint *c = &wedge_g.token.rf[t->rf_hold - 1];
+    if (c->kind == WEDGE_RF_NEGATE && c->write_site == 0)
+        return !rf_written(t->rf_obj);
+    return !S.rf_met[t->rf_hold - 1];
+}
+
+/* Drop the held candidates (lock held); all of them held: keep them all, the constraint
+ * yields at this point rather than stall the run. */
+static int rf_filter(struct wedge_cand *c, int *slot, int n)
+{
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        m += !rf_blocked(&S.t[slot[k]]);
+    if (m == 0 || m == n)
+        return n;
+    m = 0;
+    for (int k = 0; k < n; k++)
+        if (!rf_blocked(&S.t[slot[k]])) {
+            c[m] = c[k];
+            slot[m++] = slot[k];
+        }
+    return m;
+}
+
+int wedge_serial_rf_match(int write, uint64_t site)
+{
+    const struct wedge_token *tok = &wedge_g.token;
+    for (uint32_t i = 0; i < tok->nrf; i++) {
+        const struct wedge_rf_constraint *c = &tok->rf[i];
+        if (c->kind == WEDGE_RF_NEGATE && c->write_site ? write && site == c->write_site
+                                                        : !write && site == c->read_site)
+            return (int)i;
+    }
+    return -1;
+}
+
+void wedge_serial_rf_hold(int which, int write, uint64_t site, const void *obj)
+{
+    int saved = errno;
+    struct sthread *self = serial_me();
+    serial_lock();
+    serial_ensure_token(self);
+    self->rf_hold = which + 1;
+    self->rf_obj = obj;
+    if (!rf_blocked(self)) {
+        self->rf_hold = 0;
+        serial_unlock();
+        errno = saved;
+        return;
+    }
+    serial_reschedule(self, WEDGE_EV_RF_HOLD, 0, site, obj,
+                      write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ);
+    serial_lock();
+    self->rf_hold = 0;
+    serial_unlock();
+    errno = saved;
+}
+
 static int others_may_return(void)
 {
     for (int i = 0; i < S.hi; i++)
@@ -395,6 +500,8 @@ static int pick(int self, unsigned kind, int yield)
             return SERIAL_NONE; /* every thread has exited */
         }
     }
+    if (wedge_g.token.nrf && n > 1)
+        n = rf_filter(c, slot, n);
     struct sthread *st = self >= 0 ? &S.t[self] : NULL;
     uint32_t k = 0;
     if (n > 1) {
@@ -527,6 +634,9 @@ void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t 
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);
+    if (WEDGE_UNLIKELY(wedge_g.token.nrf) &&
+        (kind == WEDGE_EV_MEM_READ || kind == WEDGE_EV_MEM_WRITE))
+        rf_executed(kind, site, obj); /* a trapped access's point comes after it */
     serial_reschedule(self, kind, yield, site, obj, aux);
     errno = saved;
 }

@@ -84,6 +84,16 @@ int wedge_serial_sleep(clockid_t clock, int flags, const struct timespec *req, u
 void wedge_serial_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux)
     __attribute__((visibility("hidden")));
 
+/* Reads-from constraints (the token's RF field): the index of a constraint that may hold a
+ * trapped access of this kind (write or read) at site back before it executes, or -1.  From
+ * the token alone: no lock, signal-safe. */
+int wedge_serial_rf_match(int write, uint64_t site) __attribute__((visibility("hidden")));
+/* Hold the calling thread before that access (memwatch's fault handler, before the access
+ * executes): a scheduling point at which it is no candidate while constraint `which` is
+ * unmet, unless every candidate is held.  Returns when it may go on.  Keeps errno. */
+void wedge_serial_rf_hold(int which, int write, uint64_t site, const void *obj)
+    __attribute__((visibility("hidden")));
+
 /* Around a call that may block outside the model (read on a pipe, poll, waitpid, accept): a
  * scheduling point, then the call with the token kept (most return at once, and then the
  * schedule stays exact); one that blocks longer than a grace period loses the token to the

@@ -53,8 +53,15 @@ struct sthread {
     void *(*fn)(void *);
     void *arg;
     uint32_t stack_size; /* its pthread_attr's, 0: the default (names stack slots) */
+    int rf_hold;                /* held before a trapped access by constraint rf_hold - 1; 0: not */
+    const void *rf_obj;         /* the held access's address */
     uint64_t words[WEDGE_STRATEGY_THREAD_WORDS];
 };
+
+/* Objects written by trapped writes of this process, for negate(0, R) (a read held until its
+ * object was written): open addressing, lossy when full (an object not found counts as
+ * written, so a full table only releases a held read early). */
+#define SERIAL_RF_OBJS 1024
 
 struct serial_state {
     _Atomic uint32_t lock;
@@ -70,6 +77,9 @@ struct serial_state {
     int64_t free_since;         /* real monotonic ns when the token went free */
     _Atomic uint32_t wd_word;   /* watchdog futex: bumped to wake it */
     int wd_started, wd_quit;
+    int rf_met[WEDGE_TOKEN_RF]; /* constraint i's releasing access has executed */
+    uint32_t rf_nobjs;
+    uint64_t rf_objs[SERIAL_RF_OBJS];
     const struct wedge_strategy *strat;
     _Alignas(16) unsigned char strat_state[WEDGE_STRATEGY_STATE_MAX];
     /* pick()'s candidates: here, not on the stack (threads may have small stacks) */

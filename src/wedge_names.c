@@ -43,6 +43,7 @@ static const char *const kind_names[WEDGE_EV_KIND_COUNT] = {
     [WEDGE_EV_FUTEX_WAIT] = "futex_wait",
     [WEDGE_EV_FUTEX_WAKE] = "futex_wake",
     [WEDGE_EV_PY_CALL] = "python_call",
+    [WEDGE_EV_RF_HOLD] = "rf_hold",
 };
 
 const char *wedge_event_kind_name(unsigned kind)

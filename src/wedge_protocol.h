@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 11u
+#define WEDGE_PROTOCOL_VERSION 12u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -121,6 +121,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_MAX_LAST 256u       /* last accesses kept per (location, thread, kind) */
 #define WEDGE_LAST_DROPPED 2u     /* header.last_used: the table was full for some event */
 #define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
+#define WEDGE_RF_PAIRS 128u       /* distinct reads-from pairs kept per run (power of two) */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -171,6 +172,8 @@ enum wedge_event_kind {
     WEDGE_EV_FUTEX_WAIT, /* syscall(SYS_futex, FUTEX_WAIT...) through libc (aux: value) */
     WEDGE_EV_FUTEX_WAKE, /* syscall(SYS_futex, FUTEX_WAKE/REQUEUE...) (aux: count) */
     WEDGE_EV_PY_CALL,    /* serial: a CPython function call (python.c; aux: 0 Python, 4 built-in) */
+    WEDGE_EV_RF_HOLD,    /* serial: a trapped access held back before it executes by a token's
+                            reads-from constraint (aux: the access's kind, MEM_READ/WRITE) */
     WEDGE_EV_KIND_COUNT
 };
 
@@ -335,6 +338,19 @@ struct wedge_shm_header {
     _Atomic uint32_t n_module_biases;
     uint32_t pad_biases;
     struct wedge_module_bias { uint32_t module, proc; uint64_t bias; } module_biases[WEDGE_MAX_MODULE_BIASES];
+    /* Reads-from pairs: each distinct (write site -> read site) a trapped read of the run saw,
+     * the write by another thread, or write site 0: the read saw no write of the run to its
+     * object (the initial value).  Hashed on the pair, open addressing; lossy when full
+     * (rf_dropped counts pairs that found no entry).  Sites only, never addresses, so the
+     * campaign can pool them across runs and derive constraints for later runs' tokens
+     * (cli/portfolio.c, the token's RF field). */
+    _Atomic uint32_t n_rf;
+    _Atomic uint32_t rf_dropped;
+    struct wedge_rf_pair {
+        _Atomic uint64_t key;      /* wedge_mix of the two sites | 1; 0: free */
+        uint64_t write_site, read_site;
+        uint32_t write_thread, read_thread; /* thread ordinals (first seen) */
+    } rf[WEDGE_RF_PAIRS];
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
     _Atomic uint32_t n_allocs;
@@ -364,6 +380,7 @@ _Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 _Static_assert(sizeof(struct wedge_module_bias) == 16, "wedge_module_bias layout");
+_Static_assert(sizeof(struct wedge_rf_pair) == 32, "wedge_rf_pair layout");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)

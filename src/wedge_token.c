@@ -217,6 +217,84 @@ static int parse_steps_field(const char *tok, const char *p, size_t n, struct we
     return 0;
 }
 
+static int parse_hex_u64(const char *p, size_t n, uint64_t *out)
+{
+    if (n == 0 || n > 16)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else
+            return -1;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
+}
+
+int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, size_t errlen)
+{
+    const char *end = s + n;
+    t->nrf = 0;
+    if (n == 0)
+        return fail(err, errlen, "empty RF field (expected r then nW-R or pW-R, sites in hex)");
+    while (s < end) {
+        const char *us = memchr(s, '_', (size_t)(end - s));
+        const char *ce = us ? us : end;
+        if (t->nrf == WEDGE_TOKEN_RF)
+            return fail(err, errlen, "more than %u reads-from constraints in the RF field",
+                        WEDGE_TOKEN_RF);
+        struct wedge_rf_constraint *c = &t->rf[t->nrf];
+        memset(c, 0, sizeof *c);
+        if (*s == 'n')
+            c->kind = WEDGE_RF_NEGATE;
+        else if (*s == 'p')
+            c->kind = WEDGE_RF_PIN;
+        else
+            return fail(err, errlen, "reads-from constraint '%.*s' does not start with n "
+                        "(negate) or p (pin)", (int)(ce - s), s);
+        const char *dash = memchr(s + 1, '-', (size_t)(ce - s - 1));
+        if (!dash || parse_hex_u64(s + 1, (size_t)(dash - s - 1), &c->write_site) ||
+            parse_hex_u64(dash + 1, (size_t)(ce - dash - 1), &c->read_site))
+            return fail(err, errlen, "reads-from constraint '%.*s' is not %cWRITE-READ (two "
+                        "sites in lower-case hex)", (int)(ce - s), s, *s);
+        if (c->read_site == 0)
+            return fail(err, errlen, "reads-from constraint '%.*s': the read site is 0",
+                        (int)(ce - s), s);
+        if (c->kind == WEDGE_RF_PIN && c->write_site == 0)
+            return fail(err, errlen, "reads-from constraint '%.*s': pin needs a write site",
+                        (int)(ce - s), s);
+        t->nrf++;
+        if (!us)
+            break;
+        s = us + 1;
+        if (s == end)
+            return fail(err, errlen, "RF field ends in '_'");
+    }
+    return 0;
+}
+
+int wedge_rf_format(const struct wedge_token *t, char *buf, size_t len)
+{
+    size_t o = 0;
+    if (len)
+        buf[0] = 0;
+    for (uint32_t i = 0; i < t->nrf && i < WEDGE_TOKEN_RF; i++) {
+        const struct wedge_rf_constraint *c = &t->rf[i];
+        int n = snprintf(buf + o, len - o, "%s%c%" PRIx64 "-%" PRIx64, i ? "_" : "",
+                         c->kind == WEDGE_RF_PIN ? 'p' : 'n', c->write_site, c->read_site);
+        if (n < 0 || (size_t)n >= len - o)
+            return -1;
+        o += (size_t)n;
+    }
+    return (int)o;
+}
+
 int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen)
 {
     if (!s || !*s)
@@ -225,13 +303,13 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
     if (len >= WEDGE_TOKEN_MAX)
         return fail(err, errlen, "seed token too long (%zu characters)", len);
 
-    const char *f[7];
-    size_t fl[7];
+    const char *f[8];
+    size_t fl[8];
     int nf = 0;
     const char *p = s;
     for (;;) {
         const char *dot = strchr(p, '.');
-        if (nf == 7)
+        if (nf == 8)
             return fail(err, errlen, "seed token '%s' has too many fields", s);
         f[nf] = p;
         fl[nf] = dot ? (size_t)(dot - p) : strlen(p);
@@ -240,9 +318,9 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
             break;
         p = dot + 1;
     }
-    if (nf < 4 || nf > 6)
+    if (nf < 4 || nf > 7)
         return fail(err, errlen,
-                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.STEPS|.DECISIONS].SEED", s);
+                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.RF][.STEPS|.DECISIONS].SEED", s);
 
     memset(t, 0, sizeof *t);
     if (fl[0] != 2 || f[0][0] != 'w' || f[0][1] != '1')
@@ -285,6 +363,18 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
             t->ndecisions = (uint32_t)nd;
             continue;
         }
+        if (f[k][0] == 'r') {
+            if (t->mode != WEDGE_MODE_SERIAL)
+                return fail(err, errlen, "seed token '%s': an RF field needs serial mode", s);
+            if (t->nrf)
+                return fail(err, errlen, "seed token '%s': two RF fields", s);
+            if (t->has_steps)
+                return fail(err, errlen, "seed token '%s': the RF field comes before STEPS", s);
+            char why[160];
+            if (wedge_rf_parse(f[k] + 1, fl[k] - 1, t, why, sizeof why) != 0)
+                return fail(err, errlen, "seed token '%s': %s", s, why);
+            continue;
+        }
         if (f[k][0] == 's') {
             if (t->has_steps)
                 return fail(err, errlen, "seed token '%s': two STEPS fields", s);
@@ -293,9 +383,9 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
                 return rc;
             continue;
         }
-        if (have_opts || t->has_steps || t->has_decisions)
+        if (have_opts || t->has_steps || t->has_decisions || t->nrf)
             return fail(err, errlen, "seed token '%s': options field '%.*s' out of place (the "
-                        "order is OPTS, then STEPS)", s, (int)fl[k], f[k]);
+                        "order is OPTS, RF, then STEPS)", s, (int)fl[k], f[k]);
         have_opts = 1;
         for (size_t i = 0; i < fl[k]; i++) {
             char c = f[k][i];
@@ -350,8 +440,16 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
     char steps[256];
     size_t so = 0;
     steps[0] = 0;
+    if (t->nrf) {
+        steps[0] = '.';
+        steps[1] = 'r';
+        int n = wedge_rf_format(t, steps + 2, sizeof steps - 2);
+        if (n < 0)
+            return -1;
+        so = 2 + (size_t)n;
+    }
     if (t->has_steps) {
-        so += (size_t)snprintf(steps, sizeof steps, ".s%s", t->nsteps ? "" : "-");
+        so += (size_t)snprintf(steps + so, sizeof steps - so, ".s%s", t->nsteps ? "" : "-");
         for (uint32_t i = 0; i < t->nsteps && i < WEDGE_TOKEN_STEP_RANGES; i++) {
             so += (size_t)snprintf(steps + so, sizeof steps - so, "%s%u", i ? "_" : "",
                                    t->steps[i].lo);

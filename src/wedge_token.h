@@ -1,10 +1,21 @@
 /* wedge_token.h - seed tokens: everything that shapes one run's schedule, printable.
  *
- *   w1.MODE.STRATEGY[.OPTS][.STEPS].SEED
+ *   w1.MODE.STRATEGY[.OPTS][.RF][.STEPS].SEED
  *
  *   MODE      noise | serial
  *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
+ *   RF        serial only, optional: 'r' then one or two reads-from constraints joined by
+ *             '_', each 'n' (negate) or 'p' (pin), a write site, '-', a read site, sites in
+ *             hex as in WEDGE_SITE ("rn1000000001189-100000000117a").  negate(W,R): a
+ *             trapped write at site W is held back, before it executes, until a read at site
+ *             R has executed in its process (R reads before W, not from it); with W = 0, a
+ *             read at R is held until its object was written (R must not read the initial
+ *             value).  pin(W,R): a read at R is held until a write at W has executed.  A held
+ *             thread is not a candidate at a scheduling point, unless every candidate is held
+ *             (then the constraint yields at that point: never a deadlock).  The campaign
+ *             draws them from reads-from pairs earlier runs saw (cli/portfolio.c).  A token
+ *             with one watches every page seen shared (as WEDGE_WATCH_ALL).
  *   STEPS     serial only, optional: 's' then the scheduler steps where a preemption may be
  *             injected, as ranges a-b or single steps joined by '_' ("s13_40-42"), or "s-"
  *             for none.  `wedge minimize` writes it: the token of the minimized schedule.
@@ -41,6 +52,16 @@ enum wedge_strategy_id {
 #define WEDGE_TOKEN_STEP_RANGES 8 /* ranges a STEPS field may hold */
 #define WEDGE_TOKEN_DECISIONS 8   /* decisions a DECISIONS field may hold */
 #define WEDGE_DECISION_START 0xffffffffu /* the index of a thread's start delay */
+#define WEDGE_TOKEN_RF 2          /* reads-from constraints an RF field may hold */
+
+enum wedge_rf_kind { WEDGE_RF_NEGATE = 1, WEDGE_RF_PIN = 2 };
+
+/* One reads-from constraint of a token's RF field. */
+struct wedge_rf_constraint {
+    uint32_t kind;             /* enum wedge_rf_kind */
+    uint32_t pad;
+    uint64_t write_site, read_site; /* WEDGE_SITE values; write_site 0: the initial value */
+};
 
 /* One noise decision: the point a thread reached (decision streams are counter-based, so
  * the same point of the same thread makes the same draw in every replay). */
@@ -62,7 +83,16 @@ struct wedge_token {
     uint32_t has_decisions;    /* 1: wedge acts only at decisions[] (DECISIONS field) */
     uint32_t ndecisions;
     struct wedge_decision_ref decisions[WEDGE_TOKEN_DECISIONS];
+    uint32_t nrf;              /* constraints in rf[] (RF field) */
+    struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
 };
+
+/* Parse an RF field's body (after its 'r') of n characters into t->rf.  Returns 0, or -1 with
+ * a reason in err. */
+int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, size_t errlen);
+/* Format t->rf as an RF field's body ("n1000000001189-100000000117a").  Returns the length,
+ * or -1 if buf is too small. */
+int wedge_rf_format(const struct wedge_token *t, char *buf, size_t len);
 
 /* Parse a list of decisions ("1x57_2xs", "-" for none) of n characters into out[max].
  * Returns the count, or -1 with a reason in err (what is wrong and where). */
