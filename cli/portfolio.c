@@ -36,6 +36,18 @@
  * PCT's run length is learned from the first serial runs of closed epochs (median of their
  * steps) and carried in the tokens drawn after that, as `--strategy pct` does with its
  * calibration runs.
+ *
+ * Reads-from constraints (RFF-style).  Each run's shm lists the distinct reads-from pairs
+ * its trapped reads saw (header.rf: write site -> read site, write site 0 for the initial
+ * value; preload/coverage.c).  At epoch close, in run-index order, each run's pairs (sorted,
+ * so that the pool's order is a function of the set) join the campaign's pool, which counts
+ * the runs that saw each.  A run of an rf arm (serial.pos.m.rf, ...) is drawn with one, or
+ * now and then two, constraints on such pairs in its token's RF field (wedge_token.h): a
+ * pair chosen with weight 1 / (runs that saw it), so rare behaviour is pushed on first, and
+ * negated (the read must not see that write: held before the write until the read ran; for
+ * the initial value, held until its object was written) or, less often, pinned.  The pool
+ * at a draw holds the epochs closed before it only, so the determinism above holds for
+ * these arms too.  Before the pool has a pair, an rf arm's run is its base arm's run.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -66,6 +78,10 @@
 #define AUTO_CALIB 4u
 #define AUTO_MAX_LENGTH 100000000u
 #define AUTO_RUN_ARMS_MAX (1u << 20) /* runs whose arm the JSON lists */
+#define AUTO_POOL_MAX 4096u          /* distinct reads-from pairs the campaign pools */
+#define AUTO_POOL_HASH 8192u         /* its index (power of two, > 2 * AUTO_POOL_MAX) */
+#define AUTO_RF_PIN_ONE_IN 4u        /* of pairs with a write site: pinned, else negated */
+#define AUTO_RF_TWO_ONE_IN 2u        /* runs drawn with a second constraint */
 
 struct arm_def {
     const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
@@ -75,6 +91,7 @@ struct arm_def {
     int watch;
     double prior;               /* expected reward rate before any evidence */
     int in_default;             /* 0: only with --arms (or --watch mem for watching arms) */
+    int rf;                     /* 1: its runs carry reads-from constraints from the pool */
 };
 
 /* Priors: the reward rate expected of each arm before the campaign has evidence, from
@@ -84,18 +101,23 @@ struct arm_def {
  * noise finds the stories and multi-process programs; the others keep their floor share for
  * what only they find. */
 static const struct arm_def arm_table[] = {
-    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1 },
-    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1 },
-    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.3, 1 },
-    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.4, 1 },
-    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1 },
+    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1, 0 },
+    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1, 0 },
+    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.3, 1, 0 },
+    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.4, 1, 0 },
+    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1, 0 },
     /* Out of the default: noise runs with watching stall for 30 s in job_claim_sqlite_fixed
      * (2 of 200 default runs timed out; its serial watching runs never did), and on the
      * corpus serial.random.m finds whatever it finds as fast. */
-    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3, 0 },
-    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.8, 1 },
-    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5, 1 },
-    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1 },
+    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3, 0, 0 },
+    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.8, 1, 0 },
+    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5, 1, 0 },
+    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 0 },
+    /* Reads-from constraints drawn from the campaign's pool (header comment): orderings no
+     * seeded priority reaches in few runs, such as one of many threads stopped between two
+     * stores while a late reader looks (ordering_many). */
+    { "serial.pos.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 1.0, 1, 1 },
+    { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.6, 0, 1 },
 };
 #define NARM_DEFS (sizeof arm_table / sizeof arm_table[0])
 
@@ -106,12 +128,26 @@ struct arm_stats {
     uint64_t exact;             /* serial runs of one process the watchdog never broke */
 };
 
+struct rf_pair {
+    uint64_t w, r;              /* write site (0: the initial value), read site */
+};
+
 struct run_slot {
     unsigned arm;
     uint32_t length;            /* PCT length in its token */
+    uint32_t nrf;               /* reads-from constraints in its token */
+    struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
     int done, failed, multi, exact;
     uint64_t steps, injections, traps, us;
-    uint64_t cov[WEDGE_COV_WORDS];
+    uint32_t npairs;            /* reads-from pairs the run saw */
+    struct rf_pair pairs[WEDGE_RF_PAIRS];
+    uint64_t cov[WEDGE_COV_WORDS]; /* last: draw_epoch clears what is before it */
+};
+
+struct pool_pair {
+    struct rf_pair p;
+    uint64_t runs;              /* runs that saw it */
+    uint64_t tried;             /* runs drawn with a constraint on it */
 };
 
 struct portfolio {
@@ -131,6 +167,10 @@ struct portfolio {
     uint32_t length;            /* learned PCT length, 0: not yet */
     uint8_t *run_arms;          /* arm of run q, q < min(total, AUTO_RUN_ARMS_MAX) */
     uint64_t started;           /* 1 + the highest run index handed out */
+    struct pool_pair pool[AUTO_POOL_MAX]; /* in the order first seen (run-index order) */
+    uint32_t npool;
+    uint32_t pool_index[AUTO_POOL_HASH]; /* pool position + 1; 0: empty */
+    uint64_t rf_runs;           /* runs given a constraint */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
@@ -197,6 +237,89 @@ int portfolio_check_arms(const char *list)
     return rc;
 }
 
+static uint64_t pair_hash(const struct rf_pair *x)
+{
+    return wedge_mix(wedge_mix(x->w, 0x706f6f6cull), x->r);
+}
+
+static void pool_add(struct portfolio *p, const struct rf_pair *x)
+{
+    for (uint64_t h = pair_hash(x);; h++) {
+        uint32_t *slot = &p->pool_index[h & (AUTO_POOL_HASH - 1)];
+        if (*slot == 0) {
+            if (p->npool == AUTO_POOL_MAX)
+                return; /* full: later pairs are not drawn */
+            p->pool[p->npool] = (struct pool_pair){ *x, 1, 0 };
+            *slot = ++p->npool;
+            return;
+        }
+        struct pool_pair *q = &p->pool[*slot - 1];
+        if (q->p.w == x->w && q->p.r == x->r) {
+            q->runs++;
+            return;
+        }
+    }
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct rf_pair *x = a, *y = b;
+    if (x->w != y->w)
+        return x->w < y->w ? -1 : 1;
+    return x->r < y->r ? -1 : x->r > y->r;
+}
+
+/* A pair's weight: rare ones first, 2^20 / (runs that saw it + runs drawn on it).  Without
+ * the second term a pair whose constraint keeps it from being seen again (negate(0, R): R
+ * never reads the initial value again) stays the rarest and took most draws (131 of 300 runs
+ * on ordering_many 10, measured). */
+static uint64_t pool_weight(const struct pool_pair *q)
+{
+    return (1u << 20) / (q->runs + q->tried) + 1;
+}
+
+/* One pool pair, by pool_weight. */
+static uint32_t pool_pick(const struct portfolio *p, uint64_t rnd)
+{
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < p->npool; i++)
+        total += pool_weight(&p->pool[i]);
+    uint64_t x = rnd % total;
+    for (uint32_t i = 0; i < p->npool; i++) {
+        uint64_t w = pool_weight(&p->pool[i]);
+        if (x < w)
+            return i;
+        x -= w;
+    }
+    return p->npool - 1;
+}
+
+/* The constraints of an rf arm's run from the pool, a function of the run's seed and the
+ * pool (header comment). */
+static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t seed)
+{
+    r->nrf = 0;
+    if (!p->npool)
+        return;
+    uint64_t rnd = wedge_mix(seed, 0x7266647261776eull);
+    unsigned want = wedge_mix(rnd, 1) % AUTO_RF_TWO_ONE_IN == 0 && p->npool > 1 ? 2 : 1;
+    uint32_t first = UINT32_MAX;
+    for (unsigned k = 0; k < want && k < WEDGE_TOKEN_RF; k++) {
+        uint32_t i = pool_pick(p, wedge_mix(rnd, 2 + k));
+        if (i == first)
+            break;
+        first = i;
+        p->pool[i].tried++;
+        const struct rf_pair *x = &p->pool[i].p;
+        struct wedge_rf_constraint *c = &r->rf[r->nrf++];
+        memset(c, 0, sizeof *c);
+        c->write_site = x->w;
+        c->read_site = x->r;
+        c->kind = x->w && wedge_mix(rnd, 9 + k) % AUTO_RF_PIN_ONE_IN == 0 ? WEDGE_RF_PIN
+                                                                         : WEDGE_RF_NEGATE;
+    }
+}
+
 static void draw_epoch(struct portfolio *p, uint64_t e)
 {
     struct run_slot *ring = p->ring[e % 2];
@@ -207,6 +330,8 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         uint64_t seed = wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
         r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
         r->length = p->length;
+        if (p->arm[r->arm]->rf)
+            draw_constraints(p, r, seed);
         if (q < p->total && q < AUTO_RUN_ARMS_MAX)
             p->run_arms[q] = (uint8_t)r->arm;
     }
@@ -252,6 +377,9 @@ static void close_epochs(struct portfolio *p)
                 }
             }
             p->cov_bits += fresh;
+            qsort(r->pairs, r->npairs, sizeof r->pairs[0], cmp_pair);
+            for (uint32_t i = 0; i < r->npairs; i++)
+                pool_add(p, &r->pairs[i]);
             if (fresh)
                 p->stats[r->arm].new_cov++;
             double reward = (r->failed ? AUTO_REWARD_REPRO : 0) +
@@ -356,6 +484,8 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     tok->depth = a->depth;
     tok->length = a->strategy == WEDGE_STRAT_PCT ? r->length : 0;
     tok->opts = a->watch ? p->opts : 0;
+    tok->nrf = r->nrf;
+    memcpy(tok->rf, r->rf, sizeof tok->rf);
     return 1;
 }
 
@@ -374,6 +504,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
     st->us += r->us;
     r->done = 1;
     r->failed = failed;
+    p->rf_runs += r->nrf != 0;
     const struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
     if (h) {
         st->steps += atomic_load(&h->steps);
@@ -387,8 +518,15 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
         st->exact += (uint64_t)r->exact;
         for (unsigned w = 0; w < WEDGE_COV_WORDS; w++)
             r->cov[w] = atomic_load_explicit(&h->cov[w], memory_order_relaxed);
+        r->npairs = 0;
+        if (atomic_load(&h->n_rf))
+            for (unsigned i = 0; i < WEDGE_RF_PAIRS; i++)
+                if (atomic_load_explicit(&h->rf[i].key, memory_order_relaxed))
+                    r->pairs[r->npairs++] = (struct rf_pair){ h->rf[i].write_site,
+                                                              h->rf[i].read_site };
     } else {
         memset(r->cov, 0, sizeof r->cov);
+        r->npairs = 0;
     }
     close_epochs(p);
 }
@@ -405,6 +543,8 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     }
     t.length = 0;
     t.seed = 0;
+    int rf = t.nrf != 0;
+    t.nrf = 0;
     if (t.opts)
         t.opts = WEDGE_OPT_MEMORY; /* --detect lost-update runs the watching arms ("l") */
     char full[WEDGE_TOKEN_MAX];
@@ -415,7 +555,7 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     char *start = full + 3, *dot = strrchr(full, '.');
     if (dot)
         *dot = 0;
-    snprintf(buf, len, "%s", start);
+    snprintf(buf, len, "%s%s", start, rf ? ".rf" : "");
 }
 
 void portfolio_print(const struct portfolio *p, FILE *f)
@@ -428,6 +568,9 @@ void portfolio_print(const struct portfolio *p, FILE *f)
                 st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0);
     }
     fprintf(f, "schedule coverage: %" PRIu64 " pairs\n", p->cov_bits);
+    if (p->rf_runs || p->npool)
+        fprintf(f, "reads-from pairs pooled: %" PRIu32 ", runs with a constraint: %" PRIu64 "\n",
+                p->npool, p->rf_runs);
 }
 
 void portfolio_json(const struct portfolio *p, FILE *f)
@@ -443,6 +586,7 @@ void portfolio_json(const struct portfolio *p, FILE *f)
                 st->exact, wedge_bandit_arm_cost(&p->bandit, k) / 1000.0);
     }
     fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
+    fprintf(f, ",\n  \"rf_pairs\": %" PRIu32 ",\n  \"rf_runs\": %" PRIu64, p->npool, p->rf_runs);
     /* the arm of each run started, by run index (of this shard's runs) */
     uint64_t n = p->started < AUTO_RUN_ARMS_MAX ? p->started : AUTO_RUN_ARMS_MAX;
     fprintf(f, ",\n  \"run_arms\": [");
