@@ -39,15 +39,20 @@
  *
  * Reads-from constraints (RFF-style).  Each run's shm lists the distinct reads-from pairs
  * its trapped reads saw (header.rf: write site -> read site, write site 0 for the initial
- * value; preload/coverage.c).  At epoch close, in run-index order, each run's pairs (sorted,
+ * value; preload/coverage.c).  Run by run, in run-index order, each run's pairs (sorted,
  * so that the pool's order is a function of the set) join the campaign's pool, which counts
- * the runs that saw each.  A run of an rf arm (serial.pos.m.rf, ...) is drawn with one, or
- * now and then two, constraints on such pairs in its token's RF field (wedge_token.h): a
- * pair chosen with weight 1 / (runs that saw it), so rare behaviour is pushed on first, and
- * negated (the read must not see that write: held before the write until the read ran; for
- * the initial value, held until its object was written) or, less often, pinned.  The pool
- * at a draw holds the epochs closed before it only, so the determinism above holds for
- * these arms too.  Before the pool has a pair, an rf arm's run is its base arm's run.
+ * the runs that saw each.  A run of an rf arm (serial.pos.m.rf, ...) gets one, or now and
+ * then two, constraints on such pairs in its token's RF field (wedge_token.h): a pair
+ * chosen with weight 1 / (runs that saw it + runs drawn on it), so rare behaviour is pushed
+ * on first, and negated (the read must not see that write: held before the write until the
+ * read ran; for the initial value, held until its object was written) or, less often,
+ * pinned.  Run q's constraints are drawn when run q - AUTO_RF_LAG joins the pool (the pool
+ * then holds runs 0 .. q - AUTO_RF_LAG, whatever the timing), not at its epoch's draw: the
+ * epochs' lag would put the first derived run at run 16, and one of ordering_many's took a
+ * median of 21 runs so.  A run joins the pool only once the arm of the run it derives is
+ * drawn, and an epoch closes only once its runs joined (the ring's slots are reused), so
+ * the determinism above holds for these arms too.  Before the pool has a pair, an rf arm's
+ * run is its base arm's run.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -82,6 +87,8 @@
 #define AUTO_POOL_HASH 8192u         /* its index (power of two, > 2 * AUTO_POOL_MAX) */
 #define AUTO_RF_PIN_ONE_IN 4u        /* of pairs with a write site: pinned, else negated */
 #define AUTO_RF_TWO_ONE_IN 2u        /* runs drawn with a second constraint */
+#define AUTO_RF_LAG 2u               /* run q derives from runs 0 .. q - AUTO_RF_LAG: at -j 2
+                                        its token rarely waits for the run it derives from */
 
 struct arm_def {
     const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
@@ -136,6 +143,7 @@ struct run_slot {
     unsigned arm;
     uint32_t length;            /* PCT length in its token */
     uint32_t nrf;               /* reads-from constraints in its token */
+    int rf_ready;               /* its constraints are drawn (or it has none to draw) */
     struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
     int done, failed, multi, exact;
     uint64_t steps, injections, traps, us;
@@ -171,6 +179,7 @@ struct portfolio {
     uint32_t npool;
     uint32_t pool_index[AUTO_POOL_HASH]; /* pool position + 1; 0: empty */
     uint64_t rf_runs;           /* runs given a constraint */
+    uint64_t merged;            /* runs 0 .. merged - 1 joined the pool */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
@@ -330,8 +339,8 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         uint64_t seed = wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
         r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
         r->length = p->length;
-        if (p->arm[r->arm]->rf)
-            draw_constraints(p, r, seed);
+        /* an rf arm's run derives once run q - AUTO_RF_LAG joined the pool (merge_next) */
+        r->rf_ready = !p->arm[r->arm]->rf || q < AUTO_RF_LAG;
         if (q < p->total && q < AUTO_RUN_ARMS_MAX)
             p->run_arms[q] = (uint8_t)r->arm;
     }
@@ -362,9 +371,8 @@ static void close_epochs(struct portfolio *p)
         if (n == 0)
             return;
         struct run_slot *ring = p->ring[e % 2];
-        for (uint64_t k = 0; k < n; k++)
-            if (!ring[k].done)
-                return;
+        if (p->merged < e * AUTO_EPOCH + n)
+            return; /* its slots still hold pairs for the pool */
         wedge_bandit_decay(&p->bandit, AUTO_DECAY);
         for (uint64_t k = 0; k < n; k++) {
             struct run_slot *r = &ring[k];
@@ -377,9 +385,6 @@ static void close_epochs(struct portfolio *p)
                 }
             }
             p->cov_bits += fresh;
-            qsort(r->pairs, r->npairs, sizeof r->pairs[0], cmp_pair);
-            for (uint32_t i = 0; i < r->npairs; i++)
-                pool_add(p, &r->pairs[i]);
             if (fresh)
                 p->stats[r->arm].new_cov++;
             double reward = (r->failed ? AUTO_REWARD_REPRO : 0) +
@@ -400,6 +405,50 @@ static void close_epochs(struct portfolio *p)
         }
         p->closed = e + 1;
         draw_epoch(p, e + 2);
+    }
+}
+
+static struct run_slot *slot_of(struct portfolio *p, uint64_t q)
+{
+    return &p->ring[(q / AUTO_EPOCH) % 2][q % AUTO_EPOCH];
+}
+
+/* Run `merged` joins the pool if it is done and the run it derives is drawn; then that run's
+ * constraints are drawn.  Returns 1 if it joined. */
+static int merge_next(struct portfolio *p)
+{
+    uint64_t k = p->merged, q = k + AUTO_RF_LAG;
+    if (k >= p->total || k / AUTO_EPOCH >= p->drawn || k / AUTO_EPOCH < p->closed)
+        return 0;
+    struct run_slot *r = slot_of(p, k);
+    if (!r->done || (q < p->total && q / AUTO_EPOCH >= p->drawn))
+        return 0;
+    qsort(r->pairs, r->npairs, sizeof r->pairs[0], cmp_pair);
+    for (uint32_t i = 0; i < r->npairs; i++)
+        pool_add(p, &r->pairs[i]);
+    p->merged = k + 1;
+    if (q < p->total) {
+        struct run_slot *d = slot_of(p, q);
+        if (!d->rf_ready) {
+            draw_constraints(p, d, wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n +
+                                                                 p->cfg->shard_k - 1));
+            d->rf_ready = 1;
+        }
+    }
+    return 1;
+}
+
+/* Pool and epochs, as far as the finished runs allow (each may unblock the other). */
+static void advance(struct portfolio *p)
+{
+    for (;;) {
+        int progress = 0;
+        while (merge_next(p))
+            progress = 1;
+        uint64_t c = p->closed;
+        close_epochs(p);
+        if (!progress && p->closed == c)
+            return;
     }
 }
 
@@ -475,6 +524,8 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     if (e >= p->drawn)
         return 0;
     const struct run_slot *r = &p->ring[e % 2][q % AUTO_EPOCH];
+    if (!r->rf_ready)
+        return 0; /* its constraints come once run q - AUTO_RF_LAG joined the pool */
     if (q + 1 > p->started)
         p->started = q + 1;
     const struct arm_def *a = p->arm[r->arm];
@@ -528,7 +579,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
         memset(r->cov, 0, sizeof r->cov);
         r->npairs = 0;
     }
-    close_epochs(p);
+    advance(p);
 }
 
 /* "serial.pct3.m" of "w1.serial.pct3-1200.m.SEED": the token without version, PCT length

@@ -55,7 +55,53 @@ int main(void)
     rejected("w1.noise.random.9f3a61c2e07b55dz", "hex digit");
     rejected("w1.noise.random.q.9f3a61c2e07b55d1", "option");
     rejected("w1.noise.random", "form");
-    rejected("w1.a.b.c.d.e.f.g", "too many");
+    rejected("w1.a.b.c.d.e.f.g.h", "too many");
+
+    /* RF: reads-from constraints drawn by the campaign (cli/portfolio.c) */
+    round_trip("w1.serial.pos.m.rn1000000001183-1000000001199.00000000000000a1");
+    round_trip("w1.serial.random.m.rn0-1000000001193_p1000000001179-1000000001193.00000000000000a1");
+    round_trip("w1.serial.pct3-120.m.rp1000000001183-1000000001199.s4_9-12.00000000000000a1");
+    round_trip("w1.serial.pos.rn1-2.0000000000000001");
+    CHECK(wedge_token_parse("w1.serial.pos.m.rn0-1000000001193_p11-22.00000000000000a1", &t, err,
+                            sizeof err) == 0);
+    CHECK(t.nrf == 2 && t.rf[0].kind == WEDGE_RF_NEGATE && t.rf[0].write_site == 0 &&
+          t.rf[0].read_site == 0x1000000001193ull && t.rf[1].kind == WEDGE_RF_PIN &&
+          t.rf[1].write_site == 0x11 && t.rf[1].read_site == 0x22 && t.opts == WEDGE_OPT_MEMORY);
+    CHECK(wedge_token_parse("w1.serial.pos.m.00000000000000a1", &t, err, sizeof err) == 0 &&
+          t.nrf == 0);
+    rejected("w1.noise.random.rn1-2.00000000000000a1", "needs serial mode");
+    rejected("w1.serial.pos.r.00000000000000a1", "empty RF field");
+    rejected("w1.serial.pos.rx1-2.00000000000000a1", "does not start with n");
+    rejected("w1.serial.pos.rn12.00000000000000a1", "is not nWRITE-READ");
+    rejected("w1.serial.pos.rn1-.00000000000000a1", "is not nWRITE-READ");
+    rejected("w1.serial.pos.rnG-2.00000000000000a1", "is not nWRITE-READ");
+    rejected("w1.serial.pos.rn11111111111111111-2.00000000000000a1", "is not nWRITE-READ");
+    rejected("w1.serial.pos.rn1-0.00000000000000a1", "read site is 0");
+    rejected("w1.serial.pos.rp0-5.00000000000000a1", "pin needs a write site");
+    rejected("w1.serial.pos.rn1-2_n3-4_n5-6.00000000000000a1", "more than 2");
+    rejected("w1.serial.pos.rn1-2_.00000000000000a1", "ends in '_'");
+    rejected("w1.serial.pos.rn1-2.rn3-4.00000000000000a1", "two RF fields");
+    rejected("w1.serial.pos.s4.rn1-2.00000000000000a1", "before STEPS");
+    rejected("w1.serial.pos.rn1-2.m.00000000000000a1", "out of place");
+    {
+        /* the longest token the campaign draws fits WEDGE_TOKEN_MAX */
+        struct wedge_token l;
+        memset(&l, 0, sizeof l);
+        l.version = 1;
+        l.mode = WEDGE_MODE_SERIAL;
+        l.strategy = WEDGE_STRAT_PCT;
+        l.depth = 3;
+        l.length = 99999999;
+        l.opts = WEDGE_OPT_MEMORY;
+        l.nrf = 2;
+        for (int i = 0; i < 2; i++)
+            l.rf[i] = (struct wedge_rf_constraint){ WEDGE_RF_NEGATE, 0, 0x60ffffffffffffull,
+                                                    0x60ffffffffffffull };
+        l.seed = ~0ull;
+        char buf[WEDGE_TOKEN_MAX];
+        CHECK(wedge_token_format(&l, buf, sizeof buf) > 0);
+        CHECK(wedge_token_parse(buf, &t, err, sizeof err) == 0 && t.nrf == 2);
+    }
 
     /* STEPS: the minimized schedule of a serial token (wedge minimize) */
     round_trip("w1.serial.pct3.s13.9f3a61c2e07b55d1");
