@@ -55,6 +55,7 @@ struct sthread {
     uint32_t stack_size; /* its pthread_attr's, 0: the default (names stack slots) */
     int rf_hold;                /* held before a trapped access by constraint rf_hold - 1; 0: not */
     const void *rf_obj;         /* the held access's address */
+    uint64_t rf_since;          /* S.points when it was held */
     uint64_t words[WEDGE_STRATEGY_THREAD_WORDS];
 };
 
