@@ -1,5 +1,5 @@
 #!/bin/bash
-# auto_determinism.sh WEDGE TARGETS SHIM NAME SEED RUNS [PROGRAM ARG]
+# auto_determinism.sh WEDGE TARGETS SHIM NAME SEED RUNS [PROGRAM ARG [ARMS]]
 # --mode auto learns from its runs in epochs, never in completion order: with deterministic
 # runs (serial arms on a single-process program) the same --seed gives the same arm for every
 # run and the same failing tokens at -j 1 and -j 2; every serial token it found replays with
@@ -13,7 +13,7 @@ SEED=$2
 RUNS=$3
 ARG=${4:-}
 PROG=$TARGETS/$NAME
-ARMS=serial.random,serial.pct2,serial.pct3,serial.pos,serial.random.m,serial.pct3.m,serial.pos.m
+ARMS=${5:-serial.random,serial.pct2,serial.pct3,serial.pos,serial.random.m,serial.pct3.m,serial.pos.m}
 
 run 250 "$WEDGE" run --arms "$ARMS" --seed "$SEED" -n "$RUNS" -j 2 -q --json a.json --out ra -- "$PROG" $ARG
 RC_A=$RC
