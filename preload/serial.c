@@ -372,17 +372,26 @@ static int rf_written(const void *obj)
     return 1;
 }
 
-/* A trapped access executed (lock held): the constraints it releases. */
-static void rf_executed(unsigned kind, uint64_t site, const void *obj)
+/* A trapped access executed by the thread of ordinal `me` (lock held): the constraints it
+ * releases, for threads other than itself (a pair is between two threads: two threads that
+ * run the same code, each reading then writing, hold each other's write until the other one
+ * read, which is the lost update; its own read would release a thread at once). */
+static void rf_executed(unsigned kind, uint64_t site, const void *obj, uint32_t me)
 {
     const struct wedge_token *tok = &wedge_g.token;
     for (uint32_t i = 0; i < tok->nrf; i++) {
         const struct wedge_rf_constraint *c = &tok->rf[i];
-        if (c->kind == WEDGE_RF_NEGATE && c->write_site && kind == WEDGE_EV_MEM_READ &&
-            site == c->read_site)
-            S.rf_met[i] = 1;
-        if (c->kind == WEDGE_RF_PIN && kind == WEDGE_EV_MEM_WRITE && site == c->write_site)
-            S.rf_met[i] = 1;
+        int hit = (c->kind == WEDGE_RF_NEGATE && c->write_site && kind == WEDGE_EV_MEM_READ &&
+                   site == c->read_site) ||
+                  (c->kind == WEDGE_RF_PIN && kind == WEDGE_EV_MEM_WRITE &&
+                   site == c->write_site);
+        uint32_t *by = S.rf_by[i];
+        if (hit && by[0] != me + 1 && by[1] != me + 1) {
+            if (!by[0])
+                by[0] = me + 1;
+            else if (!by[1])
+                by[1] = me + 1;
+        }
     }
     uint64_t o = (uint64_t)(uintptr_t)obj;
     if (kind != WEDGE_EV_MEM_WRITE || !o || S.rf_nobjs >= SERIAL_RF_OBJS / 2)
@@ -422,7 +431,8 @@ static int rf_blocked(const struct sthread *t)
     const struct wedge_rf_constraint *c = &wedge_g.token.rf[i];
     if (c->kind == WEDGE_RF_NEGATE && c->write_site == 0)
         return !rf_written(t->rf_obj);
-    return 1;
+    uint32_t me = t->ordinal + 1;
+    return !((S.rf_by[i][0] && S.rf_by[i][0] != me) || (S.rf_by[i][1] && S.rf_by[i][1] != me));
 }
 
 /* Drop the held candidates (lock held); all of them held: keep them all, the constraint
@@ -653,7 +663,7 @@ void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t 
     serial_ensure_token(self);
     if (WEDGE_UNLIKELY(wedge_g.token.nrf) &&
         (kind == WEDGE_EV_MEM_READ || kind == WEDGE_EV_MEM_WRITE))
-        rf_executed(kind, site, obj); /* a trapped access's point comes after it */
+        rf_executed(kind, site, obj, self->ordinal); /* its point comes after it */
     serial_reschedule(self, kind, yield, site, obj, aux);
     errno = saved;
 }

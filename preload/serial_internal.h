@@ -78,7 +78,9 @@ struct serial_state {
     int64_t free_since;         /* real monotonic ns when the token went free */
     _Atomic uint32_t wd_word;   /* watchdog futex: bumped to wake it */
     int wd_started, wd_quit;
-    int rf_met[WEDGE_TOKEN_RF]; /* constraint i's releasing access has executed */
+    int rf_met[WEDGE_TOKEN_RF]; /* constraint i is dropped (a hold lasted too long) */
+    uint32_t rf_by[WEDGE_TOKEN_RF][2]; /* ordinals + 1 of the first two threads that
+                                          executed constraint i's releasing access */
     uint32_t rf_nobjs;
     uint64_t rf_objs[SERIAL_RF_OBJS];
     const struct wedge_strategy *strat;
