@@ -76,7 +76,7 @@ static void add_site(struct trial *t, uint64_t site, unsigned kind, unsigned act
         t->sites[j].site = site;
         t->sites[j].kind = kind;
         t->sites[j].action = action;
-        t->sites[j].is_return = kind != WEDGE_EV_THREAD_START;
+        t->sites[j].is_return = kind != WEDGE_EV_THREAD_START && kind != WEDGE_EV_RF_HOLD;
         t->nsites++;
     }
 }
@@ -132,6 +132,13 @@ static char *minimize_story(const struct job *j, const struct outcome *oc, uint6
             symbolize_data(h, e->obj, 0, &d);
             fprintf(f, "%s `%s` at %s", e->kind == WEDGE_EV_MEM_READ ? "read" : "wrote", d.name,
                     symbolize(h, e->site, 0));
+        } else if (e->kind == WEDGE_EV_RF_HOLD) {
+            /* held before the access (the token's reads-from constraint): the site is the
+             * access's own instruction */
+            struct data_name d;
+            symbolize_data(h, e->obj, 0, &d);
+            fprintf(f, "was held by the token's reads-from constraint before it accessed `%s` "
+                    "at %s", d.name, symbolize(h, e->site, 0));
         } else {
             fprintf(f, "reached %s at %s", wedge_event_kind_name(e->kind),
                     symbolize(h, e->site, e->kind != WEDGE_EV_THREAD_START));

@@ -216,7 +216,8 @@ static int site_is_return(unsigned kind)
 {
     /* thread_start's site is the start routine itself, not a return address */
     return kind != WEDGE_EV_MEM_READ && kind != WEDGE_EV_MEM_WRITE &&
-           kind != WEDGE_EV_LOST_UPDATE && kind != WEDGE_EV_THREAD_START;
+           kind != WEDGE_EV_LOST_UPDATE && kind != WEDGE_EV_THREAD_START &&
+           kind != WEDGE_EV_RF_HOLD;
 }
 
 static const char *state_name(uint32_t s)

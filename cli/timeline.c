@@ -195,7 +195,8 @@ int timeline_write(const char *path, const struct wedge_config *cfg, const struc
             fputs("\"\"", f);
         }
         fputs(", \"site\": ", f);
-        script_json_str(f, e->site ? symbolize(h, e->site, !mem && e->kind != WEDGE_EV_THREAD_START)
+        script_json_str(f, e->site ? symbolize(h, e->site, !mem && e->kind != WEDGE_EV_THREAD_START &&
+                                                       e->kind != WEDGE_EV_RF_HOLD)
                                    : "?");
         fputs(", \"act\": ", f);
         if (e->action != WEDGE_ACT_NONE) {
