@@ -217,21 +217,29 @@ static int parse_steps_field(const char *tok, const char *p, size_t n, struct we
     return 0;
 }
 
+/* A hex digit's value, or -1; upper case only where upper allows it (a seed: tokens were
+ * always printed in lower case, but a seed typed in upper case was always accepted). */
+static int hex_digit(char c, int upper)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (upper && c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static int parse_hex_u64(const char *p, size_t n, uint64_t *out)
 {
     if (n == 0 || n > 16)
         return -1;
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else
+        int d = hex_digit(p[i], 0);
+        if (d < 0)
             return -1;
-        v = v << 4 | d;
+        v = v << 4 | (unsigned)d;
     }
     *out = v;
     return 0;
@@ -404,17 +412,10 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
         return fail(err, errlen, "seed token '%s': seed must be 16 hex digits, got %zu", s, hl);
     uint64_t v = 0;
     for (size_t i = 0; i < 16; i++) {
-        char c = hex[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            return fail(err, errlen, "seed token '%s': '%c' is not a hex digit", s, c);
-        v = v << 4 | d;
+        int d = hex_digit(hex[i], 1);
+        if (d < 0)
+            return fail(err, errlen, "seed token '%s': '%c' is not a hex digit", s, hex[i]);
+        v = v << 4 | (unsigned)d;
     }
     t->seed = v;
     return 0;
