@@ -13,7 +13,8 @@
  *             read at R is held until its object was written (R must not read the initial
  *             value).  pin(W,R): a read at R is held until a write at W has executed.  A held
  *             thread is not a candidate at a scheduling point, unless every candidate is held
- *             (then the constraint yields at that point: never a deadlock).  The campaign
+ *             (then the constraint yields at that point: never a deadlock), for at most
+ *             256 points, and never on a thread's alternate signal stack.  The campaign
  *             draws them from reads-from pairs earlier runs saw (cli/portfolio.c).  A token
  *             with one watches every page seen shared (as WEDGE_WATCH_ALL).
  *   STEPS     serial only, optional: 's' then the scheduler steps where a preemption may be
