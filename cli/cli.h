@@ -333,7 +333,17 @@ struct data_name {
     uint64_t block_offset;       /* heap: offset of the address in the block */
     uint32_t block_thread;       /* heap: the allocating thread's slot */
     uint32_t stack_thread;       /* stack: the slot of the thread whose stack holds it */
+    char function[128];          /* stack: the function whose frame holds it, "" if unknown
+                                    (the owner handed none of that frame's addresses over) */
+    char frame_at[160];          /* stack: that frame's pc, "main (stack_locks.c:49)" */
+    char declared[160];          /* stack: where the local variable named is declared
+                                    ("stack_locks.c:46"), "" if the name is no variable */
+    int local;                   /* stack: name is a local variable of function's frame */
 };
+/* How a report prints a data name: a variable in backquotes ("`hist.len`", "`a` in main's
+ * frame (stack_locks.c:46)"), a heap block or an unnamed stack slot as words ("a heap block
+ * ...").  Returns buf. */
+const char *data_name_text(const struct data_name *d, char *buf, size_t len);
 /* whole: an object used whole (a lock): at a variable's start, name the variable, not its
  * first member */
 int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
@@ -347,6 +357,19 @@ char *dwarf_describe_code(const char *path, uint64_t off);
 int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, size_t len,
                         uint64_t *size, int *external);
 int dwarf_module_contains(const char *path, uint64_t off); /* off inside its loaded extent */
+/* A stack address by the frame that holds it: the function at pc `off` of module `path`, and
+ * its local variable (with member and index) that covers `addr`, where DWARF locates it
+ * (DW_OP_fbreg off a frame base of the CFA, gcc's; or of the stack or frame pointer,
+ * clang's).  `frame` is the shim's record of the frame.  0 if the function is known
+ * (variable "" if no local covers the address), -1 if not. */
+struct dw_local {
+    char function[128];
+    char variable[256];
+    char declared[160];          /* "file.c:LINE" of the variable's declaration, or "" */
+    uint64_t size;               /* bytes of the part named */
+};
+int dwarf_describe_local(const char *path, uint64_t off, const struct wedge_frame *frame,
+                         uint64_t addr, int whole, struct dw_local *out);
 void dwarf_shutdown(void);
 
 /* progress.c */

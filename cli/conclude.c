@@ -437,10 +437,14 @@ static void lock_name(const struct wedge_shm_header *h, uint64_t addr, struct da
 
 static void describe_object(FILE *f, const struct data_name *d)
 {
+    char buf[sizeof d->name + 512];
     if (d->found && d->block_site && d->block_thread < WEDGE_MAX_THREADS)
         fprintf(f, "a %s (by T%u)", d->name, d->block_thread);
     else if (d->found && d->block_site)
         fprintf(f, "a %s", d->name);
+    else if (d->found && d->local)
+        fprintf(f, "%s (on T%u's stack, %" PRIu64 " bytes)", data_name_text(d, buf, sizeof buf),
+                d->stack_thread, d->size);
     else if (d->found && d->storage && strcmp(d->storage, "stack") == 0)
         fprintf(f, "a %s", d->name);
     else if (d->found)
@@ -524,8 +528,9 @@ void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct co
         for (unsigned i = 0; i < c->nlocks; i++) {
             const struct conc_lock *l = &c->locks[i];
             lock_name(h, l->lock, &d);
-            fprintf(f, "  %u. T%u holds `%s` (locked at %s), ", i + 1, l->holder, d.name,
-                    site_of(h, &l->acquired));
+            char q[sizeof d.name + 512];
+            fprintf(f, "  %u. T%u holds %s (locked at %s), ", i + 1, l->holder,
+                    data_name_text(&d, q, sizeof q), site_of(h, &l->acquired));
             fprintf(f, "and T%u waits for it (at %s)\n", l->waiter, symbolize(h, l->wait_site, 1));
             print_stack(f, h, &l->acquired, "       ");
         }
@@ -538,26 +543,20 @@ void conclusion_print(FILE *f, const struct wedge_shm_header *h, const struct co
         fprintf(f, "  (explained by %s)\n", c->source);
 }
 
-/* A name in a one-line conclusion: a variable in backquotes, a heap block as words */
-static const char *quoted(const struct data_name *d, char *buf, size_t len)
-{
-    snprintf(buf, len, d->block_site ? "a %s" : "`%s`", d->name);
-    return buf;
-}
 
 /* One line for the terminal */
 void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
                      const struct conclusion *c)
 {
     struct data_name d;
-    char q[sizeof d.name + 8];
+    char q[sizeof d.name + 512];
     switch (c->kind) {
     case CONC_LOST_UPDATE:
     case CONC_CHECK_THEN_ACT:
         object_name(h, c->addr, &d);
         snprintf(buf, len, "%s on %s: T%u read at %s, T%u wrote at %s, T%u wrote stale at %s",
                  c->kind == CONC_LOST_UPDATE ? "lost update" : "check-then-act",
-                 quoted(&d, q, sizeof q),
+                 data_name_text(&d, q, sizeof q),
                  c->acc[0].slot, site_of(h, &c->acc[0]), c->acc[1].slot, site_of(h, &c->acc[1]),
                  c->acc[2].slot, site_of(h, &c->acc[2]));
         break;
@@ -566,7 +565,7 @@ void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
         if (c->nacc == 2) {
             object_name(h, c->addr, &d);
             snprintf(buf, len, "racing pair on %s: T%u %s at %s, then T%u %s at %s",
-                     quoted(&d, q, sizeof q),
+                     data_name_text(&d, q, sizeof q),
                      c->acc[0].slot, kind_verb(c->acc[0].kind), site_of(h, &c->acc[0]),
                      c->acc[1].slot, kind_verb(c->acc[1].kind), site_of(h, &c->acc[1]));
         } else {
@@ -578,7 +577,7 @@ void conclusion_line(char *buf, size_t len, const struct wedge_shm_header *h,
         for (unsigned i = 0; i < c->nlocks && o < len; i++) {
             lock_name(h, c->locks[i].lock, &d);
             o += (size_t)snprintf(buf + o, len - o, "%s T%u holds %s (%s), T%u waits for it",
-                                  i ? ";" : "", c->locks[i].holder, quoted(&d, q, sizeof q),
+                                  i ? ";" : "", c->locks[i].holder, data_name_text(&d, q, sizeof q),
                                   site_of(h, &c->locks[i].acquired), c->locks[i].waiter);
         }
         break;
@@ -634,8 +633,29 @@ static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr
             fprintf(f, ", \"allocated_by\": null");
         fprintf(f, ", \"offset\": %" PRIu64, d.block_offset);
     }
-    if (d.found && d.storage && strcmp(d.storage, "stack") == 0)
-        fprintf(f, ", \"thread\": %u", d.stack_thread);
+    if (d.found && d.storage && strcmp(d.storage, "stack") == 0) {
+        /* a stack slot: whose stack, and the frame and local variable where known */
+        fprintf(f, ", \"thread\": %u, \"function\": ", d.stack_thread);
+        if (d.function[0])
+            report_json_str(f, d.function);
+        else
+            fputs("null", f);
+        fputs(", \"frame\": ", f);
+        if (d.frame_at[0])
+            report_json_str(f, d.frame_at);
+        else
+            fputs("null", f);
+        fputs(", \"variable\": ", f);
+        if (d.local)
+            report_json_str(f, d.name);
+        else
+            fputs("null", f);
+        fputs(", \"declared_at\": ", f);
+        if (d.declared[0])
+            report_json_str(f, d.declared);
+        else
+            fputs("null", f);
+    }
     fputs("}", f);
 }
 

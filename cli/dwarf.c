@@ -101,6 +101,32 @@ static const char *die_file(Dwarf_Die *cu, Dwarf_Word idx)
     return dwarf_filesrc(fs, idx, NULL, NULL);
 }
 
+/* The CU whose code holds addr.  libdw finds it through .debug_aranges, which clang does not
+ * emit (and elfutils before 0.189 does not make up for): then each CU's own ranges. */
+static Dwarf_Die *cu_of(struct dw_file *f, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, addr, bias);
+    if (cu)
+        return cu;
+    while ((cu = dwfl_module_nextcu(f->mod, cu, bias)) != NULL)
+        if (dwarf_haspc(cu, addr - *bias) == 1)
+            return cu;
+    return NULL;
+}
+
+/* A code line: libdw's, else from the CU found by its ranges (as cu_of) */
+static const char *line_of(struct dw_file *f, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Addr bias,
+                           int *lineno)
+{
+    Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
+    if (line)
+        return dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
+    Dwarf_Line *l = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
+    if (!l || dwarf_lineno(l, lineno) != 0)
+        return NULL;
+    return dwarf_linesrc(l, NULL, NULL);
+}
+
 char *dwarf_describe_code(const char *path, uint64_t off)
 {
     struct dw_file *f = file_for(path);
@@ -114,10 +140,9 @@ char *dwarf_describe_code(const char *path, uint64_t off)
         return NULL;
     int frames = 0;
     Dwarf_Addr cubias;
-    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, addr, &cubias);
-    Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
+    Dwarf_Die *cu = cu_of(f, addr, &cubias);
     int lineno = 0;
-    const char *lfile = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+    const char *lfile = line_of(f, cu, addr, cubias, &lineno);
     if (cu) {
         /* dwarf_getscopes continues from an inlined body into its abstract definition, not
          * into its caller: take the innermost function scope from it, then walk out through
@@ -344,6 +369,83 @@ rest:
         fprintf(acc, "+%" PRIu64, off);
 }
 
+/* A type of the system's headers (pthread_mutex_t, FILE): its insides are no name a reader
+ * of the program knows.  Looks through typedefs and qualifiers. */
+static int system_type(Dwarf_Die t)
+{
+    for (int i = 0; i < 16; i++) {
+        const char *file = dwarf_decl_file(&t);
+        if (file && (strncmp(file, "/usr/", 5) == 0))
+            return 1;
+        int tag = dwarf_tag(&t);
+        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+            tag != DW_TAG_restrict_type && tag != DW_TAG_atomic_type)
+            return 0;
+        Dwarf_Attribute a;
+        if (!dwarf_formref_die(dwarf_attr(&t, DW_AT_type, &a), &t))
+            return 0;
+    }
+    return 0;
+}
+
+/* An object used whole (a lock) at the start of a variable of type t: the part that is the
+ * object, through the program's own structs' first members and arrays' first elements, down
+ * to a type of the system's headers ("a.lock", "locks[0]"; a pthread_mutex_t variable: just
+ * its name). */
+static void name_whole(FILE *acc, Dwarf_Die t, uint64_t *leaf, int depth)
+{
+    Dwarf_Word sz;
+    if (dwarf_aggregate_size(&t, &sz) == 0)
+        *leaf = sz;
+    if (depth > 8 || system_type(t))
+        return;
+    int tag = peel(&t);
+    Dwarf_Die m;
+    Dwarf_Attribute a;
+    if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type) {
+        if (dwarf_child(&t, &m) != 0)
+            return;
+        do {
+            Dwarf_Word moff = 0;
+            Dwarf_Die mt;
+            if (dwarf_tag(&m) != DW_TAG_member ||
+                (dwarf_attr(&m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &moff) != 0) ||
+                moff != 0 || !dwarf_formref_die(dwarf_attr(&m, DW_AT_type, &a), &mt))
+                continue;
+            const char *nm = dwarf_diename(&m);
+            fprintf(acc, ".%s", nm ? nm : "?");
+            name_whole(acc, mt, leaf, depth + 1);
+            return;
+        } while (dwarf_siblingof(&m, &m) == 0);
+    } else if (tag == DW_TAG_array_type) {
+        Dwarf_Die et;
+        if (!dwarf_formref_die(dwarf_attr(&t, DW_AT_type, &a), &et))
+            return;
+        int nd = 0;
+        if (dwarf_child(&t, &m) == 0)
+            do
+                if (dwarf_tag(&m) == DW_TAG_subrange_type)
+                    nd++;
+            while (dwarf_siblingof(&m, &m) == 0);
+        for (int i = 0; i < (nd ? nd : 1); i++)
+            fputs("[0]", acc);
+        name_whole(acc, et, leaf, depth + 1);
+    }
+}
+
+/* A variable's name and the part of it at `inside` (bytes from its start); *leaf: its size */
+static void name_in_var(FILE *acc, const char *name, Dwarf_Die *type, int has_type,
+                        uint64_t inside, int whole, uint64_t *leaf)
+{
+    fputs(name, acc);
+    if (has_type && whole && inside == 0)
+        name_whole(acc, *type, leaf, 0);
+    else if (has_type)
+        name_inside(acc, *type, inside, leaf, 0);
+    else if (inside)
+        fprintf(acc, "+%" PRIu64, inside);
+}
+
 int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, size_t len,
                         uint64_t *size, int *external)
 {
@@ -362,11 +464,8 @@ int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, si
         if (!acc)
             return -1;
         uint64_t leaf = v->size;
-        fputs(v->name, acc);
-        if (v->has_type && !(whole && off == v->lo))
-            name_inside(acc, v->type, off - v->lo, &leaf, 0);
-        else if (off != v->lo)
-            fprintf(acc, "+%" PRIu64, off - v->lo);
+        Dwarf_Die t = v->type;
+        name_in_var(acc, v->name, &t, v->has_type, off - v->lo, whole, &leaf);
         fclose(acc);
         snprintf(buf, len, "%s", s ? s : v->name);
         free(s);
@@ -389,6 +488,181 @@ int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, si
         return 0;
     }
     return -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* stack: a function's local variables, located off its frame's CFA */
+
+static const char *die_name_of(Dwarf_Die *d)
+{
+    Dwarf_Attribute a;
+    return dwarf_formstring(dwarf_attr_integrate(d, DW_AT_name, &a));
+}
+
+/* The out-of-line function whose code holds pc (what has a frame of its own): a DW_TAG_subprogram
+ * with code of a CU, or of a namespace or class in it (C++). */
+static int physical_function(Dwarf_Die *scope, Dwarf_Addr pc, Dwarf_Die *out, int depth)
+{
+    Dwarf_Die c;
+    if (depth > 8 || dwarf_child(scope, &c) != 0)
+        return 0;
+    do {
+        int tag = dwarf_tag(&c);
+        if (tag == DW_TAG_subprogram && dwarf_haspc(&c, pc) == 1) {
+            *out = c;
+            return 1;
+        }
+        if ((tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+             tag == DW_TAG_structure_type) && physical_function(&c, pc, out, depth + 1))
+            return 1;
+    } while (dwarf_siblingof(&c, &c) == 0);
+    return 0;
+}
+
+struct local_match {
+    Dwarf_Addr pc;
+    int64_t rel;
+    int have, inscope;
+    Dwarf_Die die, type;
+    int has_type;
+    int64_t start;
+    uint64_t size;
+};
+
+/* A variable or parameter whose location at pc is one DW_OP_fbreg covering rel. */
+static void try_local(Dwarf_Die *v, int inscope, struct local_match *m)
+{
+    Dwarf_Attribute a;
+    Dwarf_Op *ops;
+    size_t nops;
+    if (!dwarf_attr(v, DW_AT_location, &a) ||
+        dwarf_getlocation_addr(&a, m->pc, &ops, &nops, 1) != 1 || nops != 1 ||
+        ops[0].atom != DW_OP_fbreg)
+        return;
+    int64_t start = (int64_t)ops[0].number;
+    Dwarf_Die t;
+    Dwarf_Attribute ta;
+    int has_type = dwarf_formref_die(dwarf_attr_integrate(v, DW_AT_type, &ta), &t) != NULL;
+    Dwarf_Word sz = 0;
+    if (!has_type || dwarf_aggregate_size(&t, &sz) != 0 || sz == 0)
+        sz = 1;
+    if (m->rel < start || m->rel >= start + (int64_t)sz)
+        return;
+    /* a variable of a scope the pc is in beats one of a scope it is not in, whose slot the
+     * compiler may have given to another variable by now */
+    if (m->have && (m->inscope || !inscope))
+        return;
+    *m = (struct local_match){ .pc = m->pc, .rel = m->rel, .have = 1, .inscope = inscope,
+                               .die = *v, .type = t, .has_type = has_type, .start = start,
+                               .size = sz };
+}
+
+static void walk_locals(Dwarf_Die *scope, int inscope, struct local_match *m, int depth)
+{
+    Dwarf_Die c;
+    if (depth > 16 || dwarf_child(scope, &c) != 0)
+        return;
+    do {
+        int tag = dwarf_tag(&c);
+        if (tag == DW_TAG_variable || tag == DW_TAG_formal_parameter) {
+            try_local(&c, inscope, m);
+        } else if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+            /* a block without code ranges is as much in scope as its parent */
+            int ranged = dwarf_hasattr(&c, DW_AT_low_pc) || dwarf_hasattr(&c, DW_AT_ranges);
+            walk_locals(&c, inscope && (!ranged || dwarf_haspc(&c, m->pc) == 1), m, depth + 1);
+        }
+    } while (dwarf_siblingof(&c, &c) == 0);
+}
+
+/* The frame base a function's DW_AT_frame_base names, from the shim's record of the frame:
+ * the CFA (gcc), the stack pointer at the frame's pc (clang with optimization) or the frame
+ * pointer (clang -O0).  0 if it names something else. */
+static int frame_base(const Dwarf_Op *op, size_t n, const struct wedge_frame *fr, uint64_t *base)
+{
+#if defined(__x86_64__)
+    enum { REG_FP = 6, REG_SP = 7 };
+#elif defined(__aarch64__)
+    enum { REG_FP = 29, REG_SP = 31 };
+#else
+    enum { REG_FP = -1, REG_SP = -1 };
+#endif
+    if (n != 1)
+        return -1;
+    int64_t add = 0;
+    int reg = -1;
+    if (op->atom == DW_OP_call_frame_cfa) {
+        *base = fr->cfa;
+        return 0;
+    } else if (op->atom >= DW_OP_reg0 && op->atom <= DW_OP_reg31) {
+        reg = op->atom - DW_OP_reg0;
+    } else if (op->atom >= DW_OP_breg0 && op->atom <= DW_OP_breg31) {
+        reg = op->atom - DW_OP_breg0;
+        add = (int64_t)op->number;
+    }
+    if (reg >= 0 && reg == REG_SP) {
+        *base = fr->sp + (uint64_t)add;
+        return 0;
+    }
+    if (reg >= 0 && reg == REG_FP && fr->fp) {
+        *base = fr->fp + (uint64_t)add;
+        return 0;
+    }
+    return -1;
+}
+
+int dwarf_describe_local(const char *path, uint64_t off, const struct wedge_frame *frame,
+                         uint64_t addr_in, int whole, struct dw_local *out)
+{
+    memset(out, 0, sizeof *out);
+    struct dw_file *f = file_for(path);
+    if (!f)
+        return -1;
+    Dwarf_Addr addr = off + f->bias, cubias;
+    Dwarf_Die *cu = cu_of(f, addr, &cubias);
+    Dwarf_Die fn;
+    if (!cu || !physical_function(cu, addr - cubias, &fn, 0)) {
+        /* no DWARF here: the symbol table's function, no variable */
+        const char *name = dwfl_module_addrname(f->mod, addr);
+        if (!name)
+            return -1;
+        snprintf(out->function, sizeof out->function, "%s", name);
+        return 0;
+    }
+    const char *name = die_name_of(&fn);
+    snprintf(out->function, sizeof out->function, "%s", name ? name : "??");
+    /* the variables' DW_OP_fbreg offsets are from the frame base */
+    Dwarf_Attribute a;
+    Dwarf_Op *ops;
+    size_t nops;
+    uint64_t base;
+    if (!dwarf_attr(&fn, DW_AT_frame_base, &a) ||
+        dwarf_getlocation_addr(&a, addr - cubias, &ops, &nops, 1) != 1 ||
+        frame_base(ops, nops, frame, &base) != 0)
+        return 0;
+    int64_t rel = (int64_t)(addr_in - base);
+    struct local_match m = { .pc = addr - cubias, .rel = rel };
+    walk_locals(&fn, 1, &m, 0);
+    if (!m.have)
+        return 0;
+    const char *vname = die_name_of(&m.die);
+    if (!vname)
+        return 0;
+    char *s = NULL;
+    size_t n = 0;
+    FILE *acc = open_memstream(&s, &n);
+    if (!acc)
+        return 0;
+    uint64_t leaf = m.size;
+    name_in_var(acc, vname, &m.type, m.has_type, (uint64_t)(rel - m.start), whole, &leaf);
+    fclose(acc);
+    snprintf(out->variable, sizeof out->variable, "%s", s ? s : vname);
+    free(s);
+    out->size = leaf;
+    int line = 0;
+    const char *file = dwarf_decl_file(&m.die);
+    if (file && dwarf_decl_line(&m.die, &line) == 0 && line > 0)
+        snprintf(out->declared, sizeof out->declared, "%s:%d", path_base_name(file), line);
+    return 0;
 }
 
 int dwarf_module_contains(const char *path, uint64_t off)
@@ -420,6 +694,34 @@ int dwarf_available(void)
 
 #else /* no libdw: symbolize.c uses addr2line for code; data stays module+offset */
 
+#include <string.h>
+
+/* The CU whose code holds addr.  libdw finds it through .debug_aranges, which clang does not
+ * emit (and elfutils before 0.189 does not make up for): then each CU's own ranges. */
+static Dwarf_Die *cu_of(struct dw_file *f, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, addr, bias);
+    if (cu)
+        return cu;
+    while ((cu = dwfl_module_nextcu(f->mod, cu, bias)) != NULL)
+        if (dwarf_haspc(cu, addr - *bias) == 1)
+            return cu;
+    return NULL;
+}
+
+/* A code line: libdw's, else from the CU found by its ranges (as cu_of) */
+static const char *line_of(struct dw_file *f, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Addr bias,
+                           int *lineno)
+{
+    Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
+    if (line)
+        return dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
+    Dwarf_Line *l = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
+    if (!l || dwarf_lineno(l, lineno) != 0)
+        return NULL;
+    return dwarf_linesrc(l, NULL, NULL);
+}
+
 char *dwarf_describe_code(const char *path, uint64_t off)
 {
     (void)path;
@@ -431,6 +733,14 @@ int dwarf_describe_data(const char *path, uint64_t off, int whole, char *buf, si
                         uint64_t *size, int *external)
 {
     (void)path, (void)off, (void)whole, (void)buf, (void)len, (void)size, (void)external;
+    return -1;
+}
+
+int dwarf_describe_local(const char *path, uint64_t off, const struct wedge_frame *frame,
+                         uint64_t addr, int whole, struct dw_local *out)
+{
+    (void)path, (void)off, (void)frame, (void)addr, (void)whole;
+    memset(out, 0, sizeof *out);
     return -1;
 }
 

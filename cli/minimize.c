@@ -129,16 +129,18 @@ static char *minimize_story(const struct job *j, const struct outcome *oc, uint6
         fprintf(f, "  %u. T%u ", ++n, e->slot);
         if (mem) {
             struct data_name d;
+            char q[sizeof d.name + 512];
             symbolize_data(h, e->obj, 0, &d);
-            fprintf(f, "%s `%s` at %s", e->kind == WEDGE_EV_MEM_READ ? "read" : "wrote", d.name,
-                    symbolize(h, e->site, 0));
+            fprintf(f, "%s %s at %s", e->kind == WEDGE_EV_MEM_READ ? "read" : "wrote",
+                    data_name_text(&d, q, sizeof q), symbolize(h, e->site, 0));
         } else if (e->kind == WEDGE_EV_RF_HOLD) {
             /* held before the access (the token's reads-from constraint): the site is the
              * access's own instruction */
             struct data_name d;
+            char q[sizeof d.name + 512];
             symbolize_data(h, e->obj, 0, &d);
-            fprintf(f, "was held by the token's reads-from constraint before it accessed `%s` "
-                    "at %s", d.name, symbolize(h, e->site, 0));
+            fprintf(f, "was held by the token's reads-from constraint before it accessed %s "
+                    "at %s", data_name_text(&d, q, sizeof q), symbolize(h, e->site, 0));
         } else {
             fprintf(f, "reached %s at %s", wedge_event_kind_name(e->kind),
                     symbolize(h, e->site, e->kind != WEDGE_EV_THREAD_START));

@@ -223,6 +223,10 @@ void shm_reset(struct wedge_shm_slot *s)
     if (nallocs > WEDGE_MAX_ALLOCS)
         nallocs = WEDGE_MAX_ALLOCS;
     memset(h->allocs, 0, nallocs * sizeof h->allocs[0]);
+    uint32_t nframes = atomic_load(&h->n_frames);
+    if (nframes > WEDGE_MAX_FRAMES)
+        nframes = WEDGE_MAX_FRAMES;
+    memset(h->frames, 0, nframes * sizeof h->frames[0]);
     if (atomic_load(&h->last_used))
         memset(h->last, 0, sizeof h->last);
     memset(h, 0, offsetof(struct wedge_shm_header, procs));

@@ -279,10 +279,32 @@ static int heap_block(const struct wedge_shm_header *h, uint64_t addr, struct da
     return 0;
 }
 
+/* The frame the owner of a stack logged when it handed over an address in it (the shim's
+ * frames[] ring: pthread_create's argument), covering addr: the latest such.  NULL if none. */
+static const struct wedge_frame *frame_of_slot(const struct wedge_shm_header *h, uint32_t slot,
+                                               uint64_t addr)
+{
+    uint32_t n = atomic_load(&h->n_frames);
+    if (n > WEDGE_MAX_FRAMES)
+        n = WEDGE_MAX_FRAMES;
+    const struct wedge_frame *best = NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct wedge_frame *f = &h->frames[i];
+        uint64_t seq = atomic_load(&f->seq);
+        if (seq && f->slot == slot && addr >= f->sp && addr < f->cfa &&
+            (!best || seq > atomic_load(&best->seq)))
+            best = f;
+    }
+    return best;
+}
+
 /* A stack address: the thread whose stack holds it, the one with the nearest top above it
  * within its stack's size (stacks do not interleave; each slot records its top and size).
- * Named by the thread and the depth below its top.  0 if found. */
-static int stack_slot(const struct wedge_shm_header *h, uint64_t addr, struct data_name *out)
+ * Named by the local variable that covers it in the frame that holds it, where the owner
+ * logged that frame and DWARF locates a variable there ("a.lock" in main's frame); else by
+ * the frame's function; else by the thread and the depth below its top.  0 if found. */
+static int stack_slot(const struct wedge_shm_header *h, uint64_t addr, int whole,
+                      struct data_name *out)
 {
     if (!h)
         return -1;
@@ -307,9 +329,49 @@ static int stack_slot(const struct wedge_shm_header *h, uint64_t addr, struct da
     out->found = 1;
     out->storage = "stack";
     out->stack_thread = (uint32_t)best;
-    snprintf(out->name, sizeof out->name, "stack slot of T%d (%s), %" PRIu64 " bytes below its top",
-             best, s->ordinal == 0 ? "main thread" : "created thread", best_depth);
+    char owner[64];
+    snprintf(owner, sizeof owner, "T%d (%s)", best, s->ordinal == 0 ? "main thread" : "created thread");
+    const struct wedge_frame *f = frame_of_slot(h, (uint32_t)best, addr);
+    int mod = f ? WEDGE_SITE_MODULE(f->site) : -1;
+    if (mod >= 0 && mod < (int)WEDGE_MAX_MODULES && mod < (int)atomic_load(&h->nmodules)) {
+        char path[WEDGE_MODULE_PATH + 1];
+        memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
+        path[WEDGE_MODULE_PATH] = 0;
+        struct dw_local l;
+        if (path[0] && dwarf_describe_local(path, WEDGE_SITE_OFFSET(f->site), f, addr, whole,
+                                            &l) == 0) {
+            snprintf(out->function, sizeof out->function, "%s", l.function);
+            snprintf(out->frame_at, sizeof out->frame_at, "%s", symbolize(h, f->site, 0));
+            snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
+            if (l.variable[0]) {
+                out->local = 1;
+                out->size = l.size;
+                snprintf(out->name, sizeof out->name, "%s", l.variable);
+                snprintf(out->declared, sizeof out->declared, "%s", l.declared);
+            } else {
+                snprintf(out->name, sizeof out->name,
+                         "stack slot of %s in the frame of %.100s, %" PRIu64 " bytes below its top",
+                         owner, out->frame_at, f->cfa - addr);
+            }
+            return 0;
+        }
+    }
+    snprintf(out->name, sizeof out->name, "stack slot of %s, %" PRIu64 " bytes below its top",
+             owner, best_depth);
     return 0;
+}
+
+const char *data_name_text(const struct data_name *d, char *buf, size_t len)
+{
+    if (d->local && d->declared[0])
+        snprintf(buf, len, "`%s` in %s's frame (%s)", d->name, d->function, d->declared);
+    else if (d->local)
+        snprintf(buf, len, "`%s` in %s's frame", d->name, d->function);
+    else if (d->block_site || (d->found && d->storage && strcmp(d->storage, "stack") == 0))
+        snprintf(buf, len, "a %s", d->name);
+    else
+        snprintf(buf, len, "`%s`", d->name);
+    return buf;
 }
 
 /* The module loaded at the highest bias <= addr (by the process that registered it, or by
@@ -373,7 +435,7 @@ int symbolize_data(const struct wedge_shm_header *h, uint64_t addr, int whole,
             return -1;
         }
     }
-    if (heap_block(h, addr, out) == 0 || stack_slot(h, addr, out) == 0)
+    if (heap_block(h, addr, out) == 0 || stack_slot(h, addr, whole, out) == 0)
         return 0;
     snprintf(out->name, sizeof out->name, "0x%" PRIx64, addr);
     return -1;

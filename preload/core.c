@@ -12,6 +12,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
@@ -156,6 +158,16 @@ void wedge_set_exited(void)
  * server, once for all its children. */
 static int (*unwind_backtrace)(void **, int);
 static _Atomic int unwinder_state; /* 0 not tried, 1 loading, 2 ready, 3 unavailable */
+/* libunwind's cursor API, for the stack pointers of frames (wedge_note_stack_frame); the
+ * names are the header's, per architecture (unw_init_local is _ULx86_64_init_local...) */
+#define WEDGE_STR2(x) #x
+#define WEDGE_STR(x) WEDGE_STR2(x)
+static struct {
+    int (*getcontext)(unw_context_t *);
+    int (*init_local)(unw_cursor_t *, unw_context_t *);
+    int (*step)(unw_cursor_t *);
+    int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+} unw_frames;
 
 void wedge_unwinder_load(void)
 {
@@ -165,6 +177,12 @@ void wedge_unwinder_load(void)
     wedge_self.depth++; /* what dlopen and libunwind's constructor call passes through */
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     void *f = h ? dlsym(h, "unw_backtrace") : NULL;
+    if (f) {
+        unw_frames.getcontext = (int (*)(unw_context_t *))dlsym(h, WEDGE_STR(unw_tdep_getcontext));
+        unw_frames.init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, WEDGE_STR(unw_init_local));
+        unw_frames.step = (int (*)(unw_cursor_t *))dlsym(h, WEDGE_STR(unw_step));
+        unw_frames.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, WEDGE_STR(unw_get_reg));
+    }
     wedge_self.depth--;
     if (!f)
         wedge_log("libunwind.so.8 not loadable: events carry no stacks", NULL);
@@ -207,6 +225,94 @@ static unsigned capture_stack(uint64_t *out, unsigned max)
 unsigned wedge_stack_sites(uint64_t *out, unsigned max)
 {
     return capture_stack(out, max);
+}
+
+/* The frame of the calling thread's stack that holds p, found by unwinding: frame i spans
+ * [sp_i, sp_i+1), the caller's stack pointer being the frame's CFA.  0 if found. */
+static int frame_holding(uint64_t p, uint64_t *site, uint64_t *sp, uint64_t *cfa, uint64_t *fp)
+{
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    unw_word_t ip = 0, lo = 0, hi = 0, bp = 0;
+    if (unw_frames.getcontext(&ctx) != 0 || unw_frames.init_local(&cur, &ctx) != 0 ||
+        unw_frames.get_reg(&cur, UNW_REG_IP, &ip) != 0 ||
+        unw_frames.get_reg(&cur, UNW_REG_SP, &lo) != 0)
+        return -1;
+    for (int depth = 0; depth < 64; depth++) {
+#ifdef __x86_64__
+        if (unw_frames.get_reg(&cur, UNW_X86_64_RBP, &bp) != 0)
+            bp = 0;
+#endif
+        if (unw_frames.step(&cur) <= 0 || unw_frames.get_reg(&cur, UNW_REG_SP, &hi) != 0 ||
+            hi <= lo)
+            return -1;
+        if (p >= lo && p < hi) {
+            uint64_t s = wedge_site_of_nolock((const void *)(uintptr_t)ip);
+            /* frame 0 is ours; the others' pcs are return addresses: back into the call */
+            *site = depth == 0 ? s : s - 1;
+            *sp = lo;
+            *cfa = hi;
+            *fp = bp;
+            return 0;
+        }
+        if (unw_frames.get_reg(&cur, UNW_REG_IP, &ip) != 0)
+            return -1;
+        lo = hi;
+    }
+    return -1;
+}
+
+/* p, handed by the calling thread to another (pthread_create's argument): if it points into
+ * the caller's own stack, log the frame that holds it (wedge_protocol.h, frames[]), so that a
+ * report names the stack objects another thread uses by function and variable.  Only the
+ * owner can unwind its stack, and only while the frame is live: here.  Costs an unwind
+ * (microseconds) per such hand-over. */
+void wedge_note_stack_frame(const void *p)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h || !wedge_g.active)
+        return;
+    wedge_ensure_registered();
+    struct wedge_thread_slot *s = my_slot();
+    uint64_t a = (uint64_t)(uintptr_t)p;
+    if (!s || !s->stack_top || a >= s->stack_top ||
+        a <= (uint64_t)(uintptr_t)__builtin_frame_address(0))
+        return;
+    if (!wedge_gate_enter())
+        return;
+    if (atomic_load_explicit(&unwinder_state, memory_order_acquire) != 2)
+        wedge_unwinder_load();
+    int found = -1;
+    uint64_t site = 0, sp = 0, cfa = 0, fp = 0;
+    if (atomic_load_explicit(&unwinder_state, memory_order_acquire) == 2 &&
+        unw_frames.getcontext && unw_frames.init_local && unw_frames.step &&
+        unw_frames.get_reg) {
+        int cancel_state; /* as in capture_stack: libunwind's write(2) is a cancellation point */
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+        found = frame_holding(a, &site, &sp, &cfa, &fp);
+        pthread_setcancelstate(cancel_state, NULL);
+    }
+    wedge_gate_leave();
+    if (found != 0 || wedge_site_in_shim(site))
+        return;
+    uint32_t n = atomic_load_explicit(&h->n_frames, memory_order_relaxed);
+    if (n > WEDGE_MAX_FRAMES)
+        n = WEDGE_MAX_FRAMES;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct wedge_frame *f = &h->frames[i];
+        if (f->slot == (uint32_t)wedge_self.slot && f->sp == sp && f->cfa == cfa &&
+            f->site == site && atomic_load_explicit(&f->seq, memory_order_relaxed))
+            return; /* the same frame, handing over another of its objects */
+    }
+    uint32_t i = atomic_fetch_add_explicit(&h->n_frames, 1, memory_order_relaxed);
+    struct wedge_frame *f = &h->frames[i % WEDGE_MAX_FRAMES];
+    atomic_store_explicit(&f->seq, 0, memory_order_relaxed);
+    f->site = site;
+    f->sp = sp;
+    f->cfa = cfa;
+    f->fp = fp;
+    f->slot = (uint32_t)wedge_self.slot;
+    atomic_store_explicit(&f->seq, atomic_load(&h->seq) + 1, memory_order_release);
 }
 
 /* The last two accesses of this kind by this thread to this location (and joins: what

@@ -196,6 +196,8 @@ WEDGE_HIDDEN void wedge_steps_parse_allowed(const char *s);
 WEDGE_HIDDEN void wedge_decisions_parse_allowed(const char *s);
 WEDGE_HIDDEN int wedge_decision_allowed(uint64_t index); /* noise: this thread's draw index */
 WEDGE_HIDDEN void wedge_note_alloc(uint64_t site, const void *p, uint64_t size);
+/* p handed to another thread: log the caller's stack frame holding it, if it is on its stack */
+WEDGE_HIDDEN void wedge_note_stack_frame(const void *p);
 WEDGE_HIDDEN void wedge_steps_from_token(const struct wedge_token *t); /* its STEPS field */
 /* The fork gate (sites.c): 1 if the caller may enter a section that takes locks a forked
  * child could never get (stack unwinding, module refresh); then wedge_gate_leave after. */

@@ -62,6 +62,7 @@ static void *trampoline(void *p)
 static int create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg,
                   uint64_t site)
 {
+    wedge_note_stack_frame(arg);
     if (wedge_g.serial) {
         wedge_py_attach();
         return wedge_serial_create(t, attr, fn, arg, site);

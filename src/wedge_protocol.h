@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 12u
+#define WEDGE_PROTOCOL_VERSION 13u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -119,6 +119,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_MAX_DECISIONS 64u
 #define WEDGE_MAX_ALLOCS 256u     /* the target's own last allocations (heap blocks by name) */
 #define WEDGE_MAX_LAST 256u       /* last accesses kept per (location, thread, kind) */
+#define WEDGE_MAX_FRAMES 64u      /* stack frames whose objects were handed to other threads */
 #define WEDGE_LAST_DROPPED 2u     /* header.last_used: the table was full for some event */
 #define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
 #define WEDGE_RF_PAIRS 128u       /* distinct reads-from pairs kept per run (power of two) */
@@ -355,7 +356,9 @@ struct wedge_shm_header {
      * the runner clears those tables only as far as they were used */
     _Atomic uint32_t n_allocs;
     _Atomic uint32_t last_used;    /* 1: written; | WEDGE_LAST_DROPPED: an event did not fit */
-    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8 - 8];
+    _Atomic uint32_t n_frames;     /* frames logged in frames[] (a ring) */
+    uint32_t pad_frames;
+    uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8 - 8 - 8];
     /* The target's own allocations (made by code outside the system libraries), the last
      * WEDGE_MAX_ALLOCS of them: a conclusion names a heap address by the block that held it
      * (the latest allocation before the access that covers it), its site and offset. */
@@ -374,7 +377,23 @@ struct wedge_shm_header {
         uint32_t slot, pad;
         struct wedge_event ev[2];  /* [0] the latest, [1] the one before */
     } last[WEDGE_MAX_LAST];
+    /* Stack frames that held an object whose address a thread handed to another (the argument
+     * of pthread_create pointing into the creating thread's own stack), the last
+     * WEDGE_MAX_FRAMES of them: a thread cannot unwind another's stack, so the owner records
+     * its frame when it hands the address over, and a conclusion names a stack address by the
+     * function of the frame that covers it and the DWARF local variable at its offset from the
+     * frame's CFA (cli/dwarf.c). */
+    struct wedge_frame {
+        _Atomic uint64_t seq;      /* the run's event counter at the record; 0: empty */
+        uint64_t site;             /* the frame's pc (a return address stepped back into its
+                                      call) */
+        uint64_t sp, cfa;          /* the frame: [sp, cfa) */
+        uint64_t fp;               /* its frame pointer register (x86-64: rbp), 0 if unknown:
+                                      clang's -O0 frame base */
+        uint32_t slot, pad;        /* the thread whose stack it is */
+    } frames[WEDGE_MAX_FRAMES];
 };
+_Static_assert(sizeof(struct wedge_frame) == 48, "wedge_frame layout");
 _Static_assert(sizeof(struct wedge_alloc) == 32, "wedge_alloc layout");
 _Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 

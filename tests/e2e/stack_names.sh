@@ -1,24 +1,45 @@
 #!/bin/bash
 # stack_names.sh WEDGE TARGETS SHIM [RUN OPTIONS...]
 # stack_locks deadlocks on two mutexes that live in main's frame: the conclusion names both
-# locks as slots of the main thread's stack (storage "stack", the owning thread), never as bare
-# addresses; the fixed twin (one lock order) passes every run.  (Issue 9: stack slots named.)
-source "$(dirname "$0")/lib.sh"
+# locks by the function whose frame holds them and the local variable they are part of
+# (`a.lock`, `b.lock` in main's frame, declared on the lines of their WEDGE-LINE markers),
+# besides the owning thread (storage "stack"), never as bare addresses.  main hands its frame
+# over with pthread_create, where the shim records it.  The fixed twin (one lock order) passes
+# every run.  (Issue 9: stack slots named by function.)  RUN OPTIONS: the mode, and a timeout
+# (noise mode finds the deadlock as a hang).
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
-run 200 "$WEDGE" run -n 500 --stop-after 1 --seed 5 --timeout 3s -q --json run.json --out reports "$@" -- "$TARGETS/stack_locks"
+SRC=$HERE/../targets/stack_locks.c
+line() { grep -n "WEDGE-LINE: $1 " "$SRC" | cut -d: -f1; }
+LA=$(line account_a); LB=$(line account_b); CA=$(line create_ab); CB=$(line create_ba)
+CYCLE="j['reproductions'][0]['conclusion']['cycle']"
+
+run 200 "$WEDGE" run -n 500 --stop-after 1 --seed 5 -q --json run.json --out reports "$@" -- "$TARGETS/stack_locks"
 expect_rc "stack_locks campaign" 1
 expect_json "deadlock conclusion" run.json "j['reproductions'][0]['conclusion']['kind'] == 'deadlock'"
-expect_json "both locks are stack slots of the main thread" run.json \
-    "all(c['lock']['storage'] == 'stack' and c['lock']['thread'] == 0 and c['lock']['name'].startswith('stack slot of T0 (main thread), ') for c in j['reproductions'][0]['conclusion']['cycle'])"
-expect_json "two different slots, 48 bytes apart (one struct account each)" run.json \
-    "len({c['lock']['address'] for c in j['reproductions'][0]['conclusion']['cycle']}) == 2 and abs(int(j['reproductions'][0]['conclusion']['cycle'][0]['lock']['address'], 16) - int(j['reproductions'][0]['conclusion']['cycle'][1]['lock']['address'], 16)) == 48"
-if grep -E '^group 1: .*deadlock: .*`stack slot of T0 \(main thread\)' "$OUT" >/dev/null; then
-    pass "terminal group line names the stack slots"
+expect_json "both locks are stack slots of the main thread, in main's frame" run.json \
+    "all(c['lock']['storage'] == 'stack' and c['lock']['thread'] == 0 and c['lock']['function'] == 'main' for c in $CYCLE)"
+expect_json "named by their variables, declared on the marked lines" run.json \
+    "sorted((c['lock']['name'], c['lock']['variable'], c['lock']['declared_at']) for c in $CYCLE) == [('a.lock', 'a.lock', 'stack_locks.c:$LA'), ('b.lock', 'b.lock', 'stack_locks.c:$LB')]"
+expect_json "the frame is main's at one of its pthread_create calls" run.json \
+    "all(c['lock']['frame'] in ('main (stack_locks.c:$CA)', 'main (stack_locks.c:$CB)') for c in $CYCLE)"
+expect_json "two different addresses" run.json \
+    "len({c['lock']['address'] for c in $CYCLE}) == 2"
+if grep -E "^group 1: .*deadlock: .*\`[ab]\\.lock\` in main's frame \\(stack_locks\\.c:($LA|$LB)\\).*\`[ab]\\.lock\` in main's frame" "$OUT" >/dev/null; then
+    pass "terminal group line names both locks in main's frame"
 else
-    fail "no group line naming the stack slots"
+    fail "no group line naming the locks in main's frame"
     show_output
 fi
-run 200 "$WEDGE" run -n 200 --seed 5 --timeout 3s -q --json fixed.json --out fixed "$@" -- "$TARGETS/stack_locks_fixed"
+FILE=$(json run.json "j['reproductions'][0]['report']" 2>/dev/null)
+if [ -f "$FILE" ] && grep -qE "^  [12]\\. T[0-9]+ holds \`[ab]\\.lock\` in main's frame \\(stack_locks\\.c:($LA|$LB)\\)" "$FILE"; then
+    pass "report file names the locks in main's frame"
+else
+    fail "report file $FILE does not name the locks in main's frame"
+    [ -f "$FILE" ] && head -n 12 "$FILE" | sed 's/^/  | /'
+fi
+run 200 "$WEDGE" run -n 200 --seed 5 -q --json fixed.json --out fixed "$@" -- "$TARGETS/stack_locks_fixed"
 expect_rc "stack_locks_fixed x200" 0
 e2e_finish

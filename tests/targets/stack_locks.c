@@ -2,7 +2,8 @@
  * named in reports).  Two accounts live in main's frame, each with its own mutex; two threads
  * transfer between them, each locking its source account first.  If each takes its first lock
  * before the other takes its second, both wait forever.  A report names the locks by where
- * they live: slots of the main thread's stack, not bare addresses.
+ * they live: `a.lock` and `b.lock` in main's frame, not bare addresses (main hands its frame
+ * to the threads with pthread_create, and the shim records that frame then).
  *
  * WEDGE_FIXED: both threads lock the account at the lower address first. */
 #include <pthread.h>
@@ -43,11 +44,12 @@ static void *run_transfers(void *arg)
 
 int main(void)
 {
-    struct account a = { PTHREAD_MUTEX_INITIALIZER, 1000 }, b = { PTHREAD_MUTEX_INITIALIZER, 1000 };
+    struct account a = { PTHREAD_MUTEX_INITIALIZER, 1000 }; /* WEDGE-LINE: account_a */
+    struct account b = { PTHREAD_MUTEX_INITIALIZER, 1000 }; /* WEDGE-LINE: account_b */
     struct transfer ab = { &a, &b }, ba = { &b, &a };
     pthread_t x, y;
-    pthread_create(&x, NULL, run_transfers, &ab);
-    pthread_create(&y, NULL, run_transfers, &ba);
+    pthread_create(&x, NULL, run_transfers, &ab); /* WEDGE-LINE: create_ab */
+    pthread_create(&y, NULL, run_transfers, &ba); /* WEDGE-LINE: create_ba */
     pthread_join(x, NULL);
     pthread_join(y, NULL);
     if (a.balance + b.balance != 2000) {
