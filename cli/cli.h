@@ -332,6 +332,8 @@ struct data_name {
     uint64_t block_site;         /* heap: the allocation's call site */
     uint64_t block_offset;       /* heap: offset of the address in the block */
     uint32_t block_thread;       /* heap: the allocating thread's slot */
+    char block_type[128];        /* heap: the type it was allocated as ("struct stats"), or "" */
+    char block_member[128];      /* heap: the member of that type at the offset ("hits"), or "" */
     uint32_t stack_thread;       /* stack: the slot of the thread whose stack holds it */
     char function[128];          /* stack: the function whose frame holds it, "" if unknown
                                     (the owner handed none of that frame's addresses over) */
@@ -370,6 +372,12 @@ struct dw_local {
 };
 int dwarf_describe_local(const char *path, uint64_t off, const struct wedge_frame *frame,
                          uint64_t addr, int whole, struct dw_local *out);
+/* The type a heap block was allocated as, from the allocation's call at pc `off`: the pointee
+ * type of the one pointer variable declared on the call's line in the calling function
+ * (`struct stats *s = calloc(1, sizeof *s)`), and the member at `block_off` ("hits",
+ * "[2].next"; "" at a type's start or inside a scalar).  0 if found, else -1 (type ""). */
+int dwarf_alloc_type(const char *path, uint64_t off, uint64_t block_off, char *type,
+                     size_t tlen, char *member, size_t mlen);
 void dwarf_shutdown(void);
 
 /* progress.c */

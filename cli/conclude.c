@@ -632,6 +632,17 @@ static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr
         else
             fprintf(f, ", \"allocated_by\": null");
         fprintf(f, ", \"offset\": %" PRIu64, d.block_offset);
+        /* the type it was allocated as, and the member at the offset, where DWARF says */
+        fputs(", \"type\": ", f);
+        if (d.block_type[0])
+            report_json_str(f, d.block_type);
+        else
+            fputs("null", f);
+        fputs(", \"member\": ", f);
+        if (d.block_member[0])
+            report_json_str(f, d.block_member);
+        else
+            fputs("null", f);
     }
     if (d.found && d.storage && strcmp(d.storage, "stack") == 0) {
         /* a stack slot: whose stack, and the frame and local variable where known */

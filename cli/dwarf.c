@@ -665,6 +665,114 @@ int dwarf_describe_local(const char *path, uint64_t off, const struct wedge_fram
     return 0;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* heap: the type a block was allocated as */
+
+/* "struct stats", "stats_t", "int": a type's name as the source spells it; 0 if it has one */
+static int type_name(Dwarf_Die *t, char *buf, size_t len)
+{
+    const char *name = dwarf_diename(t);
+    if (!name)
+        return -1;
+    switch (dwarf_tag(t)) {
+    case DW_TAG_structure_type: snprintf(buf, len, "struct %s", name); break;
+    case DW_TAG_union_type: snprintf(buf, len, "union %s", name); break;
+    case DW_TAG_enumeration_type: snprintf(buf, len, "enum %s", name); break;
+    default: snprintf(buf, len, "%s", name); break;
+    }
+    return 0;
+}
+
+struct alloc_match {
+    const char *file;
+    int line, n;
+    Dwarf_Die pointee;
+};
+
+/* The variables declared on the allocation's line whose type is a pointer to a named type */
+static void alloc_vars(Dwarf_Die *scope, struct alloc_match *m, int depth)
+{
+    Dwarf_Die c;
+    if (depth > 16 || dwarf_child(scope, &c) != 0)
+        return;
+    do {
+        int tag = dwarf_tag(&c);
+        if (tag == DW_TAG_lexical_block) {
+            alloc_vars(&c, m, depth + 1);
+            continue;
+        }
+        int line = 0;
+        const char *file = tag == DW_TAG_variable ? dwarf_decl_file(&c) : NULL;
+        if (!file || dwarf_decl_line(&c, &line) != 0 || line != m->line ||
+            strcmp(path_base_name(file), path_base_name(m->file)) != 0)
+            continue;
+        Dwarf_Attribute a;
+        Dwarf_Die t, pt;
+        if (!dwarf_formref_die(dwarf_attr_integrate(&c, DW_AT_type, &a), &t) ||
+            peel(&t) != DW_TAG_pointer_type ||
+            !dwarf_formref_die(dwarf_attr(&t, DW_AT_type, &a), &pt))
+            continue;
+        char nm[8];
+        if (type_name(&pt, nm, sizeof nm) != 0)
+            continue;
+        m->pointee = pt;
+        m->n++;
+    } while (dwarf_siblingof(&c, &c) == 0);
+}
+
+int dwarf_alloc_type(const char *path, uint64_t off, uint64_t block_off, char *type,
+                     size_t tlen, char *member, size_t mlen)
+{
+    type[0] = member[0] = 0;
+    struct dw_file *f = file_for(path);
+    if (!f)
+        return -1;
+    Dwarf_Addr addr = off + f->bias, cubias;
+    Dwarf_Die *cu = cu_of(f, addr, &cubias);
+    struct alloc_match m = { 0 };
+    m.file = cu ? line_of(f, cu, addr, cubias, &m.line) : NULL;
+    if (!m.file || m.line <= 0)
+        return -1;
+    /* the innermost function (or inlined body) holding the call: its variables, and its
+     * abstract origin's (an inlined body's concrete variables may be gone) */
+    Dwarf_Die *scopes = NULL;
+    int ns = dwarf_getscopes(cu, addr - cubias, &scopes);
+    for (int i = 0; i < ns; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+            continue;
+        alloc_vars(&scopes[i], &m, 0);
+        Dwarf_Attribute a;
+        Dwarf_Die origin;
+        if (m.n == 0 &&
+            dwarf_formref_die(dwarf_attr(&scopes[i], DW_AT_abstract_origin, &a), &origin))
+            alloc_vars(&origin, &m, 0);
+        break;
+    }
+    free(scopes);
+    /* one such variable: `struct stats *s = calloc(1, sizeof *s);` (two on one line: which
+     * one the block went to is not known) */
+    if (m.n != 1 || type_name(&m.pointee, type, tlen) != 0)
+        return -1;
+    char *s = NULL;
+    size_t n = 0;
+    FILE *acc = open_memstream(&s, &n);
+    if (acc) {
+        Dwarf_Word tsz = 0;
+        uint64_t rest = block_off, leaf = 0;
+        if (dwarf_aggregate_size(&m.pointee, &tsz) == 0 && tsz && block_off >= tsz) {
+            fprintf(acc, "[%" PRIu64 "]", block_off / tsz); /* an array of them */
+            rest = block_off % tsz;
+        }
+        name_inside(acc, m.pointee, rest, &leaf, 0);
+        fclose(acc);
+        /* ".hits" -> "hits" */
+        snprintf(member, mlen, "%s", s ? (s[0] == '.' ? s + 1 : s) : "");
+        free(s);
+    }
+    return 0;
+}
+
 int dwarf_module_contains(const char *path, uint64_t off)
 {
     struct dw_file *f = file_for(path);
@@ -741,6 +849,14 @@ int dwarf_describe_local(const char *path, uint64_t off, const struct wedge_fram
 {
     (void)path, (void)off, (void)frame, (void)addr, (void)whole;
     memset(out, 0, sizeof *out);
+    return -1;
+}
+
+int dwarf_alloc_type(const char *path, uint64_t off, uint64_t block_off, char *type,
+                     size_t tlen, char *member, size_t mlen)
+{
+    (void)path, (void)off, (void)block_off, (void)tlen, (void)mlen;
+    type[0] = member[0] = 0;
     return -1;
 }
 

@@ -274,8 +274,28 @@ static int heap_block(const struct wedge_shm_header *h, uint64_t addr, struct da
         path[WEDGE_MODULE_PATH] = 0;
         snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
     }
-    snprintf(out->name, sizeof out->name, "heap block of %u bytes allocated at %s, offset %" PRIu64,
-             best->size, symbolize(h, best->site, 1), out->block_offset);
+    int w = snprintf(out->name, sizeof out->name,
+                     "heap block of %u bytes allocated at %s, offset %" PRIu64, best->size,
+                     symbolize(h, best->site, 1), out->block_offset);
+    /* its type where the allocation's line declares the pointer it goes to (the site is a
+     * return address: the call is a byte before) */
+    if (mod >= 0 && mod < (int)WEDGE_MAX_MODULES && mod < (int)atomic_load(&h->nmodules) &&
+        WEDGE_SITE_OFFSET(best->site) > 0 && w > 0 && (size_t)w < sizeof out->name) {
+        char path[WEDGE_MODULE_PATH + 1];
+        memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
+        path[WEDGE_MODULE_PATH] = 0;
+        if (path[0] && dwarf_alloc_type(path, WEDGE_SITE_OFFSET(best->site) - 1,
+                                        out->block_offset, out->block_type,
+                                        sizeof out->block_type, out->block_member,
+                                        sizeof out->block_member) == 0) {
+            if (out->block_member[0])
+                snprintf(out->name + w, sizeof out->name - (size_t)w, " (`%.100s` of a %.100s)",
+                         out->block_member, out->block_type);
+            else
+                snprintf(out->name + w, sizeof out->name - (size_t)w, " (a %.100s)",
+                         out->block_type);
+        }
+    }
     return 0;
 }
 

@@ -247,16 +247,20 @@ void wedge_mem_init(void)
     if (mw.installed)
         return;
     const char *b = getenv(WEDGE_ENV_MW_BUDGET); /* benchmarks and diagnostics only */
-    mw.budget = b && *b ? strtoull(b, NULL, 10) : 4000;
+    const char *all = getenv(WEDGE_ENV_WATCH_ALL);
+    mw.explaining = all && all[0] == '1';
+    /* a token with reads-from constraints: every shared page, so that the accesses its
+     * constraints name trap (a seeded share would leave them unwatched in some runs) */
+    mw.watch_all = mw.explaining || wedge_g.token.nrf;
+    /* an explaining replay also keeps pages one thread uses alone in LEARN for longer
+     * (MW_LEARN_SOLO_TRAPS): more traps in all */
+    mw.budget = b && *b ? strtoull(b, NULL, 10) : mw.explaining ? 16000 : 4000;
     mw.page_budget = mw.budget / 2 + 1;
+    mw.learn_traps = mw.explaining ? MW_LEARN_SOLO_TRAPS : MW_LEARN_TRAPS;
     /* per run, the seed decides how many shared pages are watched at once */
     uint64_t h = wedge_mix(wedge_g.token.seed, 0x6d656d7761746368ull);
     static const uint32_t widths[] = { 2, 4, 8, 8 };
     mw.max_watch = widths[h & 3];
-    const char *all = getenv(WEDGE_ENV_WATCH_ALL);
-    /* a token with reads-from constraints: every shared page, so that the accesses its
-     * constraints name trap (a seeded share would leave them unwatched in some runs) */
-    mw.watch_all = (all && all[0] == '1') || wedge_g.token.nrf;
     if (mw.watch_all)
         mw.max_watch = widths[3];
     mw.lost_update = (wedge_g.token.opts & WEDGE_OPT_LOST_UPDATE) != 0;

@@ -43,6 +43,12 @@
  * refuses it, so masks are changed bit by bit (the first 64 signals: one word) */
 #define MW_SIGCANCEL_BIT (1ull << (32 - 1))
 #define MW_LEARN_TRAPS 4u
+/* An explaining replay (WEDGE_WATCH_ALL): a page stays in LEARN, its accesses tracked, for up
+ * to this many traps by one thread: the racing accesses may be a second thread's first ones,
+ * after the first thread's long solo stretch (pct_depth3: B reads a_open at its first step,
+ * after A's 100 locked steps on the same page), and a page sent back to OPEN would miss them
+ * until its next re-arming. */
+#define MW_LEARN_SOLO_TRAPS 1024u
 #define MW_REARM_EVERY 128u
 
 enum mw_state { MW_OFF = 0, MW_OPEN, MW_LEARN, MW_WATCH, MW_DROP };
@@ -109,6 +115,8 @@ struct mw_state_all {
     uint32_t nopen;
     uint32_t nwatch, max_watch;
     int watch_all;               /* WEDGE_WATCH_ALL: no seeded drop of shared pages */
+    int explaining;              /* WEDGE_WATCH_ALL itself: an explaining replay (cli/explain.c) */
+    uint32_t learn_traps;        /* traps by one thread alone that send a LEARN page OPEN */
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;

@@ -316,7 +316,7 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
     if (pg->state == MW_LEARN) {
         if (popcount64(pg->threads) >= 2)
             choose(pg);
-        else if (pg->traps >= MW_LEARN_TRAPS)
+        else if (pg->traps >= mw.learn_traps)
             mw_set_open(pg);
     } else if (pg->state == MW_WATCH && pg->traps > mw.page_budget) {
         pg->state = MW_DROP;
