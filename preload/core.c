@@ -227,46 +227,52 @@ unsigned wedge_stack_sites(uint64_t *out, unsigned max)
     return capture_stack(out, max);
 }
 
-/* The frame of the calling thread's stack that holds p, found by unwinding: frame i spans
- * [sp_i, sp_i+1), the caller's stack pointer being the frame's CFA.  0 if found. */
-static int frame_holding(uint64_t p, uint64_t *site, uint64_t *sp, uint64_t *cfa, uint64_t *fp)
+/* A frame of the calling thread's stack, as frames[] logs it */
+struct held_frame {
+    uint64_t site, sp, cfa, fp;
+};
+
+/* The frame of the calling thread's stack that holds p, found by unwinding, then its callers
+ * in the program's own code (a context passed down holds pointers to objects in the frames
+ * above): up to max.  Frame i spans [sp_i, sp_i+1), the caller's stack pointer being the
+ * frame's CFA.  Returns how many. */
+static unsigned frames_holding(uint64_t p, struct held_frame *out, unsigned max)
 {
     unw_context_t ctx;
     unw_cursor_t cur;
     unw_word_t ip = 0, lo = 0, hi = 0, bp = 0;
+    unsigned n = 0;
     if (unw_frames.getcontext(&ctx) != 0 || unw_frames.init_local(&cur, &ctx) != 0 ||
         unw_frames.get_reg(&cur, UNW_REG_IP, &ip) != 0 ||
         unw_frames.get_reg(&cur, UNW_REG_SP, &lo) != 0)
-        return -1;
-    for (int depth = 0; depth < 64; depth++) {
+        return 0;
+    for (int depth = 0; depth < 64 && n < max; depth++) {
 #ifdef __x86_64__
         if (unw_frames.get_reg(&cur, UNW_X86_64_RBP, &bp) != 0)
             bp = 0;
 #endif
         if (unw_frames.step(&cur) <= 0 || unw_frames.get_reg(&cur, UNW_REG_SP, &hi) != 0 ||
             hi <= lo)
-            return -1;
-        if (p >= lo && p < hi) {
-            uint64_t s = wedge_site_of_nolock((const void *)(uintptr_t)ip);
-            /* frame 0 is ours; the others' pcs are return addresses: back into the call */
-            *site = depth == 0 ? s : s - 1;
-            *sp = lo;
-            *cfa = hi;
-            *fp = bp;
-            return 0;
-        }
+            break;
+        uint64_t s = wedge_site_of_nolock((const void *)(uintptr_t)ip);
+        /* frame 0 is ours; the others' pcs are return addresses: back into the call */
+        s = depth == 0 ? s : s - 1;
+        if (n == 0 ? p >= lo && p < hi : !wedge_site_in_system_module(s))
+            out[n++] = (struct held_frame){ s, lo, hi, bp };
+        else if (n > 0)
+            break; /* the C library's start-up frames: no callers of the program's above */
         if (unw_frames.get_reg(&cur, UNW_REG_IP, &ip) != 0)
-            return -1;
+            break;
         lo = hi;
     }
-    return -1;
+    return n;
 }
 
 /* p, handed by the calling thread to another (pthread_create's argument): if it points into
- * the caller's own stack, log the frame that holds it (wedge_protocol.h, frames[]), so that a
- * report names the stack objects another thread uses by function and variable.  Only the
- * owner can unwind its stack, and only while the frame is live: here.  Costs an unwind
- * (microseconds) per such hand-over. */
+ * the caller's own stack, log the frame that holds it and its callers' (wedge_protocol.h,
+ * frames[]), so that a report names the stack objects another thread uses by function and
+ * variable.  Only the owner can unwind its stack, and only while the frame is live: here.
+ * Costs an unwind (microseconds) per such hand-over. */
 void wedge_note_stack_frame(const void *p)
 {
     struct wedge_shm_header *h = wedge_g.shm;
@@ -282,37 +288,42 @@ void wedge_note_stack_frame(const void *p)
         return;
     if (atomic_load_explicit(&unwinder_state, memory_order_acquire) != 2)
         wedge_unwinder_load();
-    int found = -1;
-    uint64_t site = 0, sp = 0, cfa = 0, fp = 0;
+    struct held_frame fr[4];
+    unsigned nf = 0;
     if (atomic_load_explicit(&unwinder_state, memory_order_acquire) == 2 &&
         unw_frames.getcontext && unw_frames.init_local && unw_frames.step &&
         unw_frames.get_reg) {
         int cancel_state; /* as in capture_stack: libunwind's write(2) is a cancellation point */
         pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-        found = frame_holding(a, &site, &sp, &cfa, &fp);
+        nf = frames_holding(a, fr, sizeof fr / sizeof fr[0]);
         pthread_setcancelstate(cancel_state, NULL);
     }
     wedge_gate_leave();
-    if (found != 0 || wedge_site_in_shim(site))
-        return;
-    uint32_t n = atomic_load_explicit(&h->n_frames, memory_order_relaxed);
-    if (n > WEDGE_MAX_FRAMES)
-        n = WEDGE_MAX_FRAMES;
-    for (uint32_t i = 0; i < n; i++) {
-        const struct wedge_frame *f = &h->frames[i];
-        if (f->slot == (uint32_t)wedge_self.slot && f->sp == sp && f->cfa == cfa &&
-            f->site == site && atomic_load_explicit(&f->seq, memory_order_relaxed))
-            return; /* the same frame, handing over another of its objects */
+    for (unsigned k = 0; k < nf; k++) {
+        if (wedge_site_in_shim(fr[k].site))
+            continue;
+        uint32_t n = atomic_load_explicit(&h->n_frames, memory_order_relaxed);
+        if (n > WEDGE_MAX_FRAMES)
+            n = WEDGE_MAX_FRAMES;
+        int seen = 0; /* the same frame, handing over another of its objects */
+        for (uint32_t i = 0; i < n && !seen; i++) {
+            const struct wedge_frame *f = &h->frames[i];
+            seen = f->slot == (uint32_t)wedge_self.slot && f->sp == fr[k].sp &&
+                   f->cfa == fr[k].cfa && f->site == fr[k].site &&
+                   atomic_load_explicit(&f->seq, memory_order_relaxed);
+        }
+        if (seen)
+            continue;
+        uint32_t i = atomic_fetch_add_explicit(&h->n_frames, 1, memory_order_relaxed);
+        struct wedge_frame *f = &h->frames[i % WEDGE_MAX_FRAMES];
+        atomic_store_explicit(&f->seq, 0, memory_order_relaxed);
+        f->site = fr[k].site;
+        f->sp = fr[k].sp;
+        f->cfa = fr[k].cfa;
+        f->fp = fr[k].fp;
+        f->slot = (uint32_t)wedge_self.slot;
+        atomic_store_explicit(&f->seq, atomic_load(&h->seq) + 1, memory_order_release);
     }
-    uint32_t i = atomic_fetch_add_explicit(&h->n_frames, 1, memory_order_relaxed);
-    struct wedge_frame *f = &h->frames[i % WEDGE_MAX_FRAMES];
-    atomic_store_explicit(&f->seq, 0, memory_order_relaxed);
-    f->site = site;
-    f->sp = sp;
-    f->cfa = cfa;
-    f->fp = fp;
-    f->slot = (uint32_t)wedge_self.slot;
-    atomic_store_explicit(&f->seq, atomic_load(&h->seq) + 1, memory_order_release);
 }
 
 /* The last two accesses of this kind by this thread to this location (and joins: what
