@@ -18,8 +18,8 @@
 #include <string.h>
 
 /* A watched replay catches a given racing pair in some replays only (memory watching is
- * sampled: a page is open while another thread single-steps an access to it); pct_depth3's,
- * in about 1 replay of 3: 16 leave about 1 token in 600 unexplained.  A replay of a bundled
+ * sampled: a page is open while a thread single-steps an access to it or a system call uses
+ * it); pct_depth3's in about 2 replays of 5, some tokens' in 1 of 16.  A replay of a bundled
  * target takes tens of milliseconds; the time bound holds for slow programs. */
 #define EXPLAIN_RUNS 16
 #define EXPLAIN_TIME_US 10000000ull

@@ -30,6 +30,11 @@ size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
  * touches it.  Returns a cookie for _io_end. */
 int wedge_mem_io_begin(const void *buf, size_t len) WEDGE_MW_HIDDEN;
 void wedge_mem_io_end(int cookie) WEDGE_MW_HIDDEN;
+/* An explaining replay (WEDGE_WATCH_ALL) taking a mutex that lies on a watched page: by
+ * trylock and short sleeps, never waiting in the kernel with the page opened for the futex
+ * (which would let the holder's accesses to the page go unseen for the whole wait).  0 and
+ * *r set if it took the path, -1 to make the usual blocking call. */
+int wedge_mem_lock_poll(pthread_mutex_t *m, int *r) WEDGE_MW_HIDDEN;
 
 /* Around pthread_create: the calling thread's system calls are let through (a thread made
  * from inside our SIGSYS handler would start there, on its own stack).  Returns what

@@ -33,10 +33,14 @@ static __attribute__((noinline)) int mutex_lock(pthread_mutex_t *m, const void *
         return REAL(pthread_mutex_lock)(m);
     uint64_t site = wedge_site_of(pc);
     int r;
-    if (wedge_g.serial)
+    if (wedge_g.serial) {
         r = wedge_serial_mutex_lock(m, NULL, 0, site);
-    else
+    } else if (wedge_g.memory && wedge_mem_lock_poll(m, &r) == 0) {
+        /* explaining replay: taken without opening the page (memwatch.c) */
+        wedge_noise_point(WEDGE_EV_MUTEX_LOCK, site, m, 0);
+    } else {
         NOISE_BLOCKING(WEDGE_EV_MUTEX_LOCK, m, site, REAL(pthread_mutex_lock)(m));
+    }
     wedge_leave();
     return r;
 }
