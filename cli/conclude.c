@@ -612,6 +612,16 @@ static void json_access(FILE *f, const struct wedge_shm_header *h, const struct 
     fputs("]}", f);
 }
 
+/* ", "key": "value"", or null for "" */
+static void json_field_or_null(FILE *f, const char *key, const char *value)
+{
+    fprintf(f, ", \"%s\": ", key);
+    if (value[0])
+        report_json_str(f, value);
+    else
+        fputs("null", f);
+}
+
 static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr, int whole)
 {
     struct data_name d;
@@ -633,39 +643,16 @@ static void json_object(FILE *f, const struct wedge_shm_header *h, uint64_t addr
             fprintf(f, ", \"allocated_by\": null");
         fprintf(f, ", \"offset\": %" PRIu64, d.block_offset);
         /* the type it was allocated as, and the member at the offset, where DWARF says */
-        fputs(", \"type\": ", f);
-        if (d.block_type[0])
-            report_json_str(f, d.block_type);
-        else
-            fputs("null", f);
-        fputs(", \"member\": ", f);
-        if (d.block_member[0])
-            report_json_str(f, d.block_member);
-        else
-            fputs("null", f);
+        json_field_or_null(f, "type", d.block_type);
+        json_field_or_null(f, "member", d.block_member);
     }
     if (d.found && d.storage && strcmp(d.storage, "stack") == 0) {
         /* a stack slot: whose stack, and the frame and local variable where known */
-        fprintf(f, ", \"thread\": %u, \"function\": ", d.stack_thread);
-        if (d.function[0])
-            report_json_str(f, d.function);
-        else
-            fputs("null", f);
-        fputs(", \"frame\": ", f);
-        if (d.frame_at[0])
-            report_json_str(f, d.frame_at);
-        else
-            fputs("null", f);
-        fputs(", \"variable\": ", f);
-        if (d.local)
-            report_json_str(f, d.name);
-        else
-            fputs("null", f);
-        fputs(", \"declared_at\": ", f);
-        if (d.declared[0])
-            report_json_str(f, d.declared);
-        else
-            fputs("null", f);
+        fprintf(f, ", \"thread\": %u", d.stack_thread);
+        json_field_or_null(f, "function", d.function);
+        json_field_or_null(f, "frame", d.frame_at);
+        json_field_or_null(f, "variable", d.local ? d.name : "");
+        json_field_or_null(f, "declared_at", d.declared);
     }
     fputs("}", f);
 }

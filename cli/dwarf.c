@@ -804,32 +804,6 @@ int dwarf_available(void)
 
 #include <string.h>
 
-/* The CU whose code holds addr.  libdw finds it through .debug_aranges, which clang does not
- * emit (and elfutils before 0.189 does not make up for): then each CU's own ranges. */
-static Dwarf_Die *cu_of(struct dw_file *f, Dwarf_Addr addr, Dwarf_Addr *bias)
-{
-    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, addr, bias);
-    if (cu)
-        return cu;
-    while ((cu = dwfl_module_nextcu(f->mod, cu, bias)) != NULL)
-        if (dwarf_haspc(cu, addr - *bias) == 1)
-            return cu;
-    return NULL;
-}
-
-/* A code line: libdw's, else from the CU found by its ranges (as cu_of) */
-static const char *line_of(struct dw_file *f, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Addr bias,
-                           int *lineno)
-{
-    Dwfl_Line *line = dwfl_module_getsrc(f->mod, addr);
-    if (line)
-        return dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
-    Dwarf_Line *l = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
-    if (!l || dwarf_lineno(l, lineno) != 0)
-        return NULL;
-    return dwarf_linesrc(l, NULL, NULL);
-}
-
 char *dwarf_describe_code(const char *path, uint64_t off)
 {
     (void)path;
