@@ -438,26 +438,28 @@ size_t wedge_mem_usable_size(const void *p)
     return (size_t)mw_pages[first].obj_pages * MW_PAGE - (a & (MW_PAGE - 1));
 }
 
-/* A buffer handed to the kernel: its watched pages are opened for the duration of the call
- * (the kernel would fail with EFAULT instead of faulting into our handler). */
-int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
+int wedge_mem_lock_pollable(pthread_mutex_t *m)
 {
     uintptr_t a = (uintptr_t)m;
     if (!mw.installed || !mw.watch_all || !atomic_load(&mw.on) || mw.memfd < 0 ||
         ((a + sizeof *m - 1) ^ a) & ~(uintptr_t)(MW_PAGE - 1))
-        return -1;
+        return 0;
     /* OPEN too: a page re-armed (a thread starting) while this thread waited in the kernel
      * would stay open for the whole wait, the new thread's first accesses unseen */
     struct mw_page *pg = mw_page_of(a);
     if (!pg || (pg->state != MW_LEARN && pg->state != MW_WATCH && pg->state != MW_OPEN))
-        return -1;
+        return 0;
     /* a mutex this thread holds already (recursive, error-checking: EDEADLK) takes the real
      * call, which answers at once; the owner read without a trap */
     int owner = 0;
-    if (mw_sys(SYS_pread64, mw.memfd, (long)&owner, sizeof owner,
-               (long)(a + offsetof(pthread_mutex_t, __data.__owner))) != sizeof owner ||
-        owner == (int)mw_sys(SYS_gettid, 0, 0, 0, 0))
-        return -1;
+    return mw_sys(SYS_pread64, mw.memfd, (long)&owner, sizeof owner,
+                  (long)(a + offsetof(pthread_mutex_t, __data.__owner))) == sizeof owner &&
+           owner != (int)mw_sys(SYS_gettid, 0, 0, 0, 0);
+}
+
+int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
+{
+    uintptr_t a = (uintptr_t)m;
     for (unsigned i = 0;; i++) {
         /* the lock word read without a trap: each trylock's trap opens the page for the
          * single step, and a waiter trapping all the time would keep it open for the holder */
@@ -482,6 +484,8 @@ int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
     }
 }
 
+/* A buffer handed to the kernel: its watched pages are opened for the duration of the call
+ * (the kernel would fail with EFAULT instead of faulting into our handler). */
 int wedge_mem_io_begin(const void *buf, size_t len)
 {
     uintptr_t lo = (uintptr_t)buf, hi = lo + len;

@@ -30,10 +30,12 @@ size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
  * touches it.  Returns a cookie for _io_end. */
 int wedge_mem_io_begin(const void *buf, size_t len) WEDGE_MW_HIDDEN;
 void wedge_mem_io_end(int cookie) WEDGE_MW_HIDDEN;
-/* An explaining replay (WEDGE_WATCH_ALL) taking a mutex that lies on a watched page: by
- * trylock and short sleeps, never waiting in the kernel with the page opened for the futex
- * (which would let the holder's accesses to the page go unseen for the whole wait).  0 and
- * *r set if it took the path, -1 to make the usual blocking call. */
+/* An explaining replay (WEDGE_WATCH_ALL) taking a mutex that lies on a page memwatch may
+ * watch (_pollable: 1 if so): by trylock and short sleeps, never waiting in the kernel with
+ * the page opened for the futex (which would let the holder's accesses to the page go unseen
+ * for the whole wait).  0 with *r set, or -1 (watching stopped meanwhile): make the usual
+ * blocking call. */
+int wedge_mem_lock_pollable(pthread_mutex_t *m) WEDGE_MW_HIDDEN;
 int wedge_mem_lock_poll(pthread_mutex_t *m, int *r) WEDGE_MW_HIDDEN;
 
 /* Around pthread_create: the calling thread's system calls are let through (a thread made

@@ -35,9 +35,17 @@ static __attribute__((noinline)) int mutex_lock(pthread_mutex_t *m, const void *
     int r;
     if (wedge_g.serial) {
         r = wedge_serial_mutex_lock(m, NULL, 0, site);
-    } else if (wedge_g.memory && wedge_mem_lock_poll(m, &r) == 0) {
-        /* explaining replay: taken without opening the page (memwatch.c) */
+    } else if (wedge_g.memory && wedge_mem_lock_pollable(m)) {
+        /* explaining replay: taken without opening the page for a futex wait (memwatch.c) */
         wedge_noise_point(WEDGE_EV_MUTEX_LOCK, site, m, 0);
+        wedge_set_blocked(WEDGE_EV_MUTEX_LOCK, m, site);
+        if (wedge_mem_lock_poll(m, &r) != 0) {
+            int mw = wedge_mem_io_begin(m, 64);
+            r = REAL(pthread_mutex_lock)(m);
+            if (mw)
+                wedge_mem_io_end(mw);
+        }
+        wedge_set_running();
     } else {
         NOISE_BLOCKING(WEDGE_EV_MUTEX_LOCK, m, site, REAL(pthread_mutex_lock)(m));
     }
