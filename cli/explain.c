@@ -19,7 +19,7 @@
 
 /* A watched replay catches a given racing pair in some replays only (memory watching is
  * sampled: a page is open while a thread single-steps an access to it or a system call uses
- * it); pct_depth3's in about 2 replays of 5, some tokens' in 1 of 16.  A replay of a bundled
+ * it); pct_depth3's in about half the replays, some tokens' in 1 of 4.  A replay of a bundled
  * target takes tens of milliseconds; the time bound holds for slow programs. */
 #define EXPLAIN_RUNS 16
 #define EXPLAIN_TIME_US 10000000ull
