@@ -441,7 +441,7 @@ size_t wedge_mem_usable_size(const void *p)
 int wedge_mem_lock_pollable(pthread_mutex_t *m)
 {
     uintptr_t a = (uintptr_t)m;
-    if (!mw.installed || !mw.watch_all || !atomic_load(&mw.on) || mw.memfd < 0 ||
+    if (!mw.installed || !mw.explaining || !atomic_load(&mw.on) || mw.memfd < 0 ||
         ((a + sizeof *m - 1) ^ a) & ~(uintptr_t)(MW_PAGE - 1))
         return 0;
     /* OPEN too: a page re-armed (a thread starting) while this thread waited in the kernel
