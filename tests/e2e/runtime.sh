@@ -59,7 +59,7 @@ fi
 run "${E2E_LIMIT:-200}" "$WEDGE" run -n "$RUNS" --stop-after 1 -q --json run.json --out reports "$@" -- "${CMD[@]}"
 expect_rc "$NAME campaign $*" 1
 TOKEN=$(first_token run.json)
-if [[ "$TOKEN" =~ ^w1\.[a-z0-9.-]+$ ]]; then
+if [[ "$TOKEN" =~ ^w1\.[a-z0-9._-]+$ ]]; then
     pass "$NAME: token $TOKEN"
 else
     fail "$NAME: no token in --json (got '$TOKEN')"

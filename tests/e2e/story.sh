@@ -14,7 +14,7 @@ run 300 "$WEDGE" run -n 2000 --stop-after 3 -q --json run.json --out reports "$@
 expect_rc "$NAME campaign" 1
 expect_output "$NAME campaign names a token" 'w1\.[a-z]+\.'
 TOKEN=$(first_token run.json)
-if [[ "$TOKEN" =~ ^w1\.[a-z0-9.-]+$ ]]; then
+if [[ "$TOKEN" =~ ^w1\.[a-z0-9._-]+$ ]]; then
     pass "$NAME: --json reports token $TOKEN"
 else
     fail "$NAME: no token in --json (got '$TOKEN')"
