@@ -13,12 +13,16 @@
  * Python program takes seconds, its noise run a fraction of one), and a default that spends
  * runs evenly costs what its dearest arms cost.  A run's cost is its wall time (plus
  * AUTO_COST_BASE_US); but a wall time differs between -j 1 and -j 2 and from run to run, and
- * would make the draws depend on it: when every arm is serial (the portfolio whose runs can
- * be deterministic), every run's cost is a model of its wall time from what it did
- * (steps, preemptions, traps), a function of its token when the run is exact (a run the
- * watchdog made inexact under load is modelled too: its wall time would add the machine's
- * load to the draws; e2e.auto.determinism failed once so).  With noise arms in the portfolio
- * the runs' coverage depends on timing anyway, and wall time is the better measure.
+ * would make the draws depend on it: a serial run's cost is a model of its wall time from
+ * what it did (steps, preemptions, traps), a function of its token when the run is exact (a
+ * run the watchdog made inexact under load is modelled too: its wall time would add the
+ * machine's load to the draws; e2e.auto.determinism failed once so).  A noise run's cost is
+ * its wall time, scaled to the model's unit (run_cost).  The misses of all arms are pooled
+ * (AUTO_POOL_MISSES), and an arm not yet run is taken to cost as much as the dearest but gets the
+ * first run of the third epoch on (untried_arm): together, on a correct program, where
+ * nothing pays once the coverage flattens, the time goes to the arms of the best prior per
+ * unit of cost, while the first two epochs, drawn from the priors alone, still go mostly to
+ * the watching arms that find most of the corpus's shapes in a few runs.
  *
  * Determinism.  Runs are grouped in epochs of AUTO_EPOCH consecutive runs (of this shard).
  * The arms of epoch e are drawn when epoch e-2 closes, from the bandit as it stands after
@@ -70,10 +74,16 @@
 #define AUTO_WATCH_ARMS 1
 
 #define AUTO_EPOCH 8u
-#define AUTO_FLOOR 0.25     /* share of the time spread evenly over the arms */
+/* Share of the time spread evenly over the arms.  0.25 before the misses were pooled: with
+ * them, the exploiting draws still spread runs over arms of like reward per cost (their
+ * posteriors are wide), and a quarter of the time spread evenly costs the mean of the
+ * arms' costs per run at its harmonic mean (2.4x the cheapest arm's on router_history_fixed). */
+#define AUTO_FLOOR 0.1
 #define AUTO_DECAY 0.97     /* per epoch: coverage dries up, recent evidence weighs more */
+#define AUTO_POOL_MISSES 1.0       /* weight of the other arms' misses in an arm's (wedge_bandit.h) */
 #define AUTO_REWARD_REPRO 4.0
 #define AUTO_REWARD_COVERAGE 1.0
+#define AUTO_COV_HALF 4.0   /* runs of a class rewarded for coverage before its reward halves */
 /* Added to every run's cost: what a run costs the campaign beyond its own wall time (the
  * runner's turn-around: reading the shared memory, starting the next run).  Larger floors
  * (20 ms) were tried to keep differences of a few milliseconds from counting; they did not
@@ -182,21 +192,45 @@ struct portfolio {
     uint32_t pool_index[AUTO_POOL_HASH]; /* pool position + 1; 0: empty */
     uint64_t rf_runs;           /* runs given a constraint */
     uint64_t merged;            /* runs 0 .. merged - 1 joined the pool */
+    uint64_t drawn_runs[WEDGE_BANDIT_MAX_ARMS]; /* runs drawn per arm */
+    uint64_t cov_rewarded[2];   /* runs rewarded for new coverage, unwatched / watched */
+    double serial_wall_us, serial_model_us; /* of the serial runs of closed epochs */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
 };
 
-/* What an exact serial run costs, modelled from what it did (microseconds): a process start,
- * each scheduling point, each hand-over to another thread (a futex wake and wait) and each
- * trapped access (a fault, a single step and a second trap).  Rough figures, read off wall
- * times of serial runs on the 2-core VM: a C target's few hundred steps take 2 to 5 ms, a
- * Python run's 190,000 to 470,000 steps 0.6 to 4.5 s, the hand-overs most of the difference
- * between random walk (a preemption at many steps) and POS or PCT (few).  Only the ratios
- * between arms matter to the draws. */
-static double modelled_cost_us(const struct run_slot *r)
+/* What a serial run costs, modelled from what it did (microseconds): a process start, the
+ * setting up of memory watching, each scheduling point, each hand-over to another thread (a
+ * futex wake and wait) and each trapped access (a fault, a single step and a second trap).
+ * Figures read off wall times of serial runs on the 2-core VM (100-run default campaigns of
+ * nine fixed twins, per arm from the JSON): a C target's run of a few hundred steps takes 1
+ * to 2.5 ms unwatched, a watched one about 1 ms more before its traps, a trap 30 to 47 us
+ * (pct_depth2_fixed: 79 ms for 1,605 traps); a Python run's 190,000 to 470,000 steps 0.6 to
+ * 4.5 s; the hand-overs most of the difference between random walk (a preemption at many
+ * steps) and POS or PCT (few).  Only the ratios between arms matter to the draws.  (Before,
+ * a start of 2 ms and a trap of 20 us made a watched run of ordering_many_fixed 3 look 1.1x
+ * an unwatched one; it is 2x.) */
+static double modelled_cost_us(const struct portfolio *p, const struct run_slot *r)
 {
-    return 2000.0 + 2.0 * (double)r->steps + 10.0 * (double)r->injections + 20.0 * (double)r->traps;
+    return 1000.0 + (p->arm[r->arm]->watch ? 1000.0 : 0) + 2.0 * (double)r->steps +
+           20.0 * (double)r->injections + 40.0 * (double)r->traps;
+}
+
+/* A run's cost as the bandit weighs it, in the model's unit.  A serial run's is always the
+ * model's, also beside noise arms: a wall time measured under load is noisy, and an arm
+ * drawn rarely (a dear one, or one whose first run met a busy machine) keeps the mean of its
+ * few runs for long (a serial.random.m run of ordering_many_fixed 3 that took 131 ms once
+ * instead of 6 kept the arm from being drawn again in that campaign).  A noise run has no
+ * model (it sleeps): its wall time, in the model's unit by the ratio of wall time to model
+ * over all the campaign's serial runs so far (pooled, so no single run's load weighs much). */
+static double run_cost(const struct portfolio *p, const struct run_slot *r)
+{
+    if (p->modelled_cost || p->arm[r->arm]->mode == WEDGE_MODE_SERIAL)
+        return modelled_cost_us(p, r);
+    double scale = p->serial_model_us > 0 && p->serial_wall_us > 0
+                       ? p->serial_wall_us / p->serial_model_us : 1.0;
+    return (double)r->us / scale;
 }
 
 static int arm_enabled_by_default(const struct arm_def *a)
@@ -331,6 +365,19 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
     }
 }
 
+/* The first arm no run was drawn for yet (narms: none).  The first two epochs are drawn
+ * before any run ended, from the priors alone (the likeliest finders first: most of the
+ * corpus's watch-found shapes are found there, ordering_many 3 in a median of 15 runs);
+ * from the third on, an arm those left out gets the next run, so that its cost is learned
+ * before the bandit weighs it (wedge_bandit.c takes an unknown cost to be the dearest). */
+static unsigned untried_arm(const struct portfolio *p)
+{
+    for (unsigned k = 0; k < p->narms; k++)
+        if (!p->drawn_runs[k])
+            return k;
+    return p->narms;
+}
+
 static void draw_epoch(struct portfolio *p, uint64_t e)
 {
     struct run_slot *ring = p->ring[e % 2];
@@ -339,7 +386,10 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         struct run_slot *r = &ring[k];
         memset(r, 0, sizeof *r - sizeof r->cov);
         uint64_t seed = wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
-        r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
+        r->arm = e >= 2 ? untried_arm(p) : p->narms;
+        if (r->arm == p->narms)
+            r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
+        p->drawn_runs[r->arm]++;
         r->length = p->length;
         /* an rf arm's run derives once run q - AUTO_RF_LAG joined the pool (merge_next) */
         r->rf_ready = !p->arm[r->arm]->rf || q < AUTO_RF_LAG;
@@ -364,6 +414,17 @@ static uint64_t epoch_runs(const struct portfolio *p, uint64_t e)
     return n < AUTO_EPOCH ? n : AUTO_EPOCH;
 }
 
+/* The reward of a run that set new coverage, by its arm class (watching or not: a watched
+ * run sees pairs of plain memory accesses, which no unwatched run can), diminishing with the
+ * number of runs of the class rewarded so: in a class whose runs keep setting new bits the
+ * coverage space is large, and one more new pair says less than in a class whose coverage
+ * flattened (the watching arms of fanout_map_fixed set new bits in run after run, and their
+ * coverage rewards kept those arms, 15x dearer per run, at a third of the time). */
+static double coverage_reward(struct portfolio *p, int watch)
+{
+    return AUTO_REWARD_COVERAGE * AUTO_COV_HALF / (AUTO_COV_HALF + (double)p->cov_rewarded[watch]++);
+}
+
 /* Consume epoch `closed` in run-index order and draw the epoch after next. */
 static void close_epochs(struct portfolio *p)
 {
@@ -376,6 +437,11 @@ static void close_epochs(struct portfolio *p)
         if (p->merged < e * AUTO_EPOCH + n)
             return; /* its slots still hold pairs for the pool */
         wedge_bandit_decay(&p->bandit, AUTO_DECAY);
+        for (uint64_t k = 0; k < n; k++)
+            if (p->arm[ring[k].arm]->mode == WEDGE_MODE_SERIAL) {
+                p->serial_wall_us += (double)ring[k].us;
+                p->serial_model_us += modelled_cost_us(p, &ring[k]);
+            }
         for (uint64_t k = 0; k < n; k++) {
             struct run_slot *r = &ring[k];
             uint64_t fresh = 0;
@@ -390,11 +456,9 @@ static void close_epochs(struct portfolio *p)
             if (fresh)
                 p->stats[r->arm].new_cov++;
             double reward = (r->failed ? AUTO_REWARD_REPRO : 0) +
-                            (fresh ? AUTO_REWARD_COVERAGE : 0);
+                            (fresh ? coverage_reward(p, p->arm[r->arm]->watch != 0) : 0);
             wedge_bandit_update(&p->bandit, r->arm, reward);
-            wedge_bandit_cost(&p->bandit, r->arm,
-                              AUTO_COST_BASE_US + (p->modelled_cost ? modelled_cost_us(r)
-                                                                    : (double)r->us));
+            wedge_bandit_cost(&p->bandit, r->arm, AUTO_COST_BASE_US + run_cost(p, r));
             if (p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi && r->steps &&
                 p->ncalib < AUTO_CALIB) {
                 p->calib[p->ncalib++] = r->steps;
@@ -496,6 +560,7 @@ struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
         p->modelled_cost &= p->arm[k]->mode == WEDGE_MODE_SERIAL;
     }
     wedge_bandit_init(&p->bandit, p->narms, prior, AUTO_FLOOR);
+    wedge_bandit_pool(&p->bandit, AUTO_POOL_MISSES);
     uint64_t keep = runs < AUTO_RUN_ARMS_MAX ? runs : AUTO_RUN_ARMS_MAX;
     p->run_arms = calloc(keep ? keep : 1, 1);
     if (!p->run_arms) {

@@ -7,10 +7,21 @@
  * inverse proportion to its cost per run), else the arm whose sampled reward rate per unit
  * of cost is highest.  Costs are what the caller reports (wedge_bandit_cost: microseconds,
  * or any unit, as long as it is one unit); an arm with no cost reported yet is taken to cost
- * as little as the cheapest (all alike before any), so that it is tried.  Rewards are added per run;
+ * as much as the dearest (all alike before any): the caller makes sure it is tried.  Rewards are added per run;
  * wedge_bandit_decay() discounts the evidence gathered so far (new schedule coverage dries
  * up as a campaign goes on, so old successes must weigh less than recent ones).  Costs are
- * not discounted: what a run of one arm costs on one program does not drift.  Pure and
+ * not discounted: what a run of one arm costs on one program does not drift.
+ *
+ * Pooled misses (wedge_bandit_pool): a run that earned nothing is evidence against every arm,
+ * not only its own, weighed by the pool weight.  Without it, misses pile up only on the arms
+ * that run most (the cheap ones), while an arm drawn rarely (a dear one) keeps its prior
+ * against few misses; with evidence discounted, the prior never washes out, and on a program
+ * where nothing pays the exploiting draws spread the time over the arms by prior (a default
+ * at 3x the cheapest arm's cost per run, router_history_fixed).  With the misses pooled, the
+ * arms' reward rates fall together when nothing pays, their ratios stay those of their priors
+ * and of their own rewards, and the time goes to the arm of the best prior per unit of cost;
+ * the floor still gives every arm its share.  An arm's own rewards still lift it alone.
+ * Pure and
  * deterministic: a draw depends only on the state and the 64-bit hash it is given, never on
  * the clock (a caller that wants deterministic draws reports deterministic costs).
  */
@@ -31,11 +42,15 @@ struct wedge_bandit_arm {
 struct wedge_bandit {
     unsigned narms;
     double floor;           /* share of runs drawn uniformly, 0..1 */
+    double pool_weight;     /* weight of the other arms' misses in an arm's evidence, 0..1 */
+    double pool;            /* misses of all arms (discounted) */
     struct wedge_bandit_arm arm[WEDGE_BANDIT_MAX_ARMS];
 };
 
 /* prior[i]: the reward rate expected of arm i before any evidence (0..1), weighing 8 runs. */
 void wedge_bandit_init(struct wedge_bandit *b, unsigned narms, const double *prior, double floor);
+/* Weigh every other arm's misses into each arm's evidence by w (0: none, the default). */
+void wedge_bandit_pool(struct wedge_bandit *b, double w);
 /* The arm of a run whose draw hash is h. */
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h);
 /* A run of `arm` ended: reward > 0 (new coverage, a reproduction) or 0 (nothing new). */
