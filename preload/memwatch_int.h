@@ -50,6 +50,7 @@
  * until its next re-arming. */
 #define MW_LEARN_SOLO_TRAPS 1024u
 #define MW_REARM_EVERY 128u
+#define MW_CROWD 8u               /* threads on a watched page before its trap budget shrinks */
 
 enum mw_state { MW_OFF = 0, MW_OPEN, MW_LEARN, MW_WATCH, MW_DROP };
 

@@ -37,6 +37,13 @@ static int popcount64(uint64_t v)
     return __builtin_popcountll(v);
 }
 
+/* The trap budget of a watched page (after_step). */
+static uint64_t page_budget(const struct mw_page *pg)
+{
+    uint64_t n = (uint64_t)popcount64(pg->threads);
+    return n > MW_CROWD ? mw.page_budget * MW_CROWD / n : mw.page_budget;
+}
+
 /* The instruction at pc: up to 15 bytes, never reading past a mapping's end. */
 static void decode_at(uintptr_t pc, struct wedge_mw_insn *in)
 {
@@ -309,8 +316,13 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
      * library's accesses to a lock word on the page (every lock and unlock of a mutex among
      * the watched globals) say nothing about the data and would drop the page before the
      * program's accesses that matter (pct_depth3's b_half: its 600 lock round trips spent the
-     * page's budget).  mw.budget still bounds the run's traps of every kind. */
-    if (state != MW_WATCH || !sys)
+     * page's budget).  mw.budget still bounds the run's traps of every kind.  A page shared
+     * by more than MW_CROWD threads gets a smaller budget, in proportion, and counts the C
+     * library's traps too: each of a hundred workers locking the same mutex and touching the
+     * same counters (pipeline_hold_fixed: 3,342 traps a watched run, twice an unwatched run's
+     * time) repeats what the first few showed, while the shapes watching finds
+     * (lost_increment, lazy_init, publish_flag, pct_depth3) have 2 to 4 threads. */
+    if (state != MW_WATCH || !sys || popcount64(pg->threads) > (int)MW_CROWD)
         pg->traps++;
     pg->threads |= 1ull << (me->idx & 63);
     if (pg->state == MW_LEARN) {
@@ -318,7 +330,7 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
             choose(pg);
         else if (pg->traps >= mw.learn_traps)
             mw_set_open(pg);
-    } else if (pg->state == MW_WATCH && pg->traps > mw.page_budget) {
+    } else if (pg->state == MW_WATCH && pg->traps > page_budget(pg)) {
         pg->state = MW_DROP;
         mw.nwatch--;
     }
