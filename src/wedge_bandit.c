@@ -80,10 +80,16 @@ static double known_cost(const struct wedge_bandit *b)
     return most > 0 ? most : 1.0;
 }
 
+void wedge_bandit_prior_cost(struct wedge_bandit *b, unsigned arm, double cost)
+{
+    if (arm < b->narms && cost > 0)
+        b->arm[arm].cost0 = cost;
+}
+
 double wedge_bandit_arm_cost(const struct wedge_bandit *b, unsigned arm)
 {
     const struct wedge_bandit_arm *a = &b->arm[arm];
-    return a->cost_runs > 0 ? a->cost_sum / a->cost_runs : known_cost(b);
+    return a->cost_runs > 0 ? a->cost_sum / a->cost_runs : a->cost0 > 0 ? a->cost0 : known_cost(b);
 }
 
 void wedge_bandit_pool(struct wedge_bandit *b, double w)
@@ -98,7 +104,7 @@ unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
     double cost[WEDGE_BANDIT_MAX_ARMS], unknown = known_cost(b), inv_sum = 0;
     for (unsigned k = 0; k < b->narms; k++) {
         const struct wedge_bandit_arm *a = &b->arm[k];
-        cost[k] = a->cost_runs > 0 ? a->cost_sum / a->cost_runs : unknown;
+        cost[k] = a->cost_runs > 0 ? a->cost_sum / a->cost_runs : a->cost0 > 0 ? a->cost0 : unknown;
         if (!(cost[k] > 0))
             cost[k] = unknown > 0 ? unknown : 1.0;
         inv_sum += 1.0 / cost[k];

@@ -7,7 +7,8 @@
  * inverse proportion to its cost per run), else the arm whose sampled reward rate per unit
  * of cost is highest.  Costs are what the caller reports (wedge_bandit_cost: microseconds,
  * or any unit, as long as it is one unit); an arm with no cost reported yet is taken to cost
- * as much as the dearest (all alike before any): the caller makes sure it is tried.  Rewards are added per run;
+ * as much as the dearest (all alike before any), or as the caller's prior cost of it:
+ * the caller makes sure it is tried.  Rewards are added per run;
  * wedge_bandit_decay() discounts the evidence gathered so far (new schedule coverage dries
  * up as a campaign goes on, so old successes must weigh less than recent ones).  Costs are
  * not discounted: what a run of one arm costs on one program does not drift.
@@ -37,6 +38,7 @@ struct wedge_bandit_arm {
     double alpha, beta;     /* evidence: rewards, misses (discounted) */
     double cost_sum;        /* costs reported for its runs */
     double cost_runs;       /* runs they are of */
+    double cost0;           /* cost taken before any is reported (0: the dearest known) */
 };
 
 struct wedge_bandit {
@@ -57,6 +59,10 @@ unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h);
 void wedge_bandit_update(struct wedge_bandit *b, unsigned arm, double reward);
 /* A run of `arm` cost `cost` (> 0; the unit is the caller's, one for all arms). */
 void wedge_bandit_cost(struct wedge_bandit *b, unsigned arm, double cost);
+/* Take `arm` to cost `cost` until a cost of its own is reported (a lower bound the caller
+ * knows, as its model's fixed part: optimistic, so that an arm whose first run is still
+ * out is not passed over for the arms known to be dear). */
+void wedge_bandit_prior_cost(struct wedge_bandit *b, unsigned arm, double cost);
 /* The cost per run of `arm` the draws go by (1 when no arm has a cost yet). */
 double wedge_bandit_arm_cost(const struct wedge_bandit *b, unsigned arm);
 /* Multiply the evidence of every arm by factor (0..1]. */

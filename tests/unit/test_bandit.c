@@ -48,7 +48,11 @@ int main(void)
     count_draws(&b, n);
     CHECK(n[0] > 2 * n[1] && n[0] > 2 * n[2]);
     CHECK(n[1] > 0 && n[2] > 0);
+    /* A prior cost stands for an arm's cost until its own is reported. */
+    wedge_bandit_prior_cost(&b, 2, 2.0);
+    CHECK(wedge_bandit_arm_cost(&b, 2) == 2.0);
     wedge_bandit_cost(&b, 2, 3.0);
+    CHECK(wedge_bandit_arm_cost(&b, 2) == 3.0);
     count_draws(&b, n);
     CHECK(n[0] > n[2] && n[2] > n[1]);
     CHECK(n[0] > DRAWS / 2);
