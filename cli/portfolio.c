@@ -18,8 +18,8 @@
  * run the watchdog made inexact under load is modelled too: its wall time would add the
  * machine's load to the draws; e2e.auto.determinism failed once so).  A noise run's cost is
  * its wall time, scaled to the model's unit (run_cost).  The misses of all arms are pooled
- * (AUTO_POOL_MISSES), and an arm not yet run is taken to cost as much as the dearest but gets the
- * first run of the third epoch on (untried_arm): together, on a correct program, where
+ * (AUTO_POOL_MISSES), and an arm not yet run is taken to cost its model's fixed part and
+ * gets a run of the third epoch on (untried_arm): together, on a correct program, where
  * nothing pays once the coverage flattens, the time goes to the arms of the best prior per
  * unit of cost, while the first two epochs, drawn from the priors alone, still go mostly to
  * the watching arms that find most of the corpus's shapes in a few runs.
@@ -369,7 +369,7 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
  * before any run ended, from the priors alone (the likeliest finders first: most of the
  * corpus's watch-found shapes are found there, ordering_many 3 in a median of 15 runs);
  * from the third on, an arm those left out gets the next run, so that its cost is learned
- * before the bandit weighs it (wedge_bandit.c takes an unknown cost to be the dearest). */
+ * before the bandit weighs it (until then it is taken to cost the model's fixed part). */
 static unsigned untried_arm(const struct portfolio *p)
 {
     for (unsigned k = 0; k < p->narms; k++)
