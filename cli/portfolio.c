@@ -381,6 +381,17 @@ static unsigned untried_arm(const struct portfolio *p)
     return p->narms;
 }
 
+static struct run_slot *slot_of(struct portfolio *p, uint64_t q)
+{
+    return &p->ring[(q / AUTO_EPOCH) % 2][q % AUTO_EPOCH];
+}
+
+/* The seed of this shard's run q (its token's, campaign.c) */
+static uint64_t run_seed(const struct portfolio *p, uint64_t q)
+{
+    return wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
+}
+
 static void draw_epoch(struct portfolio *p, uint64_t e)
 {
     struct run_slot *ring = p->ring[e % 2];
@@ -388,7 +399,7 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         uint64_t q = e * AUTO_EPOCH + k;
         struct run_slot *r = &ring[k];
         memset(r, 0, sizeof *r - sizeof r->cov);
-        uint64_t seed = wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
+        uint64_t seed = run_seed(p, q);
         r->arm = e >= 2 ? untried_arm(p) : p->narms;
         if (r->arm == p->narms)
             r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
@@ -477,11 +488,6 @@ static void close_epochs(struct portfolio *p)
     }
 }
 
-static struct run_slot *slot_of(struct portfolio *p, uint64_t q)
-{
-    return &p->ring[(q / AUTO_EPOCH) % 2][q % AUTO_EPOCH];
-}
-
 /* Run `merged` joins the pool if it is done and the run it derives is drawn; then that run's
  * constraints are drawn.  Returns 1 if it joined. */
 static int merge_next(struct portfolio *p)
@@ -499,8 +505,7 @@ static int merge_next(struct portfolio *p)
     if (q < p->total) {
         struct run_slot *d = slot_of(p, q);
         if (!d->rf_ready) {
-            draw_constraints(p, d, wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n +
-                                                                 p->cfg->shard_k - 1));
+            draw_constraints(p, d, run_seed(p, q));
             d->rf_ready = 1;
         }
     }
@@ -601,7 +606,7 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     uint64_t e = q / AUTO_EPOCH;
     if (e >= p->drawn)
         return 0;
-    const struct run_slot *r = &p->ring[e % 2][q % AUTO_EPOCH];
+    const struct run_slot *r = slot_of(p, q);
     if (!r->rf_ready)
         return 0; /* its constraints come once run q - AUTO_RF_LAG joined the pool */
     if (q + 1 > p->started)
@@ -623,7 +628,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
     uint64_t e = q / AUTO_EPOCH;
     if (e < p->closed || e >= p->drawn)
         return;
-    struct run_slot *r = &p->ring[e % 2][q % AUTO_EPOCH];
+    struct run_slot *r = slot_of(p, q);
     if (r->done)
         return;
     struct arm_stats *st = &p->stats[r->arm];
