@@ -86,10 +86,15 @@ void wedge_bandit_prior_cost(struct wedge_bandit *b, unsigned arm, double cost)
         b->arm[arm].cost0 = cost;
 }
 
+/* An arm's cost per run: its mean, else its prior cost, else `unknown` */
+static double cost_of(const struct wedge_bandit_arm *a, double unknown)
+{
+    return a->cost_runs > 0 ? a->cost_sum / a->cost_runs : a->cost0 > 0 ? a->cost0 : unknown;
+}
+
 double wedge_bandit_arm_cost(const struct wedge_bandit *b, unsigned arm)
 {
-    const struct wedge_bandit_arm *a = &b->arm[arm];
-    return a->cost_runs > 0 ? a->cost_sum / a->cost_runs : a->cost0 > 0 ? a->cost0 : known_cost(b);
+    return cost_of(&b->arm[arm], known_cost(b));
 }
 
 void wedge_bandit_pool(struct wedge_bandit *b, double w)
@@ -103,8 +108,7 @@ unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
         return 0;
     double cost[WEDGE_BANDIT_MAX_ARMS], unknown = known_cost(b), inv_sum = 0;
     for (unsigned k = 0; k < b->narms; k++) {
-        const struct wedge_bandit_arm *a = &b->arm[k];
-        cost[k] = a->cost_runs > 0 ? a->cost_sum / a->cost_runs : a->cost0 > 0 ? a->cost0 : unknown;
+        cost[k] = cost_of(&b->arm[k], unknown);
         if (!(cost[k] > 0))
             cost[k] = unknown > 0 ? unknown : 1.0;
         inv_sum += 1.0 / cost[k];
