@@ -296,6 +296,35 @@ static void noise_point(unsigned kind, uint64_t site, const struct mw_step *st, 
     wedge_record(kind, site, (const void *)st->addr, st->size, action, arg, 0);
 }
 
+/* A scheduling point taken from one of our handlers runs with the interrupted code's signal
+ * mask (a serial point may wait long), our two signals always open (the handler's mask was
+ * in hp->old).  An asynchronous cancellation must not unwind the thread out of the point (the
+ * scheduler's lock held): the mask alone does not hold, glibc's sigprocmask (libunwind's,
+ * for a stack) unblocks SIGCANCEL; a deferred type does (glibc's handler checks it). */
+struct handler_point {
+    uint64_t old;
+    int held;
+};
+
+static void point_enter(const ucontext_t *uc, struct handler_point *hp)
+{
+    uint64_t mask;
+    memcpy(&mask, &uc->uc_sigmask, sizeof mask);
+    mask &= ~MW_OUR_SIGNALS;
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&hp->old, 8);
+    hp->held = wedge_self.cancel_async;
+    if (hp->held)
+        wedge_cancel_hold();
+    wedge_self.depth++;
+}
+
+static void point_leave(const struct handler_point *hp)
+{
+    wedge_self.depth--;
+    if (hp->held)
+        wedge_cancel_release();
+}
+
 static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_t *uc)
 {
     int sys = wedge_pc_in_system_module((const void *)st->pc);
@@ -355,19 +384,8 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
 
     if (!tracked || wedge_self.depth || wedge_self.exiting || !wedge_g.active)
         return;
-    /* The interception point runs with the interrupted code's signal mask (a serial point
-     * may wait long), our two signals always open. */
-    uint64_t mask;
-    memcpy(&mask, &uc->uc_sigmask, sizeof mask);
-    mask &= ~MW_OUR_SIGNALS;
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
-    /* An asynchronous cancellation must not unwind the thread out of the point (the
-     * scheduler's lock held): the mask alone does not hold, glibc's sigprocmask (libunwind's,
-     * for a stack) unblocks SIGCANCEL; a deferred type does (glibc's handler checks it). */
-    int held = wedge_self.cancel_async;
-    if (held)
-        wedge_cancel_hold();
-    wedge_self.depth++;
+    struct handler_point hp;
+    point_enter(uc, &hp);
     unsigned kind = st->write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ;
     if (v.lost && mw.lost_update)
         report_lost_update(me, st, site, &v);
@@ -375,9 +393,7 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
         wedge_serial_point(kind, site, (const void *)st->addr, st->size);
     else
         noise_point(kind, site, st, pair);
-    wedge_self.depth--;
-    if (held)
-        wedge_cancel_release(); /* a request that came meanwhile unwinds from here */
+    point_leave(&hp); /* a cancellation request that came meanwhile unwinds from here */
 }
 
 /* A fault or trap that is not ours: what the kernel would have done with the target's own
@@ -449,19 +465,11 @@ static void rf_hold_before(siginfo_t *si, ucontext_t *uc)
     stack_t ss;
     if (mw_sys(SYS_sigaltstack, 0, (long)&ss, 0, 0) != 0 || (ss.ss_flags & SS_ONSTACK))
         return;
-    uint64_t mask, old;
-    memcpy(&mask, &uc->uc_sigmask, sizeof mask);
-    mask &= ~MW_OUR_SIGNALS;
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&old, 8);
-    int held = wedge_self.cancel_async;
-    if (held)
-        wedge_cancel_hold();
-    wedge_self.depth++;
+    struct handler_point hp;
+    point_enter(uc, &hp);
     wedge_serial_rf_hold(which, write, site, si->si_addr);
-    wedge_self.depth--;
-    if (held)
-        wedge_cancel_release();
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+    point_leave(&hp);
+    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&hp.old, 0, 8);
 }
 
 /* Our handlers run with system call dispatch off for their thread (the shim's own calls of
