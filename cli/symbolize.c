@@ -197,6 +197,20 @@ broken:
     return NULL;
 }
 
+/* Into path: the file of the module a site lies in.  0 if the site's module is unknown or
+ * has no path. */
+static int site_module_path(const struct wedge_shm_header *h, uint64_t site,
+                            char path[WEDGE_MODULE_PATH + 1])
+{
+    int mod = WEDGE_SITE_MODULE(site);
+    path[0] = 0;
+    if (!h || mod < 0 || mod >= (int)WEDGE_MAX_MODULES || (uint32_t)mod >= atomic_load(&h->nmodules))
+        return 0;
+    memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
+    path[WEDGE_MODULE_PATH] = 0;
+    return path[0] != 0;
+}
+
 const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_return)
 {
     static char fallback[8][256];
@@ -214,8 +228,7 @@ const char *symbolize(const struct wedge_shm_header *h, uint64_t site, int is_re
         return fb;
     }
     char path[WEDGE_MODULE_PATH + 1];
-    memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
-    path[WEDGE_MODULE_PATH] = 0;
+    site_module_path(h, site, path);
     snprintf(fb, 256, "%s+0x%" PRIx64, path_base_name(path), off);
     struct sym_module *m = path[0] ? module_for(path) : NULL;
     if (!m)
@@ -267,34 +280,24 @@ static int heap_block(const struct wedge_shm_header *h, uint64_t addr, struct da
     out->block_site = best->site;
     out->block_offset = addr - best->addr;
     out->block_thread = best->slot;
-    int mod = WEDGE_SITE_MODULE(best->site);
-    if (mod >= 0 && mod < (int)WEDGE_MAX_MODULES && mod < (int)atomic_load(&h->nmodules)) {
-        char path[WEDGE_MODULE_PATH + 1];
-        memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
-        path[WEDGE_MODULE_PATH] = 0;
+    char path[WEDGE_MODULE_PATH + 1];
+    int have_path = site_module_path(h, best->site, path);
+    if (have_path)
         snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
-    }
     int w = snprintf(out->name, sizeof out->name,
                      "heap block of %u bytes allocated at %s, offset %" PRIu64, best->size,
                      symbolize(h, best->site, 1), out->block_offset);
     /* its type where the allocation's line declares the pointer it goes to (the site is a
      * return address: the call is a byte before) */
-    if (mod >= 0 && mod < (int)WEDGE_MAX_MODULES && mod < (int)atomic_load(&h->nmodules) &&
-        WEDGE_SITE_OFFSET(best->site) > 0 && w > 0 && (size_t)w < sizeof out->name) {
-        char path[WEDGE_MODULE_PATH + 1];
-        memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
-        path[WEDGE_MODULE_PATH] = 0;
-        if (path[0] && dwarf_alloc_type(path, WEDGE_SITE_OFFSET(best->site) - 1,
-                                        out->block_offset, out->block_type,
-                                        sizeof out->block_type, out->block_member,
-                                        sizeof out->block_member) == 0) {
-            if (out->block_member[0])
-                snprintf(out->name + w, sizeof out->name - (size_t)w, " (`%.100s` of a %.100s)",
-                         out->block_member, out->block_type);
-            else
-                snprintf(out->name + w, sizeof out->name - (size_t)w, " (a %.100s)",
-                         out->block_type);
-        }
+    if (have_path && WEDGE_SITE_OFFSET(best->site) > 0 && w > 0 && (size_t)w < sizeof out->name &&
+        dwarf_alloc_type(path, WEDGE_SITE_OFFSET(best->site) - 1, out->block_offset,
+                         out->block_type, sizeof out->block_type, out->block_member,
+                         sizeof out->block_member) == 0) {
+        if (out->block_member[0])
+            snprintf(out->name + w, sizeof out->name - (size_t)w, " (`%.100s` of a %.100s)",
+                     out->block_member, out->block_type);
+        else
+            snprintf(out->name + w, sizeof out->name - (size_t)w, " (a %.100s)", out->block_type);
     }
     return 0;
 }
@@ -352,29 +355,24 @@ static int stack_slot(const struct wedge_shm_header *h, uint64_t addr, int whole
     char owner[64];
     snprintf(owner, sizeof owner, "T%d (%s)", best, s->ordinal == 0 ? "main thread" : "created thread");
     const struct wedge_frame *f = frame_of_slot(h, (uint32_t)best, addr);
-    int mod = f ? WEDGE_SITE_MODULE(f->site) : -1;
-    if (mod >= 0 && mod < (int)WEDGE_MAX_MODULES && mod < (int)atomic_load(&h->nmodules)) {
-        char path[WEDGE_MODULE_PATH + 1];
-        memcpy(path, h->modules[mod].path, WEDGE_MODULE_PATH);
-        path[WEDGE_MODULE_PATH] = 0;
-        struct dw_local l;
-        if (path[0] && dwarf_describe_local(path, WEDGE_SITE_OFFSET(f->site), f, addr, whole,
-                                            &l) == 0) {
-            snprintf(out->function, sizeof out->function, "%s", l.function);
-            snprintf(out->frame_at, sizeof out->frame_at, "%s", symbolize(h, f->site, 0));
-            snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
-            if (l.variable[0]) {
-                out->local = 1;
-                out->size = l.size;
-                snprintf(out->name, sizeof out->name, "%s", l.variable);
-                snprintf(out->declared, sizeof out->declared, "%s", l.declared);
-            } else {
-                snprintf(out->name, sizeof out->name,
-                         "stack slot of %s in the frame of %.100s, %" PRIu64 " bytes below its top",
-                         owner, out->frame_at, f->cfa - addr);
-            }
-            return 0;
+    char path[WEDGE_MODULE_PATH + 1];
+    struct dw_local l;
+    if (f && site_module_path(h, f->site, path) &&
+        dwarf_describe_local(path, WEDGE_SITE_OFFSET(f->site), f, addr, whole, &l) == 0) {
+        snprintf(out->function, sizeof out->function, "%s", l.function);
+        snprintf(out->frame_at, sizeof out->frame_at, "%s", symbolize(h, f->site, 0));
+        snprintf(out->module, sizeof out->module, "%s", path_base_name(path));
+        if (l.variable[0]) {
+            out->local = 1;
+            out->size = l.size;
+            snprintf(out->name, sizeof out->name, "%s", l.variable);
+            snprintf(out->declared, sizeof out->declared, "%s", l.declared);
+        } else {
+            snprintf(out->name, sizeof out->name,
+                     "stack slot of %s in the frame of %.100s, %" PRIu64 " bytes below its top",
+                     owner, out->frame_at, f->cfa - addr);
         }
+        return 0;
     }
     snprintf(out->name, sizeof out->name, "stack slot of %s, %" PRIu64 " bytes below its top",
              owner, best_depth);
