@@ -50,13 +50,21 @@
  * chosen with weight 1 / (runs that saw it + runs drawn on it), so rare behaviour is pushed
  * on first, and negated (the read must not see that write: held before the write until the
  * read ran; for the initial value, held until its object was written) or, less often,
- * pinned.  Run q's constraints are drawn when run q - AUTO_RF_LAG joins the pool (the pool
- * then holds runs 0 .. q - AUTO_RF_LAG, whatever the timing), not at its epoch's draw: the
+ * pinned.  Run q's constraints are drawn when run q - rf_lag(q) joins the pool (the pool
+ * then holds runs 0 .. q - rf_lag(q), whatever the timing), not at its epoch's draw: the
  * epochs' lag would put the first derived run at run 16, and one of ordering_many's took a
- * median of 21 runs so.  A run joins the pool only once the arm of the run it derives is
- * drawn, and an epoch closes only once its runs joined (the ring's slots are reused), so
- * the determinism above holds for these arms too.  Before the pool has a pair, an rf arm's
- * run is its base arm's run.
+ * median of 21 runs so.  A run joins the pool only once the arms of the runs it completes
+ * the pool of are drawn, and an epoch closes only once its runs joined (the ring's slots
+ * are reused), so the determinism above holds for these arms too.  Before the pool has a
+ * pair, an rf arm's run is its base arm's run.
+ *
+ * The lag grows with the run index, from AUTO_RF_LAG_MIN to AUTO_EPOCH (rf_lag): an rf run
+ * cannot start before the run it derives from ended, and runs start in index order, so at
+ * -j N a lag below N leaves jobs idle.  A fixed lag of 2 kept the first derived runs early
+ * (what finds ordering_many in a few runs) but ran an rf arm no faster at -j 8 than at -j 2
+ * (a program whose runs wait 30 ms on a timer, 200 runs of serial.random.m.rf: 4.4 s at both;
+ * serial.random.m 1.2 s at -j 8).  Beyond AUTO_EPOCH the run it derives from could lie in
+ * the epoch that must close before its own is drawn.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -97,8 +105,7 @@
 #define AUTO_POOL_HASH 8192u         /* its index (power of two, > 2 * AUTO_POOL_MAX) */
 #define AUTO_RF_PIN_ONE_IN 4u        /* of pairs with a write site: pinned, else negated */
 #define AUTO_RF_TWO_ONE_IN 2u        /* runs drawn with a second constraint */
-#define AUTO_RF_LAG 2u               /* run q derives from runs 0 .. q - AUTO_RF_LAG: at -j 2
-                                        its token rarely waits for the run it derives from */
+#define AUTO_RF_LAG_MIN 2u           /* run q derives from runs 0 .. q - rf_lag(q) */
 
 struct arm_def {
     const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
@@ -195,6 +202,9 @@ struct portfolio {
     uint32_t pool_index[AUTO_POOL_HASH]; /* pool position + 1; 0: empty */
     uint64_t rf_runs;           /* runs given a constraint */
     uint64_t merged;            /* runs 0 .. merged - 1 joined the pool */
+    uint64_t derived;           /* runs 0 .. derived - 1 have their constraints drawn */
+    uint64_t rf_waits;          /* runs whose start waited for the run they derive from */
+    uint64_t waited;            /* 1 + the last run counted in rf_waits */
     uint64_t drawn_runs[WEDGE_BANDIT_MAX_ARMS]; /* runs drawn per arm */
     uint64_t cov_rewarded[2];   /* runs rewarded for new coverage, unwatched / watched */
     double serial_wall_us, serial_model_us; /* of the serial runs of closed epochs */
@@ -405,8 +415,8 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
             r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
         p->drawn_runs[r->arm]++;
         r->length = p->length;
-        /* an rf arm's run derives once run q - AUTO_RF_LAG joined the pool (merge_next) */
-        r->rf_ready = !p->arm[r->arm]->rf || q < AUTO_RF_LAG;
+        /* an rf arm's run derives once run q - rf_lag(q) joined the pool (merge_next) */
+        r->rf_ready = !p->arm[r->arm]->rf || q < AUTO_RF_LAG_MIN;
         if (q < p->total && q < AUTO_RUN_ARMS_MAX)
             p->run_arms[q] = (uint8_t)r->arm;
     }
@@ -488,27 +498,49 @@ static void close_epochs(struct portfolio *p)
     }
 }
 
-/* Run `merged` joins the pool if it is done and the run it derives is drawn; then that run's
- * constraints are drawn.  Returns 1 if it joined. */
-static int merge_next(struct portfolio *p)
+/* Run q derives from runs 0 .. q - rf_lag(q) (q >= AUTO_RF_LAG_MIN): 2 up to run 11, then
+ * a quarter of q, up to AUTO_EPOCH from run 32 on (see the header). */
+static uint64_t rf_lag(uint64_t q)
 {
-    uint64_t k = p->merged, q = k + AUTO_RF_LAG;
-    if (k >= p->total || k / AUTO_EPOCH >= p->drawn || k / AUTO_EPOCH < p->closed)
-        return 0;
-    struct run_slot *r = slot_of(p, k);
-    if (!r->done || (q < p->total && q / AUTO_EPOCH >= p->drawn))
-        return 0;
-    qsort(r->pairs, r->npairs, sizeof r->pairs[0], cmp_pair);
-    for (uint32_t i = 0; i < r->npairs; i++)
-        pool_add(p, &r->pairs[i]);
-    p->merged = k + 1;
-    if (q < p->total) {
+    uint64_t lag = q / 4;
+    return lag < AUTO_RF_LAG_MIN ? AUTO_RF_LAG_MIN : lag > AUTO_EPOCH ? AUTO_EPOCH : lag;
+}
+
+/* Draw the constraints of every run whose pool is complete (runs 0 .. q - rf_lag(q) joined),
+ * in run-index order.  Returns 0 while such a run's arm is not drawn yet: the pool must not
+ * grow before it is. */
+static int draw_derived(struct portfolio *p)
+{
+    for (; p->derived < p->total; p->derived++) {
+        uint64_t q = p->derived;
+        if (q >= AUTO_RF_LAG_MIN && q - rf_lag(q) >= p->merged)
+            return 1;
+        if (q / AUTO_EPOCH >= p->drawn)
+            return 0;
         struct run_slot *d = slot_of(p, q);
         if (!d->rf_ready) {
             draw_constraints(p, d, run_seed(p, q));
             d->rf_ready = 1;
         }
     }
+    return 1;
+}
+
+/* Run `merged` joins the pool if it is done and the runs whose pool it completes are drawn;
+ * then their constraints are drawn.  Returns 1 if it joined. */
+static int merge_next(struct portfolio *p)
+{
+    uint64_t k = p->merged;
+    if (k >= p->total || k / AUTO_EPOCH >= p->drawn || k / AUTO_EPOCH < p->closed)
+        return 0;
+    struct run_slot *r = slot_of(p, k);
+    if (!r->done || !draw_derived(p))
+        return 0;
+    qsort(r->pairs, r->npairs, sizeof r->pairs[0], cmp_pair);
+    for (uint32_t i = 0; i < r->npairs; i++)
+        pool_add(p, &r->pairs[i]);
+    p->merged = k + 1;
+    draw_derived(p);
     return 1;
 }
 
@@ -607,8 +639,14 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     if (e >= p->drawn)
         return 0;
     const struct run_slot *r = slot_of(p, q);
-    if (!r->rf_ready)
-        return 0; /* its constraints come once run q - AUTO_RF_LAG joined the pool */
+    if (!r->rf_ready) {
+        /* its constraints come once run q - rf_lag(q) joined the pool */
+        if (q + 1 > p->waited) {
+            p->waited = q + 1;
+            p->rf_waits++;
+        }
+        return 0;
+    }
     if (q + 1 > p->started)
         p->started = q + 1;
     const struct arm_def *a = p->arm[r->arm];
@@ -720,7 +758,8 @@ void portfolio_json(const struct portfolio *p, FILE *f)
                 st->exact, wedge_bandit_arm_cost(&p->bandit, k) / 1000.0);
     }
     fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
-    fprintf(f, ",\n  \"rf_pairs\": %" PRIu32 ",\n  \"rf_runs\": %" PRIu64, p->npool, p->rf_runs);
+    fprintf(f, ",\n  \"rf_pairs\": %" PRIu32 ",\n  \"rf_runs\": %" PRIu64 ",\n  \"rf_waits\": %" PRIu64,
+            p->npool, p->rf_runs, p->rf_waits);
     /* the arm of each run started, by run index (of this shard's runs) */
     uint64_t n = p->started < AUTO_RUN_ARMS_MAX ? p->started : AUTO_RUN_ARMS_MAX;
     fprintf(f, ",\n  \"run_arms\": [");

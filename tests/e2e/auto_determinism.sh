@@ -1,10 +1,11 @@
 #!/bin/bash
-# auto_determinism.sh WEDGE TARGETS SHIM NAME SEED RUNS [PROGRAM ARG [ARMS]]
+# auto_determinism.sh WEDGE TARGETS SHIM NAME SEED RUNS [PROGRAM ARG [ARMS [JOBS]]]
 # --mode auto learns from its runs in epochs, never in completion order: with deterministic
 # runs (serial arms on a single-process program) the same --seed gives the same arm for every
 # run and the same failing tokens at -j 1 and -j 2; every serial token it found replays with
 # the same trace hash; and with noise arms in the mix the arms of the first epochs (drawn
-# before any feedback) are still the same.
+# before any feedback) are still the same.  JOBS: a third campaign at -j JOBS gives the same
+# arms and failing tokens too (an rf run's lag grows past 2 for that: cli/portfolio.c rf_lag).
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
@@ -14,6 +15,7 @@ RUNS=$3
 ARG=${4:-}
 PROG=$TARGETS/$NAME
 ARMS=${5:-serial.random,serial.pct2,serial.pct3,serial.pos,serial.random.m,serial.pct3.m,serial.pos.m}
+JOBS=${6:-}
 
 run 250 "$WEDGE" run --arms "$ARMS" --seed "$SEED" -n "$RUNS" -j 2 -q --json a.json --out ra -- "$PROG" $ARG
 RC_A=$RC
@@ -43,6 +45,14 @@ else
     fail "failing runs differ between campaigns"
     echo "  a: ${A:0:600}"
     echo "  b: ${B:0:600}"
+fi
+if [ -n "$JOBS" ]; then
+    run 250 "$WEDGE" run --arms "$ARMS" --seed "$SEED" -n "$RUNS" -j "$JOBS" -q --json d.json --out rd -- "$PROG" $ARG
+    if [ "$(json d.json "$ARMSEQ")" = "$(json b.json "$ARMSEQ")" ] && [ "$(json d.json "$LIST")" = "$B" ]; then
+        pass "same arms and failing tokens at -j $JOBS"
+    else
+        fail "the arms or failing tokens at -j $JOBS differ from -j 1's"
+    fi
 fi
 expect_json "each token is its arm's" a.json "all(r['token'].startswith('w1.' + r['arm'].split('.')[0] + '.' + r['arm'].split('.')[1].rstrip('0123456789')) for r in j['reproductions'])"
 expect_json "per-arm reproductions add up" a.json "sum(a['reproductions'] for a in j['arms']) == len(j['reproductions'])"
