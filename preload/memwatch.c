@@ -628,11 +628,98 @@ void mw_pin_range(const void *p, size_t len)
     mw_unlock(m);
 }
 
+/* The alternate signal stack of this thread when ours replaced the program's: the program's
+ * own (what it is told it has), and ours. */
+static __thread struct {
+    void *ours;
+    stack_t theirs;
+    int swapped;
+} mw_alt WEDGE_TLS;
+
+/* Rust gives every thread an alternate signal stack of SIGSTKSZ bytes for its stack-overflow
+ * handler, and memwatch's SIGSEGV handler, SA_ONSTACK so that a genuine overflow still
+ * reaches that handler on a usable stack, runs there too: a reads-from hold taken in it (a
+ * scheduling point, memwatch_trap.c) overflowed such a stack, so holds were skipped there
+ * and constrained runs of Rust programs held nothing.  In runs that may hold (serial mode,
+ * watching, a constraint in the token) a smaller stack is replaced by one of ours of
+ * MW_ALTSTACK bytes, mapped when first needed; the program is told its own, and gets it
+ * back when its thread ends (wedge_mem_thread_exit).  Raw system calls: libc's would come
+ * back through system call dispatch. */
+static int mw_alt_swaps(void)
+{
+    return atomic_load(&wedge_g.init_state) == 2 && wedge_g.memory && wedge_g.serial &&
+           wedge_g.token.nrf && !wedge_self.exiting;
+}
+
+static int mw_altstack(const stack_t *ss, stack_t *old)
+{
+    stack_t cur;
+    long r = mw_sys(SYS_sigaltstack, 0, (long)&cur, 0, 0);
+    if (r != 0)
+        return REAL(sigaltstack)(ss, old);
+    stack_t told = cur;
+    if (mw_alt.swapped) {
+        told = mw_alt.theirs;
+        told.ss_flags = cur.ss_flags;
+    }
+    if (ss) {
+        /* (below 2 KiB, the kernel's MINSIGSTKSZ on x86-64, the kernel refuses the program's
+         * stack: so it shall, not take ours) */
+        int ours = !(ss->ss_flags & SS_DISABLE) && ss->ss_size >= 2048 &&
+                   ss->ss_size < MW_ALTSTACK && !(cur.ss_flags & SS_ONSTACK);
+        if (ours && !mw_alt.ours) {
+            long m = mw_sys6(SYS_mmap, 0, MW_ALTSTACK, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+            if (m < 0 && m > -4096)
+                ours = 0; /* the program's own stack, as without us */
+            else
+                mw_alt.ours = (void *)m;
+        }
+        if (ours) {
+            stack_t mine = { .ss_sp = mw_alt.ours, .ss_size = MW_ALTSTACK, .ss_flags = ss->ss_flags };
+            r = mw_sys(SYS_sigaltstack, (long)&mine, 0, 0, 0);
+            if (r == 0) {
+                mw_alt.theirs = *ss;
+                mw_alt.swapped = 1;
+            }
+        } else {
+            r = mw_sys(SYS_sigaltstack, (long)ss, 0, 0, 0);
+            if (r == 0)
+                mw_alt.swapped = 0;
+        }
+        if (r != 0) {
+            errno = (int)-r;
+            return -1;
+        }
+    }
+    if (old)
+        *old = told;
+    return 0;
+}
+
+void wedge_mem_thread_exit(void)
+{
+    if (!mw_alt.ours)
+        return;
+    stack_t cur;
+    if (mw_sys(SYS_sigaltstack, 0, (long)&cur, 0, 0) != 0 || (cur.ss_flags & SS_ONSTACK))
+        return;
+    if (mw_alt.swapped && mw_sys(SYS_sigaltstack, (long)&mw_alt.theirs, 0, 0, 0) != 0)
+        return;
+    if (!mw_alt.swapped && cur.ss_sp == mw_alt.ours)
+        return; /* (not ours to take away) */
+    mw_sys(SYS_munmap, (long)mw_alt.ours, MW_ALTSTACK, 0, 0);
+    mw_alt.ours = NULL;
+    mw_alt.swapped = 0;
+}
+
 WEDGE_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
 {
     if (ss && !(ss->ss_flags & SS_DISABLE) && atomic_load(&wedge_g.init_state) == 2 &&
         wedge_g.memory)
         mw_pin_range(ss->ss_sp, ss->ss_size);
+    if (mw_alt_swaps() || mw_alt.swapped)
+        return mw_altstack(ss, old);
     return REAL(sigaltstack)(ss, old);
 }
 

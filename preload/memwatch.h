@@ -17,6 +17,7 @@
 void wedge_mem_init(void) WEDGE_MW_HIDDEN;              /* process start, after core init */
 void wedge_mem_after_fork_child(void) WEDGE_MW_HIDDEN;
 void wedge_mem_thread_start(void) WEDGE_MW_HIDDEN;      /* first event of a new thread */
+void wedge_mem_thread_exit(void) WEDGE_MW_HIDDEN;       /* past its last event */
 /* Before exec: unwatch everything (the kernel must read argv and envp). */
 void wedge_mem_stop(void) WEDGE_MW_HIDDEN;
 

@@ -51,6 +51,9 @@
 #define MW_LEARN_SOLO_TRAPS 1024u
 #define MW_REARM_EVERY 128u
 #define MW_CROWD 8u               /* threads on a watched page before its trap budget shrinks */
+/* Alternate signal stacks smaller than this are replaced by one of ours in runs that may hold
+ * an access (memwatch.c, sigaltstack); a hold is taken on no smaller one (memwatch_trap.c). */
+#define MW_ALTSTACK (256u << 10)
 
 enum mw_state { MW_OFF = 0, MW_OPEN, MW_LEARN, MW_WATCH, MW_DROP };
 

@@ -458,12 +458,14 @@ static void rf_hold_before(siginfo_t *si, ucontext_t *uc)
     int which = wedge_serial_rf_match(write, site);
     if (which < 0)
         return;
-    /* Not on the target's alternate signal stack (this handler is SA_ONSTACK): a scheduling
-     * point there (the scheduler, the event record's stack capture) overflowed the small
-     * one Rust gives every thread, and job_claim_rust_fixed crashed in 8 of 200 runs.  The
-     * constraint does not hold this access then (lossy, never wrong). */
+    /* Not on a small alternate signal stack (this handler is SA_ONSTACK): a scheduling point
+     * there (the scheduler, the event record's stack capture) overflowed the one Rust gives
+     * every thread, and job_claim_rust_fixed crashed in 8 of 200 runs.  memwatch.c replaces
+     * such stacks by larger ones of ours in these runs; on one it could not, the constraint
+     * does not hold this access (lossy, never wrong). */
     stack_t ss;
-    if (mw_sys(SYS_sigaltstack, 0, (long)&ss, 0, 0) != 0 || (ss.ss_flags & SS_ONSTACK))
+    if (mw_sys(SYS_sigaltstack, 0, (long)&ss, 0, 0) != 0 ||
+        ((ss.ss_flags & SS_ONSTACK) && ss.ss_size < MW_ALTSTACK))
         return;
     struct handler_point hp;
     point_enter(uc, &hp);

@@ -19,6 +19,8 @@ static void thread_done(void)
 {
     wedge_record(WEDGE_EV_THREAD_EXIT, 0, NULL, 0, WEDGE_ACT_NONE, 0, 0);
     wedge_set_exited();
+    if (wedge_g.memory)
+        wedge_mem_thread_exit();
     /* TLS destructors and the C library's own exit work run after this: pass them through */
     wedge_self.exiting = 1;
 }

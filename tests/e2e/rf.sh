@@ -17,6 +17,12 @@ expect_json "found by serial.pos.m.rf, its token with a constraint" a.json \
     "j['reproductions'][0]['arm'] == 'serial.pos.m.rf' and ('.rn' in j['reproductions'][0]['token'] or '.rp' in j['reproductions'][0]['token']) and j['reproductions'][0]['exact']"
 expect_json "the JSON counts pooled pairs and constrained runs" a.json "j['rf_pairs'] > 0 and j['rf_runs'] > 0"
 
+# The same with a small alternate signal stack on every thread, as Rust gives them: memwatch's
+# fault handler, where a hold is taken, runs on it (before the shim put a larger stack of its
+# own in place, holds were skipped there and this campaign found nothing in 100 runs).
+run 120 "$WEDGE" run --arms serial.pos.m.rf --seed 5eed -n 100 --stop-after 1 -q --json alt.json --out ralt -- "$PROG" 10 altstack
+expect_rc "serial.pos.m.rf on ordering_many 10 with alternate signal stacks" 1
+
 # The default (scripts/bench/finding: a median of a few runs on N=20; 300 is the margin).
 run 200 "$WEDGE" run --seed 3 -n 300 --stop-after 1 -q --json d.json --out rd -- "$PROG" 20
 expect_rc "the default on ordering_many 20" 1
