@@ -20,7 +20,6 @@
 #include <sys/mman.h>
 
 static volatile int a, b;
-static int use_altstack;
 
 /* A stack overflow's handler, as Rust's: back to the default action, and the fault again. */
 static void on_overflow(int sig, siginfo_t *si, void *ctx)
@@ -30,8 +29,10 @@ static void on_overflow(int sig, siginfo_t *si, void *ctx)
     signal(sig, SIG_DFL);
 }
 
-/* This thread's alternate signal stack: SIGSTKSZ bytes, Rust's size. */
-static void small_altstack(void)
+/* This thread's alternate signal stack: SIGSTKSZ bytes, Rust's size.  (The flag comes as the
+ * thread's argument, not in a global: a global read by every thread would add a reads-from
+ * pair of its own to the program's.) */
+static void small_altstack(int use_altstack)
 {
     if (!use_altstack)
         return;
@@ -45,8 +46,7 @@ static void small_altstack(void)
 
 static void *setter(void *arg)
 {
-    (void)arg;
-    small_altstack();
+    small_altstack(arg != NULL);
 #ifdef WEDGE_FIXED
     b = -1;
     a = 1;
@@ -59,8 +59,7 @@ static void *setter(void *arg)
 
 static void *checker(void *arg)
 {
-    (void)arg;
-    small_altstack();
+    small_altstack(arg != NULL);
     int x = a;
     int y = b;
     return (void *)(size_t)(x == 1 && y == 0);
@@ -69,7 +68,7 @@ static void *checker(void *arg)
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 3;
-    use_altstack = argc > 2 && strcmp(argv[2], "altstack") == 0;
+    int use_altstack = argc > 2 && strcmp(argv[2], "altstack") == 0;
     if (n < 1 || n > 64 || (argc > 2 && !use_altstack)) {
         fprintf(stderr, "usage: ordering_many [N setters, 1..64 [altstack]]\n");
         return 2;
@@ -77,12 +76,12 @@ int main(int argc, char **argv)
     if (use_altstack) {
         struct sigaction sa = { .sa_sigaction = on_overflow, .sa_flags = SA_SIGINFO | SA_ONSTACK };
         sigaction(SIGSEGV, &sa, NULL);
-        small_altstack();
+        small_altstack(1);
     }
     pthread_t t[65];
     for (int i = 0; i < n; i++)
-        pthread_create(&t[i], NULL, setter, NULL);
-    pthread_create(&t[n], NULL, checker, NULL);
+        pthread_create(&t[i], NULL, setter, use_altstack ? &t[i] : NULL);
+    pthread_create(&t[n], NULL, checker, use_altstack ? &t[n] : NULL);
     void *bad;
     pthread_join(t[n], &bad);
     for (int i = 0; i < n; i++)
