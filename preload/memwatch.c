@@ -628,12 +628,12 @@ void mw_pin_range(const void *p, size_t len)
     mw_unlock(m);
 }
 
-/* The alternate signal stack of this thread when ours replaced the program's: the program's
- * own (what it is told it has), and ours. */
+/* This thread's alternate signal stack of ours (mapped when first needed, NULL: none), and
+ * the program's own that it stands for (what the program is told it has).  Ours is in place
+ * when the kernel's current stack is it: no flag of its own to keep in step. */
 static __thread struct {
     void *ours;
     stack_t theirs;
-    int swapped;
 } mw_alt WEDGE_TLS;
 
 /* Rust gives every thread an alternate signal stack of SIGSTKSZ bytes for its stack-overflow
@@ -642,23 +642,28 @@ static __thread struct {
  * scheduling point, memwatch_trap.c) overflowed such a stack, so holds were skipped there
  * and constrained runs of Rust programs held nothing.  In runs that may hold (serial mode,
  * watching, a constraint in the token) a smaller stack is replaced by one of ours of
- * MW_ALTSTACK bytes, mapped when first needed; the program is told its own, and gets it
- * back when its thread ends (wedge_mem_thread_exit).  Raw system calls: libc's would come
- * back through system call dispatch. */
+ * MW_ALTSTACK bytes; the program is told its own, and gets it back when its thread ends
+ * (wedge_mem_thread_exit).  Raw system calls: libc's would come back through system call
+ * dispatch. */
 static int mw_alt_swaps(void)
 {
     return atomic_load(&wedge_g.init_state) == 2 && wedge_g.memory && wedge_g.serial &&
            wedge_g.token.nrf && !wedge_self.exiting;
 }
 
+/* The kernel's current alternate stack into cur; 1 if it is ours. */
+static int mw_alt_current(stack_t *cur)
+{
+    return mw_sys(SYS_sigaltstack, 0, (long)cur, 0, 0) == 0 && mw_alt.ours &&
+           cur->ss_sp == mw_alt.ours && !(cur->ss_flags & SS_DISABLE);
+}
+
 static int mw_altstack(const stack_t *ss, stack_t *old)
 {
-    stack_t cur;
-    long r = mw_sys(SYS_sigaltstack, 0, (long)&cur, 0, 0);
-    if (r != 0)
-        return REAL(sigaltstack)(ss, old);
+    stack_t cur = { 0 };
+    int swapped = mw_alt_current(&cur);
     stack_t told = cur;
-    if (mw_alt.swapped) {
+    if (swapped) {
         told = mw_alt.theirs;
         told.ss_flags = cur.ss_flags;
     }
@@ -675,22 +680,14 @@ static int mw_altstack(const stack_t *ss, stack_t *old)
             else
                 mw_alt.ours = (void *)m;
         }
-        if (ours) {
-            stack_t mine = { .ss_sp = mw_alt.ours, .ss_size = MW_ALTSTACK, .ss_flags = ss->ss_flags };
-            r = mw_sys(SYS_sigaltstack, (long)&mine, 0, 0, 0);
-            if (r == 0) {
-                mw_alt.theirs = *ss;
-                mw_alt.swapped = 1;
-            }
-        } else {
-            r = mw_sys(SYS_sigaltstack, (long)ss, 0, 0, 0);
-            if (r == 0)
-                mw_alt.swapped = 0;
-        }
+        stack_t mine = { .ss_sp = mw_alt.ours, .ss_size = MW_ALTSTACK, .ss_flags = ss->ss_flags };
+        long r = mw_sys(SYS_sigaltstack, (long)(ours ? &mine : ss), 0, 0, 0);
         if (r != 0) {
             errno = (int)-r;
             return -1;
         }
+        if (ours)
+            mw_alt.theirs = *ss;
     }
     if (old)
         *old = told;
@@ -699,18 +696,15 @@ static int mw_altstack(const stack_t *ss, stack_t *old)
 
 void wedge_mem_thread_exit(void)
 {
+    stack_t cur = { 0 };
     if (!mw_alt.ours)
         return;
-    stack_t cur;
-    if (mw_sys(SYS_sigaltstack, 0, (long)&cur, 0, 0) != 0 || (cur.ss_flags & SS_ONSTACK))
+    int swapped = mw_alt_current(&cur);
+    if ((cur.ss_flags & SS_ONSTACK) ||
+        (swapped && mw_sys(SYS_sigaltstack, (long)&mw_alt.theirs, 0, 0, 0) != 0))
         return;
-    if (mw_alt.swapped && mw_sys(SYS_sigaltstack, (long)&mw_alt.theirs, 0, 0, 0) != 0)
-        return;
-    if (!mw_alt.swapped && cur.ss_sp == mw_alt.ours)
-        return; /* (not ours to take away) */
     mw_sys(SYS_munmap, (long)mw_alt.ours, MW_ALTSTACK, 0, 0);
     mw_alt.ours = NULL;
-    mw_alt.swapped = 0;
 }
 
 WEDGE_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
@@ -718,7 +712,7 @@ WEDGE_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
     if (ss && !(ss->ss_flags & SS_DISABLE) && atomic_load(&wedge_g.init_state) == 2 &&
         wedge_g.memory)
         mw_pin_range(ss->ss_sp, ss->ss_size);
-    if (mw_alt_swaps() || mw_alt.swapped)
+    if (mw_alt_swaps() || mw_alt.ours)
         return mw_altstack(ss, old);
     return REAL(sigaltstack)(ss, old);
 }
