@@ -151,6 +151,20 @@ first_token() {
     json "$1" "j['reproductions'][0]['token'] if j.get('reproductions') else ''" 2>/dev/null
 }
 
+# expect_token WHAT FILE [REGEX]: sets TOKEN to the first reproduction's token of FILE; it
+# must match REGEX (bash =~; default: any w1 token), or the test fails and ends here, since
+# what follows replays that token.  WHAT labels the check.
+expect_token() {
+    local re=${3:-'^w1\.[a-z0-9._-]+$'}
+    TOKEN=$(first_token "$2")
+    if [[ "$TOKEN" =~ $re ]]; then
+        pass "$1: token $TOKEN"
+    else
+        fail "$1: no token matching /$re/ in $2 (got '$TOKEN')"
+        e2e_finish
+    fi
+}
+
 # A copy of a target under a unique path, so that pgrep -f finds only this test's processes
 # even while other campaigns run the same target.
 unique_copy() {

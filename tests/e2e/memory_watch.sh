@@ -11,13 +11,7 @@ PROG=$TARGETS/$NAME
 
 run 300 "$WEDGE" run --mode serial --watch mem -n 2000 --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
 expect_rc "$NAME --watch mem" 1
-TOKEN=$(first_token run.json)
-if [[ "$TOKEN" =~ ^w1\.serial\.[a-z0-9-]+\.[a-z]*m[a-z]*\.[0-9a-f]{16}$ ]]; then
-    pass "$NAME: memory token $TOKEN"
-else
-    fail "$NAME: no memory-watch token in --json (got '$TOKEN')"
-    e2e_finish
-fi
+expect_token "$NAME: memory-watch" run.json '^w1\.serial\.[a-z0-9-]+\.[a-z]*m[a-z]*\.[0-9a-f]{16}$'
 run 200 "$WEDGE" replay --runs 20 --json replay.json "$TOKEN" -- "$PROG"
 expect_rc "$NAME replay" 1
 expect_json "$NAME replay reproduces >= 10 of 20" replay.json "j['reproduced'] >= 10"

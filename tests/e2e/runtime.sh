@@ -58,13 +58,7 @@ fi
 
 run "${E2E_LIMIT:-200}" "$WEDGE" run -n "$RUNS" --stop-after 1 -q --json run.json --out reports "$@" -- "${CMD[@]}"
 expect_rc "$NAME campaign $*" 1
-TOKEN=$(first_token run.json)
-if [[ "$TOKEN" =~ ^w1\.[a-z0-9._-]+$ ]]; then
-    pass "$NAME: token $TOKEN"
-else
-    fail "$NAME: no token in --json (got '$TOKEN')"
-    e2e_finish
-fi
+expect_token "$NAME" run.json
 [ "$KIND" = find ] && e2e_finish
 # the token carries the mode; the other run options (--timeout) apply to replay too
 REPLAY_OPTS=()

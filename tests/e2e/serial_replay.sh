@@ -12,13 +12,7 @@ PROG=$TARGETS/$NAME
 
 run 300 "$WEDGE" run --mode serial -n "$RUNS" --stop-after 1 -q --json run.json --out reports "$@" -- "$PROG"
 expect_rc "$NAME serial campaign $*" 1
-TOKEN=$(first_token run.json)
-if [[ "$TOKEN" =~ ^w1\.serial\. ]]; then
-    pass "$NAME: serial token $TOKEN"
-else
-    fail "$NAME: no serial token in --json (got '$TOKEN')"
-    e2e_finish
-fi
+expect_token "$NAME: serial" run.json '^w1\.serial\.'
 run 200 "$WEDGE" replay --runs 100 --json replay.json "$TOKEN" -- "$PROG"
 expect_rc "$NAME replay x100" 1
 expect_json "$NAME replay runs" replay.json "j['runs'] == 100"

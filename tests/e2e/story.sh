@@ -13,13 +13,7 @@ PROG=$TARGETS/$NAME
 run 300 "$WEDGE" run -n 2000 --stop-after 3 -q --json run.json --out reports "$@" -- "$PROG"
 expect_rc "$NAME campaign" 1
 expect_output "$NAME campaign names a token" 'w1\.[a-z]+\.'
-TOKEN=$(first_token run.json)
-if [[ "$TOKEN" =~ ^w1\.[a-z0-9._-]+$ ]]; then
-    pass "$NAME: --json reports token $TOKEN"
-else
-    fail "$NAME: no token in --json (got '$TOKEN')"
-    e2e_finish
-fi
+expect_token "$NAME" run.json
 expect_json "$NAME reproductions" run.json "1 <= len(j['reproductions']) <= 3"
 if [ -d reports ] && [ -n "$(ls -A reports)" ]; then
     pass "$NAME: reports written under --out"
