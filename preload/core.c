@@ -64,12 +64,12 @@ static void stack_extent(struct wedge_thread_slot *s)
     if (!size) {
         struct rlimit rl;
         uint64_t v = 8u << 20;
-        if (syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl) == 0 &&
+        if (wedge_sys(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl) == 0 &&
             rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 16384 && rl.rlim_cur < (1ull << 31))
             v = rl.rlim_cur;
         size = (uint32_t)v;
     }
-    if (s->tid == (int32_t)syscall(SYS_getpid))
+    if (s->tid == (int32_t)wedge_sys(SYS_getpid, 0, 0, 0, 0))
         s->stack_top = (uint64_t)(uintptr_t)__libc_stack_end;
     else
         s->stack_top = (uint64_t)(uintptr_t)__builtin_frame_address(0) + 4096;
@@ -113,7 +113,7 @@ void wedge_thread_register(uint32_t ordinal)
     struct wedge_thread_slot *s = wedge_shm_slot(h, i);
     s->proc = wedge_g.proc_index;
     s->ordinal = ordinal;
-    s->tid = (int32_t)syscall(SYS_gettid);
+    s->tid = (int32_t)wedge_sys(SYS_gettid, 0, 0, 0, 0);
     atomic_store(&s->head, 0);
     atomic_store(&s->state, WEDGE_TS_RUNNING);
     s->blocked_kind = 0;
@@ -572,7 +572,7 @@ void wedge_init(void)
     if (!atomic_compare_exchange_strong(&wedge_g.init_state, &expected, 1)) {
         /* another thread initializes: wait for it (init is short and never blocks) */
         while (atomic_load(&wedge_g.init_state) == 1)
-            syscall(SYS_sched_yield);
+            wedge_sys(SYS_sched_yield, 0, 0, 0, 0);
         return;
     }
     wedge_resolve_all();

@@ -58,5 +58,5 @@ void wedge_log(const char *a, const char *b)
     for (const char *s = b; s && *s && (size_t)(p - buf) < room; s++)
         *p++ = *s;
     *p++ = '\n';
-    syscall(SYS_write, 2, buf, (size_t)(p - buf));
+    wedge_sys(SYS_write, 2, (long)buf, (long)(p - buf), 0);
 }

@@ -47,7 +47,7 @@ void mw_unlock_raw(void)
 void mw_lock(uint64_t *saved)
 {
     uint64_t all = MW_ALL_SIGNALS;
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)saved, 8);
+    wedge_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)saved, 8);
     struct mw_thread *me = wedge_self.mem;
     if (me)
         me->lock_sel = mw_sel_pass();
@@ -60,7 +60,7 @@ void mw_unlock(uint64_t saved)
     struct mw_thread *me = wedge_self.mem;
     if (me)
         mw_sel_restore(me->lock_sel);
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8);
+    wedge_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -84,7 +84,7 @@ void mw_sync_prot(struct mw_page *pg)
                pg->io == 0 && mw.hold == 0;
     if (want == pg->prot)
         return;
-    long r = mw_sys(SYS_mprotect, (long)pg->addr, MW_PAGE,
+    long r = wedge_sys(SYS_mprotect, (long)pg->addr, MW_PAGE,
                     want ? PROT_NONE : (PROT_READ | PROT_WRITE), 0);
     if (r == 0)
         pg->prot = (uint8_t)want;
@@ -274,7 +274,7 @@ void wedge_mem_init(void)
         mw.arena = (uintptr_t)a;
         mw.arena_end = mw.arena + (uintptr_t)MW_ARENA_PAGES * MW_PAGE;
     }
-    mw.memfd = (int)mw_sys(SYS_open, (long)"/proc/self/mem", O_RDONLY | O_CLOEXEC, 0, 0);
+    mw.memfd = (int)wedge_sys(SYS_open, (long)"/proc/self/mem", O_RDONLY | O_CLOEXEC, 0, 0);
     atomic_store(&mw.on, 1);
     mw_find_globals();
     mw_install_handlers();
@@ -319,7 +319,7 @@ void wedge_mem_after_fork_child(void)
     if (me)
         me->nlv = 0;
     if (mw.memfd >= 0)
-        mw_sys(SYS_close, mw.memfd, 0, 0, 0);
+        wedge_sys(SYS_close, mw.memfd, 0, 0, 0);
     mw.memfd = -1; /* it shows the parent's memory */
     mw_stop_all();
 }
@@ -452,9 +452,9 @@ int wedge_mem_lock_pollable(pthread_mutex_t *m)
     /* a mutex this thread holds already (recursive, error-checking: EDEADLK) takes the real
      * call, which answers at once; the owner read without a trap */
     int owner = 0;
-    return mw_sys(SYS_pread64, mw.memfd, (long)&owner, sizeof owner,
+    return wedge_sys(SYS_pread64, mw.memfd, (long)&owner, sizeof owner,
                   (long)(a + offsetof(pthread_mutex_t, __data.__owner))) == sizeof owner &&
-           owner != (int)mw_sys(SYS_gettid, 0, 0, 0, 0);
+           owner != (int)wedge_sys(SYS_gettid, 0, 0, 0, 0);
 }
 
 int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
@@ -464,7 +464,7 @@ int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
         /* the lock word read without a trap: each trylock's trap opens the page for the
          * single step, and a waiter trapping all the time would keep it open for the holder */
         int word = 1;
-        if (i == 0 || mw_sys(SYS_pread64, mw.memfd, (long)&word, sizeof word,
+        if (i == 0 || wedge_sys(SYS_pread64, mw.memfd, (long)&word, sizeof word,
                              (long)(a + offsetof(pthread_mutex_t, __data.__lock))) !=
                           sizeof word || word == 0) {
             int x = REAL(pthread_mutex_trylock)(m);
@@ -476,10 +476,10 @@ int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
         if (!atomic_load(&mw.on)) /* the budget ran out: a blocking wait is safe again */
             return -1;
         if (i < 8) {
-            mw_sys(SYS_sched_yield, 0, 0, 0, 0);
+            wedge_sys(SYS_sched_yield, 0, 0, 0, 0);
         } else {
             struct timespec ts = { 0, 20000 };
-            mw_sys(SYS_nanosleep, (long)&ts, 0, 0, 0);
+            wedge_sys(SYS_nanosleep, (long)&ts, 0, 0, 0);
         }
     }
 }
@@ -654,7 +654,7 @@ static int mw_alt_swaps(void)
 /* The kernel's current alternate stack into cur; 1 if it is ours. */
 static int mw_alt_current(stack_t *cur)
 {
-    return mw_sys(SYS_sigaltstack, 0, (long)cur, 0, 0) == 0 && mw_alt.ours &&
+    return wedge_sys(SYS_sigaltstack, 0, (long)cur, 0, 0) == 0 && mw_alt.ours &&
            cur->ss_sp == mw_alt.ours && !(cur->ss_flags & SS_DISABLE);
 }
 
@@ -673,7 +673,7 @@ static int mw_altstack(const stack_t *ss, stack_t *old)
         int ours = !(ss->ss_flags & SS_DISABLE) && ss->ss_size >= 2048 &&
                    ss->ss_size < MW_ALTSTACK && !(cur.ss_flags & SS_ONSTACK);
         if (ours && !mw_alt.ours) {
-            long m = mw_sys6(SYS_mmap, 0, MW_ALTSTACK, PROT_READ | PROT_WRITE,
+            long m = wedge_sys6(SYS_mmap, 0, MW_ALTSTACK, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
             if (m < 0 && m > -4096)
                 ours = 0; /* the program's own stack, as without us */
@@ -681,7 +681,7 @@ static int mw_altstack(const stack_t *ss, stack_t *old)
                 mw_alt.ours = (void *)m;
         }
         stack_t mine = { .ss_sp = mw_alt.ours, .ss_size = MW_ALTSTACK, .ss_flags = ss->ss_flags };
-        long r = mw_sys(SYS_sigaltstack, (long)(ours ? &mine : ss), 0, 0, 0);
+        long r = wedge_sys(SYS_sigaltstack, (long)(ours ? &mine : ss), 0, 0, 0);
         if (r != 0) {
             errno = (int)-r;
             return -1;
@@ -701,9 +701,9 @@ void wedge_mem_thread_exit(void)
         return;
     int swapped = mw_alt_current(&cur);
     if ((cur.ss_flags & SS_ONSTACK) ||
-        (swapped && mw_sys(SYS_sigaltstack, (long)&mw_alt.theirs, 0, 0, 0) != 0))
+        (swapped && wedge_sys(SYS_sigaltstack, (long)&mw_alt.theirs, 0, 0, 0) != 0))
         return;
-    mw_sys(SYS_munmap, (long)mw_alt.ours, MW_ALTSTACK, 0, 0);
+    wedge_sys(SYS_munmap, (long)mw_alt.ours, MW_ALTSTACK, 0, 0);
     mw_alt.ours = NULL;
 }
 

@@ -135,28 +135,6 @@ extern struct mw_page mw_pages[MW_ARENA_PAGES] WEDGE_HIDDEN;
 extern struct mw_thread mw_threads[MW_THREADS] WEDGE_HIDDEN;
 extern struct wedge_mw_tracker mw_tracker WEDGE_HIDDEN;
 
-/* raw system calls: no errno, no interposable libc entry points, usable in handlers */
-static inline long mw_sys(long n, long a, long b, long c, long d)
-{
-    long r;
-    register long r10 __asm__("r10") = d;
-    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-                     : "rcx", "r11", "memory");
-    return r;
-}
-
-/* The same with six arguments. */
-static inline long mw_sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    long r;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-                     "r"(r9) : "rcx", "r11", "memory");
-    return r;
-}
-
 /* The lock: taken with every signal blocked (a handler of the target touching a watched page
  * must never find it held by its own thread). */
 WEDGE_HIDDEN void mw_lock(uint64_t *saved_mask);

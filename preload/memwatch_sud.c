@@ -106,7 +106,7 @@ void mw_sud_thread(struct mw_thread *me)
     if (mw.sud != SUD_ON)
         return;
     mw_sel[me->idx] = SEL_BLOCK;
-    long r = mw_sys6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (long)mw.sud_lo,
+    long r = wedge_sys6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (long)mw.sud_lo,
                      (long)(mw.sud_hi - mw.sud_lo), (long)&mw_sel[me->idx], 0);
     if (r != 0) {
         /* this thread's calls cannot be made safe: nobody's pages may stay protected */
@@ -152,7 +152,7 @@ void mw_sud_init(void)
     if (mw_install(SIGSYS, mw_on_sigsys, SA_NODEFER, 0, &mw.user[2]) != 0)
         return;
     mw_sel[me->idx] = SEL_BLOCK;
-    if (mw_sys6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (long)mw.sud_lo,
+    if (wedge_sys6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (long)mw.sud_lo,
                 (long)(mw.sud_hi - mw.sud_lo), (long)&mw_sel[me->idx], 0) != 0) {
         /* an older kernel: only the calls our wrappers make are safe */
         mw_sel[me->idx] = SEL_ALLOW;
@@ -312,7 +312,7 @@ static void sync_all(void)
 
 static long raw6(long nr, const long *a)
 {
-    return mw_sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return wedge_sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 static uint64_t get_mask(const void *p)
@@ -400,10 +400,10 @@ static long do_sigaction(long *a)
 
 static long do_sigaltstack(const long *a, ucontext_t *uc)
 {
-    long r = mw_sys(SYS_sigaltstack, a[0], a[1], 0, 0);
+    long r = wedge_sys(SYS_sigaltstack, a[0], a[1], 0, 0);
     if (r == 0 && a[0]) {
         stack_t cur;
-        if (mw_sys(SYS_sigaltstack, 0, (long)&cur, 0, 0) == 0)
+        if (wedge_sys(SYS_sigaltstack, 0, (long)&cur, 0, 0) == 0)
             uc->uc_stack = cur; /* rt_sigreturn restores the stack of the context */
         const stack_t *ss = (const stack_t *)a[0];
         if (!(ss->ss_flags & SS_DISABLE))

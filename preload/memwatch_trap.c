@@ -53,7 +53,7 @@ static void decode_at(uintptr_t pc, struct wedge_mw_insn *in)
         memcpy(code, (const void *)pc, sizeof code);
         n = sizeof code;
     } else if (mw.memfd >= 0) {
-        long r = mw_sys(SYS_pread64, mw.memfd, (long)code, sizeof code, (long)pc);
+        long r = wedge_sys(SYS_pread64, mw.memfd, (long)code, sizeof code, (long)pc);
         if (r < (long)n) {
             memcpy(code, (const void *)pc, n);
         } else {
@@ -77,7 +77,7 @@ static int emulate_got_jump(greg_t *g, uintptr_t pc, uintptr_t addr, const struc
     if (slot != addr)
         return 0;
     uint64_t target = 0;
-    if (mw_sys(SYS_pread64, mw.memfd, (long)&target, 8, (long)slot) != 8 || !target)
+    if (wedge_sys(SYS_pread64, mw.memfd, (long)&target, 8, (long)slot) != 8 || !target)
         return 0;
     if (in->got_jump == 2) { /* call: push the return address */
         g[REG_RSP] -= 8;
@@ -167,7 +167,7 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
     if (pg->state != MW_LEARN && pg->state != MW_WATCH) {
         /* unwatched since the fault was raised: make sure the page is open, and retry */
         if (pg->prot || !atomic_load(&mw.on)) {
-            mw_sys(SYS_mprotect, (long)pg->addr, MW_PAGE, PROT_READ | PROT_WRITE, 0);
+            wedge_sys(SYS_mprotect, (long)pg->addr, MW_PAGE, PROT_READ | PROT_WRITE, 0);
             pg->prot = 0;
         }
         mw_unlock_raw();
@@ -311,7 +311,7 @@ static void point_enter(const ucontext_t *uc, struct handler_point *hp)
     uint64_t mask;
     memcpy(&mask, &uc->uc_sigmask, sizeof mask);
     mask &= ~MW_OUR_SIGNALS;
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&hp->old, 8);
+    wedge_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&hp->old, 8);
     hp->held = wedge_self.cancel_async;
     if (hp->held)
         wedge_cancel_hold();
@@ -415,11 +415,11 @@ void mw_chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
          * call: through libc, system call dispatch would take it for the target's own.) */
         struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } d;
         memset(&d, 0, sizeof d);
-        mw_sys(SYS_rt_sigaction, sig, (long)&d, 0, 8);
+        wedge_sys(SYS_rt_sigaction, sig, (long)&d, 0, 8);
         if ((sig == SIGSEGV || sig == SIGSYS) && from_kernel)
             return; /* the faulting instruction (or system call) runs again, now fatally */
         sigdelset(&uc->uc_sigmask, sig);
-        mw_sys(SYS_tgkill, mw_sys(SYS_getpid, 0, 0, 0, 0), mw_sys(SYS_gettid, 0, 0, 0, 0), sig, 0);
+        wedge_sys(SYS_tgkill, wedge_sys(SYS_getpid, 0, 0, 0, 0), wedge_sys(SYS_gettid, 0, 0, 0, 0), sig, 0);
         return;
     }
     if (u.sa_flags & SA_RESETHAND) {
@@ -431,7 +431,7 @@ void mw_chain(int which, int sig, siginfo_t *si, ucontext_t *uc)
     memcpy(&add, &u.sa_mask, sizeof add);
     mask |= add;
     mask &= ~MW_OUR_SIGNALS;
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
+    wedge_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
     if (u.sa_flags & SA_SIGINFO)
         u.sa_sigaction(sig, si, uc);
     else
@@ -464,14 +464,14 @@ static void rf_hold_before(siginfo_t *si, ucontext_t *uc)
      * such stacks by larger ones of ours in these runs; on one it could not, the constraint
      * does not hold this access (lossy, never wrong). */
     stack_t ss;
-    if (mw_sys(SYS_sigaltstack, 0, (long)&ss, 0, 0) != 0 ||
+    if (wedge_sys(SYS_sigaltstack, 0, (long)&ss, 0, 0) != 0 ||
         ((ss.ss_flags & SS_ONSTACK) && ss.ss_size < MW_ALTSTACK))
         return;
     struct handler_point hp;
     point_enter(uc, &hp);
     wedge_serial_rf_hold(which, write, site, si->si_addr);
     point_leave(&hp);
-    mw_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&hp.old, 0, 8);
+    wedge_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&hp.old, 0, 8);
 }
 
 /* Our handlers run with system call dispatch off for their thread (the shim's own calls of
@@ -533,7 +533,7 @@ int mw_install(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flag
 {
     struct mw_ksigaction k = { (void *)fn, flags | SA_SIGINFO | SA_RESTORER,
                                (void *)wedge_mw_restorer, mask }, o;
-    long r = mw_sys(SYS_rt_sigaction, sig, (long)&k, (long)&o, 8);
+    long r = wedge_sys(SYS_rt_sigaction, sig, (long)&k, (long)&o, 8);
     if (r == 0 && old) {
         memset(old, 0, sizeof *old);
         old->sa_handler = (void (*)(int))o.handler;

@@ -23,14 +23,14 @@ void wedge_delay(unsigned action, uint32_t arg)
     switch (action) {
     case WEDGE_ACT_YIELD:
         for (uint32_t i = 0; i < arg; i++)
-            syscall(SYS_sched_yield);
+            wedge_sys(SYS_sched_yield, 0, 0, 0, 0);
         break;
     case WEDGE_ACT_SPIN:
         spin(arg);
         break;
     case WEDGE_ACT_SLEEP: {
         struct timespec ts = { arg / 1000000u, (long)(arg % 1000000u) * 1000 };
-        syscall(SYS_nanosleep, &ts, NULL);
+        wedge_sys(SYS_nanosleep, (long)&ts, 0, 0, 0);
         break;
     }
     }
@@ -59,11 +59,10 @@ static struct wedge_rendezvous *rdv_slot(uint64_t site)
     return &table[(site ^ (site >> 17) ^ (site >> 31)) % RDV_SLOTS];
 }
 
+/* the real clock, not the target's (wedge's clock_gettime shifts it after an early timeout) */
 static uint64_t now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return (uint64_t)wedge_clock_real(CLOCK_MONOTONIC) / 1000u;
 }
 
 /* Spin until *word != value or max_us passed, yielding the core now and then so that the
@@ -83,7 +82,7 @@ static uint32_t spin_while(_Atomic uint32_t *word, uint32_t value, uint32_t max_
             else if (t - start >= max_us)
                 return value;
             if ((n & 4095) == 0)
-                syscall(SYS_sched_yield);
+                wedge_sys(SYS_sched_yield, 0, 0, 0, 0);
         }
     }
 }

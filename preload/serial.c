@@ -45,7 +45,7 @@ struct serial_state S;
 
 static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
 {
-    return syscall(SYS_futex, (uint32_t *)w, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+    return wedge_sys6(SYS_futex, (long)w, op | FUTEX_PRIVATE_FLAG, val, (long)ts, 0, 0);
 }
 
 /* Drepper's three-state mutex (0 free, 1 locked, 2 locked with waiters). */
@@ -73,7 +73,7 @@ void serial_unlock(void)
 int64_t serial_real_ns(clockid_t clock)
 {
     struct timespec ts;
-    syscall(SYS_clock_gettime, clock, &ts);
+    wedge_sys(SYS_clock_gettime, clock, (long)&ts, 0, 0);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -160,9 +160,9 @@ static __attribute__((noreturn)) void limit_reached(void)
     wedge_fmt_str(p, " threads alive at once in one process in serial mode");
     wedge_run_flag(WEDGE_RUN_LIMIT | WEDGE_RUN_SHIM_ERROR, msg);
     wedge_log(msg, NULL);
-    syscall(SYS_kill, getpid(), SIGKILL);
+    wedge_sys(SYS_kill, wedge_sys(SYS_getpid, 0, 0, 0, 0), SIGKILL, 0, 0);
     for (;;)
-        syscall(SYS_pause);
+        wedge_sys(SYS_pause, 0, 0, 0, 0);
 }
 
 /* A slot becomes free (lock held): a creator waiting for one may go on. */
@@ -189,7 +189,7 @@ struct sthread *serial_me(void)
     }
     t = &S.t[i];
     t->ordinal = wedge_self.ordinal;
-    t->tid = (int32_t)syscall(SYS_gettid);
+    t->tid = (int32_t)wedge_sys(SYS_gettid, 0, 0, 0, 0);
     t->state = T_LOST;
     t->has_pt = 1;
     t->pt = pthread_self();
@@ -248,9 +248,9 @@ static __attribute__((noreturn)) void deadlock(void)
     }
     wedge_run_flag(WEDGE_RUN_DEADLOCK, msg);
     wedge_log(msg, NULL);
-    syscall(SYS_kill, getpid(), SIGKILL);
+    wedge_sys(SYS_kill, wedge_sys(SYS_getpid, 0, 0, 0, 0), SIGKILL, 0, 0);
     for (;;)
-        syscall(SYS_pause);
+        wedge_sys(SYS_pause, 0, 0, 0, 0);
 }
 
 static void wake_deadlines(int64_t upto)
@@ -778,7 +778,7 @@ int serial_sleep_for_real(struct sthread *self, int64_t deadline)
     self->in_call = 1;
     serial_unlock();
     struct timespec ts = { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) };
-    while (syscall(SYS_nanosleep, &ts, &ts) != 0 && errno == EINTR)
+    while (wedge_sys(SYS_nanosleep, (long)&ts, (long)&ts, 0, 0) == -EINTR)
         ;
     serial_lock();
     self->in_call = 0;
@@ -813,7 +813,7 @@ static int64_t thread_cpu_ns(int32_t tid)
 {
     struct timespec ts;
     clockid_t id = (clockid_t)((~(unsigned)tid << 3) | 6u); /* MAKE_THREAD_CPUCLOCK(tid, SCHED) */
-    if (syscall(SYS_clock_gettime, id, &ts) != 0)
+    if (wedge_sys(SYS_clock_gettime, id, (long)&ts, 0, 0) != 0)
         return 0;
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
@@ -828,11 +828,11 @@ static int read_task_file(int32_t tid, const char *name, char *buf, size_t size)
     p = wedge_fmt_u64(p, (uint64_t)tid);
     p = wedge_fmt_str(p, "/");
     wedge_fmt_str(p, name);
-    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    long fd = wedge_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    long n = syscall(SYS_read, fd, buf, size - 1);
-    syscall(SYS_close, fd);
+    long n = wedge_sys(SYS_read, fd, (long)buf, (long)(size - 1), 0);
+    wedge_sys(SYS_close, fd, 0, 0, 0);
     if (n <= 0)
         return 0;
     buf[n] = 0;
@@ -877,7 +877,7 @@ static void *watchdog(void *arg)
     wedge_self.exiting = 1;
     sigset_t all;
     sigfillset(&all);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, sizeof(uint64_t));
+    wedge_sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, sizeof(uint64_t));
     uint64_t last_step = ~0ull;
     int last_holder = SERIAL_NONE;
     int64_t still_since = 0, cpu_since = 0;
@@ -984,7 +984,7 @@ static void *trampoline(void *p)
     wedge_self.serial = t;
     wedge_self.depth++;
     serial_lock();
-    t->tid = (int32_t)syscall(SYS_gettid);
+    t->tid = (int32_t)wedge_sys(SYS_gettid, 0, 0, 0, 0);
     serial_ensure_token(t);
     serial_unlock();
     /* with the token: memwatch numbers threads and re-arms pages in the order they start,
@@ -1041,7 +1041,7 @@ static void adopt_first_thread(void)
     struct sthread *t = &S.t[i];
     t->state = T_RUNNABLE;
     t->ordinal = wedge_self.ordinal;
-    t->tid = (int32_t)syscall(SYS_gettid);
+    t->tid = (int32_t)wedge_sys(SYS_gettid, 0, 0, 0, 0);
     t->has_pt = 1;
     t->pt = pthread_self();
     S.strat->thread_new(S.strat_state, t->ordinal, t->words);

@@ -54,7 +54,7 @@ void wedge_fork_prepare(void)
 {
     atomic_store(&gate_closed, 1);
     while (atomic_load(&gate_users))
-        syscall(SYS_sched_yield);
+        wedge_sys(SYS_sched_yield, 0, 0, 0, 0);
 }
 
 void wedge_fork_done(int child)

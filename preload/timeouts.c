@@ -60,7 +60,7 @@ int64_t wedge_clock_skew(void)
 int64_t wedge_clock_real(clockid_t clock)
 {
     struct timespec ts;
-    syscall(SYS_clock_gettime, clock, &ts);
+    wedge_sys(SYS_clock_gettime, clock, (long)&ts, 0, 0);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
