@@ -106,6 +106,11 @@
 #define AUTO_RF_PIN_ONE_IN 4u        /* of pairs with a write site: pinned, else negated */
 #define AUTO_RF_TWO_ONE_IN 2u        /* runs drawn with a second constraint */
 #define AUTO_RF_LAG_MIN 2u           /* run q derives from runs 0 .. q - rf_lag(q) */
+/* A pair whose write is atomic weighs this many times more: where lock-free code settles a
+ * race (a compare-and-swap) is where its bug lies, and its pair is one among a dozen of plain
+ * accesses (steal_deque: 1 of 12 pairs a run).  --arms serial.pos.m.rf on steal_deque, 20
+ * seeds: weight 1, median >100 runs; 8, median 34.5 and one seed >300; 64, 18.5, at most 92. */
+#define AUTO_RF_ATOMIC_WEIGHT 64u
 
 struct arm_def {
     const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
@@ -359,7 +364,8 @@ static int cmp_pair(const void *a, const void *b)
  * on ordering_many 10, measured). */
 static uint64_t pool_weight(const struct pool_pair *q)
 {
-    return (1u << 20) / (q->runs + q->tried) + 1;
+    uint64_t w = (1u << 20) / (q->runs + q->tried) + 1;
+    return q->p.flags & WEDGE_RF_PAIR_ATOMIC ? w * AUTO_RF_ATOMIC_WEIGHT : w;
 }
 
 /* One pool pair, by pool_weight. */
