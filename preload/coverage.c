@@ -9,20 +9,24 @@
  * a run that sets a bit no earlier run of the campaign set has shown new behaviour
  * (cli/portfolio.c rewards its arm).
  *
- * The table is per process, direct-mapped and lossy: an entry evicted by a colliding object
- * only loses a pair.  Threads of a noise-mode run update it concurrently without a lock
+ * The table is per process and lossy: an object finds its entry among COV_PROBES slots from
+ * the hash of its stable name (cov_key), and one that finds none takes the first slot's, the
+ * object there only losing a pair.  Hashed on the address, which objects collided (and so
+ * which pairs a run recorded) changed with ASLR from one run of the same seed to the next.  Threads of a noise-mode run update it concurrently without a lock
  * (relaxed atomics): a torn entry costs one wrong bit of feedback, never correctness.  No
  * allocation, no locks: it runs at every event, also from the trap handler. */
 #include "shim.h"
 #include "wedge_stream.h"
 
 #define COV_TABLE 4096u /* power of two */
+#define COV_PROBES 4u
 
 struct cov_last {
     _Atomic uint64_t obj;
     _Atomic uint64_t site;
     _Atomic uint32_t thread;   /* shm slot + 1 of the last writer, 0: none */
     _Atomic uint32_t write;    /* the last event was write-like */
+    _Atomic uint32_t flags;    /* its WEDGE_RF_PAIR_* (an atomic write) */
 };
 static struct cov_last cov_table[COV_TABLE];
 
@@ -59,7 +63,8 @@ static int cov_class(unsigned kind)
  * once, the first threads that showed it.  Claimed by a compare-and-swap on its key, so the
  * threads of a noise run may race; linear probing, a pair that finds no entry in a few
  * probes is counted and lost. */
-static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, uint32_t wthread)
+static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, uint32_t wthread,
+                    uint32_t flags)
 {
     uint64_t key = wedge_mix(wedge_mix(wsite, 0x7266u), rsite) | 1u;
     for (uint32_t i = 0; i < 8; i++) {
@@ -74,6 +79,7 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
             e->read_site = rsite;
             e->write_thread = wthread;
             e->read_thread = wedge_self.ordinal;
+            e->flags = flags;
             atomic_fetch_add_explicit(&h->n_rf, 1, memory_order_release);
             return;
         }
@@ -81,6 +87,27 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
             return;
     }
     atomic_fetch_add_explicit(&h->rf_dropped, 1, memory_order_relaxed);
+}
+
+/* An object's name that does not move under ASLR: a watched heap block's identity and offset,
+ * module + offset for the program's globals; the address itself for what is neither (a
+ * stack, the C library's heap: those may still collide differently from run to run). */
+static uint64_t cov_key(const void *obj)
+{
+    uint64_t k = wedge_mem_ident(obj);
+    return k ? k : wedge_site_of_nolock(obj);
+}
+
+static struct cov_last *cov_entry(uint64_t o)
+{
+    uint64_t base = wedge_mix(cov_key((const void *)(uintptr_t)o), 0x636f76u);
+    for (uint32_t i = 0; i < COV_PROBES; i++) {
+        struct cov_last *l = &cov_table[(base + i) & (COV_TABLE - 1u)];
+        uint64_t held = atomic_load_explicit(&l->obj, memory_order_relaxed);
+        if (held == o || held == 0)
+            return l;
+    }
+    return &cov_table[base & (COV_TABLE - 1u)];
 }
 
 void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
@@ -91,7 +118,7 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         return;
     uint64_t o = (uint64_t)(uintptr_t)obj;
     uint32_t me = (uint32_t)wedge_self.slot + 1u;
-    struct cov_last *l = &cov_table[wedge_mix(o, 0x636f76u) & (COV_TABLE - 1u)];
+    struct cov_last *l = cov_entry(o);
     int same = atomic_load_explicit(&l->obj, memory_order_relaxed) == o;
     if (kind == WEDGE_EV_MEM_READ) {
         /* reads-from: another thread's write, or none seen (the entry is another object's or
@@ -99,10 +126,11 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         uint32_t prev = same ? atomic_load_explicit(&l->thread, memory_order_relaxed) : 0;
         int from_write = same && atomic_load_explicit(&l->write, memory_order_relaxed);
         if (!from_write)
-            rf_note(h, 0, site, 0);
+            rf_note(h, 0, site, 0, 0);
         else if (prev != me && prev - 1u < WEDGE_MAX_THREADS)
             rf_note(h, atomic_load_explicit(&l->site, memory_order_relaxed), site,
-                    wedge_shm_slot(h, prev - 1u)->ordinal);
+                    wedge_shm_slot(h, prev - 1u)->ordinal,
+                    atomic_load_explicit(&l->flags, memory_order_relaxed));
     }
     if (same) {
         uint32_t prev_w = atomic_load_explicit(&l->write, memory_order_relaxed);
@@ -121,4 +149,8 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
     atomic_store_explicit(&l->site, site, memory_order_relaxed);
     atomic_store_explicit(&l->thread, me, memory_order_relaxed);
     atomic_store_explicit(&l->write, cls == 2, memory_order_relaxed);
+    atomic_store_explicit(&l->flags,
+                          kind == WEDGE_EV_MEM_WRITE && wedge_self.mem_atomic ? WEDGE_RF_PAIR_ATOMIC
+                                                                              : 0u,
+                          memory_order_relaxed);
 }

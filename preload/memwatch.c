@@ -400,6 +400,14 @@ int wedge_mem_owns(const void *p)
     return (uintptr_t)p >= mw.arena && (uintptr_t)p < mw.arena_end;
 }
 
+uint64_t wedge_mem_ident(const void *p)
+{
+    if (!wedge_mem_owns(p))
+        return 0;
+    uintptr_t a = (uintptr_t)p;
+    return wedge_mix(mw_page_of(a)->ident, a & (MW_PAGE - 1)) | 1u;
+}
+
 void wedge_mem_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;

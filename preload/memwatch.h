@@ -24,6 +24,9 @@ void wedge_mem_stop(void) WEDGE_MW_HIDDEN;
 /* malloc family: return non-NULL if memwatch allocated the object itself (watched arena). */
 void *wedge_mem_alloc(size_t size, size_t align, uint64_t site) WEDGE_MW_HIDDEN;
 int wedge_mem_owns(const void *p) WEDGE_MW_HIDDEN;     /* p came from wedge_mem_alloc */
+/* An address of wedge_mem_alloc's arena by what does not move under ASLR: its block's
+ * allocation site and order, and its offset in the block's page; 0 for any other address. */
+uint64_t wedge_mem_ident(const void *p) WEDGE_MW_HIDDEN;
 void wedge_mem_free(void *p) WEDGE_MW_HIDDEN;
 size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
 

@@ -387,12 +387,14 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
     struct handler_point hp;
     point_enter(uc, &hp);
     unsigned kind = st->write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ;
+    wedge_self.mem_atomic = st->atomic;
     if (v.lost && mw.lost_update)
         report_lost_update(me, st, site, &v);
     if (wedge_g.serial)
         wedge_serial_point(kind, site, (const void *)st->addr, st->size);
     else
         noise_point(kind, site, st, pair);
+    wedge_self.mem_atomic = 0;
     point_leave(&hp); /* a cancellation request that came meanwhile unwinds from here */
 }
 

@@ -385,6 +385,12 @@ static void rf_executed(unsigned kind, uint64_t site, const void *obj, uint32_t 
                    site == c->read_site) ||
                   (c->kind == WEDGE_RF_PIN && kind == WEDGE_EV_MEM_WRITE &&
                    site == c->write_site);
+        if (c->kind == WEDGE_RF_EACH) {
+            /* a write held by it waits for a read after its hold began (its thread is held,
+             * so the read is another thread's) */
+            S.rf_reads[i] += kind == WEDGE_EV_MEM_READ && site == c->read_site;
+            continue;
+        }
         uint32_t *by = S.rf_by[i];
         if (hit && by[0] != me + 1 && by[1] != me + 1) {
             if (!by[0])
@@ -431,6 +437,8 @@ static int rf_blocked(const struct sthread *t)
     const struct wedge_rf_constraint *c = &wedge_g.token.rf[i];
     if (c->kind == WEDGE_RF_NEGATE && c->write_site == 0)
         return !rf_written(t->rf_obj);
+    if (c->kind == WEDGE_RF_EACH)
+        return S.rf_reads[i] == t->rf_reads;
     uint32_t me = t->ordinal + 1;
     return !((S.rf_by[i][0] && S.rf_by[i][0] != me) || (S.rf_by[i][1] && S.rf_by[i][1] != me));
 }
@@ -458,8 +466,9 @@ int wedge_serial_rf_match(int write, uint64_t site)
     const struct wedge_token *tok = &wedge_g.token;
     for (uint32_t i = 0; i < tok->nrf; i++) {
         const struct wedge_rf_constraint *c = &tok->rf[i];
-        if (c->kind == WEDGE_RF_NEGATE && c->write_site ? write && site == c->write_site
-                                                        : !write && site == c->read_site)
+        int holds_write = (c->kind == WEDGE_RF_NEGATE && c->write_site) ||
+                          c->kind == WEDGE_RF_EACH;
+        if (holds_write ? write && site == c->write_site : !write && site == c->read_site)
             return (int)i;
     }
     return -1;
@@ -474,6 +483,7 @@ void wedge_serial_rf_hold(int which, int write, uint64_t site, const void *obj)
     self->rf_hold = which + 1;
     self->rf_obj = obj;
     self->rf_since = S.points;
+    self->rf_reads = S.rf_reads[which];
     if (!rf_blocked(self)) {
         self->rf_hold = 0;
         serial_unlock();

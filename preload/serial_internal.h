@@ -56,6 +56,7 @@ struct sthread {
     int rf_hold;                /* held before a trapped access by constraint rf_hold - 1; 0: not */
     const void *rf_obj;         /* the held access's address */
     uint64_t rf_since;          /* S.points when it was held */
+    uint64_t rf_reads;          /* S.rf_reads of its constraint when it was held (each) */
     uint64_t words[WEDGE_STRATEGY_THREAD_WORDS];
 };
 
@@ -81,6 +82,7 @@ struct serial_state {
     int rf_met[WEDGE_TOKEN_RF]; /* constraint i is dropped (a hold lasted too long) */
     uint32_t rf_by[WEDGE_TOKEN_RF][2]; /* ordinals + 1 of the first two threads that
                                           executed constraint i's releasing access */
+    uint64_t rf_reads[WEDGE_TOKEN_RF]; /* reads at an each constraint's read site so far */
     uint32_t rf_nobjs;
     uint64_t rf_objs[SERIAL_RF_OBJS];
     const struct wedge_strategy *strat;

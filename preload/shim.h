@@ -111,6 +111,8 @@ struct wedge_thread {
     void *serial;          /* serial.c's per-thread record */
     void *mem;             /* memwatch.c's per-thread record */
     int cancel_async;      /* the program asked for asynchronous cancellation (threads.c) */
+    int mem_atomic;        /* the trapped access whose point runs is atomic (memwatch_trap.c;
+                              coverage.c flags its reads-from pairs) */
 };
 extern __thread struct wedge_thread wedge_self WEDGE_TLS WEDGE_HIDDEN;
 

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 13u
+#define WEDGE_PROTOCOL_VERSION 14u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -123,6 +123,8 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_LAST_DROPPED 2u     /* header.last_used: the table was full for some event */
 #define WEDGE_COV_WORDS 1024u     /* schedule coverage bitmap: 65,536 bits */
 #define WEDGE_RF_PAIRS 128u       /* distinct reads-from pairs kept per run (power of two) */
+#define WEDGE_RF_PAIR_ATOMIC 0x1u /* wedge_rf_pair.flags: the write was an atomic (locked)
+                                     instruction, a compare-and-swap (cli/portfolio.c) */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -351,6 +353,7 @@ struct wedge_shm_header {
         _Atomic uint64_t key;      /* wedge_mix of the two sites | 1; 0: free */
         uint64_t write_site, read_site;
         uint32_t write_thread, read_thread; /* thread ordinals (first seen) */
+        uint32_t flags, pad;       /* WEDGE_RF_PAIR_* (first seen) */
     } rf[WEDGE_RF_PAIRS];
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
@@ -399,7 +402,7 @@ _Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 _Static_assert(sizeof(struct wedge_module_bias) == 16, "wedge_module_bias layout");
-_Static_assert(sizeof(struct wedge_rf_pair) == 32, "wedge_rf_pair layout");
+_Static_assert(sizeof(struct wedge_rf_pair) == 40, "wedge_rf_pair layout");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)

@@ -250,7 +250,8 @@ int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, si
     const char *end = s + n;
     t->nrf = 0;
     if (n == 0)
-        return fail(err, errlen, "empty RF field (expected r then nW-R or pW-R, sites in hex)");
+        return fail(err, errlen, "empty RF field (expected r then nW-R, eW-R or pW-R, sites in "
+                    "hex)");
     while (s < end) {
         const char *us = memchr(s, '_', (size_t)(end - s));
         const char *ce = us ? us : end;
@@ -261,11 +262,13 @@ int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, si
         memset(c, 0, sizeof *c);
         if (*s == 'n')
             c->kind = WEDGE_RF_NEGATE;
+        else if (*s == 'e')
+            c->kind = WEDGE_RF_EACH;
         else if (*s == 'p')
             c->kind = WEDGE_RF_PIN;
         else
             return fail(err, errlen, "reads-from constraint '%.*s' does not start with n "
-                        "(negate) or p (pin)", (int)(ce - s), s);
+                        "(negate), e (negate each) or p (pin)", (int)(ce - s), s);
         const char *dash = memchr(s + 1, '-', (size_t)(ce - s - 1));
         if (!dash || parse_hex_u64(s + 1, (size_t)(dash - s - 1), &c->write_site) ||
             parse_hex_u64(dash + 1, (size_t)(ce - dash - 1), &c->read_site))
@@ -274,9 +277,9 @@ int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, si
         if (c->read_site == 0)
             return fail(err, errlen, "reads-from constraint '%.*s': the read site is 0",
                         (int)(ce - s), s);
-        if (c->kind == WEDGE_RF_PIN && c->write_site == 0)
-            return fail(err, errlen, "reads-from constraint '%.*s': pin needs a write site",
-                        (int)(ce - s), s);
+        if (c->kind != WEDGE_RF_NEGATE && c->write_site == 0)
+            return fail(err, errlen, "reads-from constraint '%.*s': %s needs a write site",
+                        (int)(ce - s), s, c->kind == WEDGE_RF_PIN ? "pin" : "each");
         t->nrf++;
         if (!us)
             break;
@@ -295,7 +298,8 @@ int wedge_rf_format(const struct wedge_token *t, char *buf, size_t len)
     for (uint32_t i = 0; i < t->nrf && i < WEDGE_TOKEN_RF; i++) {
         const struct wedge_rf_constraint *c = &t->rf[i];
         int n = snprintf(buf + o, len - o, "%s%c%" PRIx64 "-%" PRIx64, i ? "_" : "",
-                         c->kind == WEDGE_RF_PIN ? 'p' : 'n', c->write_site, c->read_site);
+                         c->kind == WEDGE_RF_PIN ? 'p' : c->kind == WEDGE_RF_EACH ? 'e' : 'n',
+                         c->write_site, c->read_site);
         if (n < 0 || (size_t)n >= len - o)
             return -1;
         o += (size_t)n;

@@ -6,12 +6,15 @@
  *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
  *   RF        serial only, optional: 'r' then one or two reads-from constraints joined by
- *             '_', each 'n' (negate) or 'p' (pin), a write site, '-', a read site, sites in
+ *             '_', each 'n' (negate), 'e' (negate each) or 'p' (pin), a write site, '-', a read site, sites in
  *             hex as in WEDGE_SITE ("rn1000000001189-100000000117a").  negate(W,R): a
  *             trapped write at site W is held back, before it executes, until a read at site
  *             R has executed in its process (R reads before W, not from it); with W = 0, a
  *             read at R is held until its object was written (R must not read the initial
- *             value).  pin(W,R): a read at R is held until a write at W has executed.  A held
+ *             value).  each(W,R): negate at every instance, not only the first: every trapped write at
+ *             W is held until a read at R executes after the hold began (a write site
+ *             needed; what a lock-free compare-and-swap's pair needs, cli/portfolio.c).
+ *             pin(W,R): a read at R is held until a write at W has executed.  A held
  *             thread is not a candidate at a scheduling point, unless every candidate is held
  *             (then the constraint yields at that point: never a deadlock), for at most
  *             256 points, and never on a thread's alternate signal stack.  The campaign
@@ -55,7 +58,7 @@ enum wedge_strategy_id {
 #define WEDGE_DECISION_START 0xffffffffu /* the index of a thread's start delay */
 #define WEDGE_TOKEN_RF 2          /* reads-from constraints an RF field may hold */
 
-enum wedge_rf_kind { WEDGE_RF_NEGATE = 1, WEDGE_RF_PIN = 2 };
+enum wedge_rf_kind { WEDGE_RF_NEGATE = 1, WEDGE_RF_PIN = 2, WEDGE_RF_EACH = 3 };
 
 /* One reads-from constraint of a token's RF field. */
 struct wedge_rf_constraint {

@@ -14,7 +14,7 @@ PROG=$TARGETS/ordering_many
 run 120 "$WEDGE" run --arms serial.pos.m.rf --seed 5eed -n 100 --stop-after 1 -q --json a.json --out ra -- "$PROG" 10
 expect_rc "serial.pos.m.rf on ordering_many 10" 1
 expect_json "found by serial.pos.m.rf, its token with a constraint" a.json \
-    "j['reproductions'][0]['arm'] == 'serial.pos.m.rf' and ('.rn' in j['reproductions'][0]['token'] or '.rp' in j['reproductions'][0]['token']) and j['reproductions'][0]['exact']"
+    "j['reproductions'][0]['arm'] == 'serial.pos.m.rf' and any(k in j['reproductions'][0]['token'] for k in ('.rn', '.re', '.rp')) and j['reproductions'][0]['exact']"
 expect_json "the JSON counts pooled pairs and constrained runs" a.json "j['rf_pairs'] > 0 and j['rf_runs'] > 0"
 
 # The same with a small alternate signal stack on every thread, as Rust gives them: memwatch's
@@ -48,5 +48,6 @@ bad_rf() {
 bad_rf w1.serial.pos.m.rx1183-1199.00000000000000a1 "does not start with n"
 bad_rf w1.serial.pos.m.rn1183.00000000000000a1 "is not nWRITE-READ"
 bad_rf w1.serial.pos.m.rp0-1199.00000000000000a1 "pin needs a write site"
+bad_rf w1.serial.pos.m.re0-1199.00000000000000a1 "each needs a write site"
 bad_rf w1.noise.random.rn1183-1199.00000000000000a1 "needs serial mode"
 e2e_finish

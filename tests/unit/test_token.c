@@ -62,6 +62,10 @@ int main(void)
     round_trip("w1.serial.random.m.rn0-1000000001193_p1000000001179-1000000001193.00000000000000a1");
     round_trip("w1.serial.pct3-120.m.rp1000000001183-1000000001199.s4_9-12.00000000000000a1");
     round_trip("w1.serial.pos.rn1-2.0000000000000001");
+    round_trip("w1.serial.pos.m.re1000000001183-1000000001199_n0-5.00000000000000a1");
+    CHECK(wedge_token_parse("w1.serial.pos.m.re11-22.00000000000000a1", &t, err, sizeof err) == 0);
+    CHECK(t.nrf == 1 && t.rf[0].kind == WEDGE_RF_EACH && t.rf[0].write_site == 0x11 &&
+          t.rf[0].read_site == 0x22);
     CHECK(wedge_token_parse("w1.serial.pos.m.rn0-1000000001193_p11-22.00000000000000a1", &t, err,
                             sizeof err) == 0);
     CHECK(t.nrf == 2 && t.rf[0].kind == WEDGE_RF_NEGATE && t.rf[0].write_site == 0 &&
@@ -78,6 +82,9 @@ int main(void)
     rejected("w1.serial.pos.rn11111111111111111-2.00000000000000a1", "is not nWRITE-READ");
     rejected("w1.serial.pos.rn1-0.00000000000000a1", "read site is 0");
     rejected("w1.serial.pos.rp0-5.00000000000000a1", "pin needs a write site");
+    rejected("w1.serial.pos.re0-5.00000000000000a1", "each needs a write site");
+    rejected("w1.serial.pos.re5.00000000000000a1", "is not eWRITE-READ");
+    rejected("w1.serial.pos.rx1-2.00000000000000a1", "e (negate each)");
     rejected("w1.serial.pos.rn1-2_n3-4_n5-6.00000000000000a1", "more than 2");
     rejected("w1.serial.pos.rn1-2_.00000000000000a1", "ends in '_'");
     rejected("w1.serial.pos.rn1-2.rn3-4.00000000000000a1", "two RF fields");
