@@ -81,7 +81,7 @@ void mw_sync_prot(struct mw_page *pg)
 {
     int want = atomic_load_explicit(&mw.on, memory_order_relaxed) && !pg->pinned &&
                (pg->state == MW_LEARN || pg->state == MW_WATCH) && pg->pending == 0 &&
-               pg->io == 0 && mw.hold == 0;
+               pg->io == 0 && mw.hold == 0 && !mw.solo;
     if (want == pg->prot)
         return;
     long r = wedge_sys(SYS_mprotect, (long)pg->addr, MW_PAGE,
@@ -129,13 +129,19 @@ void mw_tick(void)
         mw_rearm();
 }
 
-void mw_stop_all(void)
+/* Every page's protection brought in line with its state and the run's (under the lock). */
+static void mw_sync_all(void)
 {
-    atomic_store(&mw.on, 0);
     for (uint32_t i = 0; i < mw.bump; i++)
         mw_sync_prot(&mw_pages[i]);
     for (uint32_t i = 0; i < mw.nglobals; i++)
         mw_sync_prot(&mw.globals[i]);
+}
+
+void mw_stop_all(void)
+{
+    atomic_store(&mw.on, 0);
+    mw_sync_all();
     mw_sud_off();
 }
 
@@ -275,6 +281,8 @@ void wedge_mem_init(void)
         mw.arena_end = mw.arena + (uintptr_t)MW_ARENA_PAGES * MW_PAGE;
     }
     mw.memfd = (int)wedge_sys(SYS_open, (long)"/proc/self/mem", O_RDONLY | O_CLOEXEC, 0, 0);
+    mw.live_threads = 1;
+    mw.solo = wedge_g.serial;
     atomic_store(&mw.on, 1);
     mw_find_globals();
     mw_install_handlers();
@@ -287,6 +295,30 @@ void wedge_mem_init(void)
     mw_sud_init();
     wedge_log(mw.sud ? "memory watching on (system calls dispatched)" : "memory watching on",
               NULL);
+}
+
+/* A serial-mode process with one live thread has nobody its accesses could race with: its
+ * pages stay open (no trap, no single step) until a second thread is made, and open again
+ * when it is alone once more.  Counted by the token holder (the creating thread before the
+ * clone, the ending thread before it hands the token on), so the same token protects at the
+ * same points.  The pages keep their states meanwhile: LEARN and WATCH pages are protected
+ * again as they were.  (Noise mode keeps trapping: its delays at a lone thread's accesses are
+ * no use either, but a thread's end there is not ordered with the others' accesses.) */
+void wedge_mem_live_threads(int delta)
+{
+    if (!mw.installed || !wedge_g.serial || !atomic_load(&mw.on))
+        return;
+    uint64_t m;
+    mw_lock(&m);
+    if (delta < 0 && mw.live_threads == 0)
+        delta = 0;
+    mw.live_threads = (uint32_t)((int)mw.live_threads + delta);
+    int solo = mw.live_threads <= 1;
+    if (solo != mw.solo) {
+        mw.solo = solo;
+        mw_sync_all();
+    }
+    mw_unlock(m);
 }
 
 void wedge_mem_thread_start(void)
@@ -490,6 +522,33 @@ int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
             wedge_sys(SYS_nanosleep, (long)&ts, 0, 0, 0);
         }
     }
+}
+
+int wedge_mem_lib_begin(const void *obj, size_t len)
+{
+    uintptr_t lo = (uintptr_t)obj, hi = lo + len;
+    if (!mw.installed || mw.solo || !atomic_load_explicit(&mw.on, memory_order_relaxed) ||
+        hi < lo)
+        return 0;
+    /* unlocked look first: a page protected right after it makes the call trap, as before */
+    for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < hi; a += MW_PAGE) {
+        struct mw_page *pg = mw_page_of(a);
+        if (pg && (__atomic_load_n(&pg->prot, __ATOMIC_RELAXED) ||
+                   __atomic_load_n(&pg->state, __ATOMIC_RELAXED) == MW_LEARN ||
+                   __atomic_load_n(&pg->state, __ATOMIC_RELAXED) == MW_WATCH))
+            return wedge_mem_io_begin(obj, len);
+    }
+    return 0;
+}
+
+void wedge_mem_peek(void *dst, const void *src, size_t len)
+{
+    uintptr_t lo = (uintptr_t)src, hi = lo + len;
+    int ours = mw.installed &&
+               ((lo < mw.arena_end && hi > mw.arena) || (lo < mw.ghi && hi > mw.glo));
+    if (!ours || mw.memfd < 0 ||
+        wedge_sys(SYS_pread64, mw.memfd, (long)dst, (long)len, (long)lo) != (long)len)
+        memcpy(dst, src, len);
 }
 
 /* A buffer handed to the kernel: its watched pages are opened for the duration of the call

@@ -18,6 +18,9 @@ void wedge_mem_init(void) WEDGE_MW_HIDDEN;              /* process start, after 
 void wedge_mem_after_fork_child(void) WEDGE_MW_HIDDEN;
 void wedge_mem_thread_start(void) WEDGE_MW_HIDDEN;      /* first event of a new thread */
 void wedge_mem_thread_exit(void) WEDGE_MW_HIDDEN;       /* past its last event */
+/* Serial mode: a thread of the target is about to be made (+1; -1 if that failed) or has
+ * ended (-1), called by the token holder.  With one live thread no page is protected. */
+void wedge_mem_live_threads(int delta) WEDGE_MW_HIDDEN;
 /* Before exec: unwatch everything (the kernel must read argv and envp). */
 void wedge_mem_stop(void) WEDGE_MW_HIDDEN;
 
@@ -34,6 +37,26 @@ size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
  * touches it.  Returns a cookie for _io_end. */
 int wedge_mem_io_begin(const void *buf, size_t len) WEDGE_MW_HIDDEN;
 void wedge_mem_io_end(int cookie) WEDGE_MW_HIDDEN;
+/* Around a call of libc's that cannot block (a trylock, an unlock, a post) made by the shim on
+ * an object of the target's: the object's watched pages are opened for it, as for a buffer
+ * (0 if none is protected: no system call at all).  Each such call trapped a handful of
+ * times on the lock word (trylock 5, unlock 5: each a SIGSEGV, a SIGTRAP and two mprotect
+ * calls), and libc's accesses to a lock word say nothing about the program's data.  Ended
+ * by wedge_mem_io_end. */
+int wedge_mem_lib_begin(const void *obj, size_t len) WEDGE_MW_HIDDEN;
+#define WEDGE_MEM_LIB_CALL(obj, expr)                                                       \
+    __extension__({                                                                         \
+        uintptr_t mw_o_ = (uintptr_t)(obj); /* a spinlock is volatile */                    \
+        int mw_lib_ = wedge_mem_lib_begin((const void *)mw_o_, sizeof *(obj));              \
+        __typeof__(expr) mw_r_ = (expr);                                                    \
+        wedge_mem_io_end(mw_lib_);                                                          \
+        mw_r_;                                                                              \
+    })
+/* A copy of len bytes of the target's at src, read by the shim without a trap (a mutex's
+ * kind, a condition variable's clock): through /proc/self/mem where the range may be
+ * watched. */
+void wedge_mem_peek(void *dst, const void *src, size_t len) WEDGE_MW_HIDDEN;
+
 /* An explaining replay (WEDGE_WATCH_ALL) taking a mutex that lies on a page memwatch may
  * watch (_pollable: 1 if so): by trylock and short sleeps, never waiting in the kernel with
  * the page opened for the futex (which would let the holder's accesses to the page go unseen

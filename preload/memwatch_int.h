@@ -18,7 +18,8 @@
  *          or given to the kernel when there was no room to remember the call).
  *   OFF    not in use (a freed arena object).
  * The page is actually PROT_NONE iff its state is LEARN or WATCH, no thread is single-stepping
- * an access to it (pending) and no intercepted system call is using it as a buffer (io).
+ * an access to it (pending), no intercepted system call is using it as a buffer (io), and the
+ * process is not a serial-mode process with one live thread (solo: nothing can race).
  * All of this state changes only under mw_lock, with every signal blocked.
  */
 #ifndef WEDGE_MEMWATCH_INT_H
@@ -124,6 +125,11 @@ struct mw_state_all {
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;
+    /* Serial mode: threads of the target alive (made by pthread_create, not yet ended), 1 for
+     * the main thread; counted by the token holder, so the same token changes it at the same
+     * points.  While it is 1 no page is protected (solo). */
+    uint32_t live_threads;
+    int solo;
     uint32_t hold;             /* system calls running with every page opened (memwatch_sud.c) */
     int sud;                   /* syscall user dispatch is on (memwatch_sud.c) */
     uintptr_t sud_lo, sud_hi;  /* our code: system calls made from here are never dispatched */

@@ -26,7 +26,9 @@
 
 static int mutex_pshared(const pthread_mutex_t *m)
 {
-    return (m->__data.__kind & GLIBC_MUTEX_PSHARED_BIT) != 0;
+    int kind;
+    wedge_mem_peek(&kind, &m->__data.__kind, sizeof kind); /* read by us: no trap */
+    return (kind & GLIBC_MUTEX_PSHARED_BIT) != 0;
 }
 
 /* A semaphore shared between processes may be posted by another process, which the model
@@ -84,15 +86,18 @@ static int acquire(int (*try_op)(void *), void *obj, unsigned kind, uint64_t sit
 
 static int mutex_try(void *m)
 {
-    return REAL(pthread_mutex_trylock)((pthread_mutex_t *)m);
+    pthread_mutex_t *p = (pthread_mutex_t *)m;
+    return WEDGE_MEM_LIB_CALL(p, REAL(pthread_mutex_trylock)(p));
 }
 
 static int mutex_lock_model(pthread_mutex_t *m, const struct timespec *abstime, uint64_t site)
 {
     /* an error-checking mutex the caller already owns: glibc's lock says EDEADLK, trylock
      * only EBUSY (and a wait would be a self-deadlock) */
-    if ((m->__data.__kind & GLIBC_MUTEX_KIND_MASK) == PTHREAD_MUTEX_ERRORCHECK_NP &&
-        m->__data.__owner == (int)gettid())
+    pthread_mutex_t copy;
+    wedge_mem_peek(&copy, m, sizeof copy);
+    if ((copy.__data.__kind & GLIBC_MUTEX_KIND_MASK) == PTHREAD_MUTEX_ERRORCHECK_NP &&
+        copy.__data.__owner == (int)gettid())
         return EDEADLK;
     return acquire(mutex_try, m, WEDGE_EV_MUTEX_LOCK, site, abstime, CLOCK_REALTIME, 0);
 }
@@ -102,7 +107,7 @@ int wedge_serial_mutex_lock(pthread_mutex_t *m, const struct timespec *abstime, 
 {
     serial_sched_point(try_only ? WEDGE_EV_MUTEX_TRYLOCK : WEDGE_EV_MUTEX_LOCK, site, m, 0, 0);
     if (try_only)
-        return REAL(pthread_mutex_trylock)(m);
+        return WEDGE_MEM_LIB_CALL(m, REAL(pthread_mutex_trylock)(m));
     if (mutex_pshared(m)) {
         /* another process may hold it: wait for it outside the model */
         struct timespec real;
@@ -123,7 +128,7 @@ int wedge_serial_mutex_lock(pthread_mutex_t *m, const struct timespec *abstime, 
 int wedge_serial_mutex_unlock(pthread_mutex_t *m, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_MUTEX_UNLOCK, site, m, 0, 0);
-    int r = REAL(pthread_mutex_unlock)(m);
+    int r = WEDGE_MEM_LIB_CALL(m, REAL(pthread_mutex_unlock)(m));
     if (r == 0) {
         serial_lock();
         /* the waiters retry: the strategy decides who gets it.  At most MUTEX_RETRIERS of
@@ -140,12 +145,14 @@ int wedge_serial_mutex_unlock(pthread_mutex_t *m, uint64_t site)
 
 static int rw_tryrd(void *l)
 {
-    return REAL(pthread_rwlock_tryrdlock)((pthread_rwlock_t *)l);
+    pthread_rwlock_t *p = (pthread_rwlock_t *)l;
+    return WEDGE_MEM_LIB_CALL(p, REAL(pthread_rwlock_tryrdlock)(p));
 }
 
 static int rw_trywr(void *l)
 {
-    return REAL(pthread_rwlock_trywrlock)((pthread_rwlock_t *)l);
+    pthread_rwlock_t *p = (pthread_rwlock_t *)l;
+    return WEDGE_MEM_LIB_CALL(p, REAL(pthread_rwlock_trywrlock)(p));
 }
 
 int wedge_serial_rwlock_lock(pthread_rwlock_t *l, int write, const struct timespec *abstime,
@@ -154,7 +161,10 @@ int wedge_serial_rwlock_lock(pthread_rwlock_t *l, int write, const struct timesp
     unsigned kind = write ? WEDGE_EV_RWLOCK_WRLOCK : WEDGE_EV_RWLOCK_RDLOCK;
     serial_sched_point(kind, site, l, try_only, 0);
     /* a wrlock by the writer itself, or a rdlock by a writer: glibc says EDEADLK */
-    if (!try_only && l->__data.__cur_writer == (int)gettid())
+    int writer = 0;
+    if (!try_only)
+        wedge_mem_peek(&writer, &l->__data.__cur_writer, sizeof writer);
+    if (!try_only && writer == (int)gettid())
         return EDEADLK;
     return acquire(write ? rw_trywr : rw_tryrd, l, kind, site, abstime, CLOCK_REALTIME, try_only);
 }
@@ -162,7 +172,7 @@ int wedge_serial_rwlock_lock(pthread_rwlock_t *l, int write, const struct timesp
 int wedge_serial_rwlock_unlock(pthread_rwlock_t *l, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_RWLOCK_UNLOCK, site, l, 0, 0);
-    int r = REAL(pthread_rwlock_unlock)(l);
+    int r = WEDGE_MEM_LIB_CALL(l, REAL(pthread_rwlock_unlock)(l));
     if (r == 0) {
         serial_lock();
         serial_wake_obj(l, 1);
@@ -175,7 +185,8 @@ int wedge_serial_rwlock_unlock(pthread_rwlock_t *l, uint64_t site)
 
 static int spin_try(void *s)
 {
-    return REAL(pthread_spin_trylock)((pthread_spinlock_t *)s);
+    pthread_spinlock_t *p = (pthread_spinlock_t *)s;
+    return WEDGE_MEM_LIB_CALL(p, REAL(pthread_spin_trylock)(p));
 }
 
 int wedge_serial_spin_lock(pthread_spinlock_t *s, int try_only, uint64_t site)
@@ -187,7 +198,7 @@ int wedge_serial_spin_lock(pthread_spinlock_t *s, int try_only, uint64_t site)
 int wedge_serial_spin_unlock(pthread_spinlock_t *s, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_SPIN_UNLOCK, site, (const void *)s, 0, 0);
-    int r = REAL(pthread_spin_unlock)(s);
+    int r = WEDGE_MEM_LIB_CALL(s, REAL(pthread_spin_unlock)(s));
     serial_lock();
     serial_wake_obj((const void *)s, 1);
     serial_unlock();
@@ -198,7 +209,7 @@ int wedge_serial_spin_unlock(pthread_spinlock_t *s, uint64_t site)
 
 static int sem_try(void *s)
 {
-    return REAL(sem_trywait)((sem_t *)s) == 0 ? 0 : errno;
+    return WEDGE_MEM_LIB_CALL((sem_t *)s, REAL(sem_trywait)((sem_t *)s)) == 0 ? 0 : errno;
 }
 
 int wedge_serial_sem_wait(sem_t *s, clockid_t clock, int clockwait, const struct timespec *abstime,
@@ -233,7 +244,7 @@ int wedge_serial_sem_wait(sem_t *s, clockid_t clock, int clockwait, const struct
 int wedge_serial_sem_post(sem_t *s, uint64_t site)
 {
     serial_sched_point(WEDGE_EV_SEM_POST, site, s, 0, 0);
-    int r = REAL(sem_post)(s);
+    int r = WEDGE_MEM_LIB_CALL(s, REAL(sem_post)(s));
     int saved = errno;
     if (r == 0) {
         serial_lock();
@@ -263,12 +274,15 @@ int wedge_serial_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
     serial_sched_point(WEDGE_EV_COND_WAIT, site, c, 0, 0);
     serial_cancel_point(); /* a request made meanwhile: acted on with the mutex held */
     /* pthread_cond_timedwait measures against the clock chosen at pthread_cond_init */
-    if (abstime && clock == CLOCK_REALTIME && (c->__data.__wrefs & GLIBC_COND_CLOCK_MONOTONIC))
+    unsigned wrefs = 0;
+    if (abstime)
+        wedge_mem_peek(&wrefs, &c->__data.__wrefs, sizeof wrefs);
+    if (abstime && clock == CLOCK_REALTIME && (wrefs & GLIBC_COND_CLOCK_MONOTONIC))
         clock = CLOCK_MONOTONIC;
     int64_t deadline = 0;
     if (abstime && (deadline = serial_deadline(clock, abstime)) < 0)
         return EINVAL;
-    int r = REAL(pthread_mutex_unlock)(m);
+    int r = WEDGE_MEM_LIB_CALL(m, REAL(pthread_mutex_unlock)(m));
     if (r)
         return r; /* EPERM: not the owner (error-checking mutex) */
     struct sthread *self = serial_me();

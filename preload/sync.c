@@ -74,7 +74,7 @@ WEDGE_WRAPPER(int, pthread_mutex_trylock, (pthread_mutex_t *m), m)
         r = wedge_serial_mutex_lock(m, NULL, 1, site);
     } else {
         wedge_noise_point(WEDGE_EV_MUTEX_TRYLOCK, site, m, 0);
-        r = REAL(pthread_mutex_trylock)(m);
+        r = WEDGE_MEM_LIB_CALL(m, REAL(pthread_mutex_trylock)(m));
     }
     wedge_leave();
     return r;
@@ -104,7 +104,7 @@ static __attribute__((noinline)) int mutex_unlock(pthread_mutex_t *m, const void
     if (wedge_g.serial) {
         r = wedge_serial_mutex_unlock(m, site);
     } else {
-        r = REAL(pthread_mutex_unlock)(m);
+        r = WEDGE_MEM_LIB_CALL(m, REAL(pthread_mutex_unlock)(m));
         /* after the release: the window between two critical sections is where
          * check-then-act across a lock hides */
         wedge_noise_point(WEDGE_EV_MUTEX_UNLOCK, site, m, 0);

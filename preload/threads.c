@@ -67,7 +67,12 @@ static int create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
     wedge_note_stack_frame(arg);
     if (wedge_g.serial) {
         wedge_py_attach();
-        return wedge_serial_create(t, attr, fn, arg, site);
+        if (wedge_g.memory)
+            wedge_mem_live_threads(1);
+        int r = wedge_serial_create(t, attr, fn, arg, site);
+        if (r && wedge_g.memory)
+            wedge_mem_live_threads(-1);
+        return r;
     }
     struct start *st = REAL(malloc)(sizeof *st);
     if (!st)
