@@ -42,9 +42,9 @@
  * 0 .. q - rf_lag(q), drawn as an rf run's constraints are (below), so a function of the
  * seed and of earlier runs only; until the arm has such a run, 0 (change points spread over
  * the scales, strategy_pct.c).  Before, one length came from the first serial runs of closed
- * epochs, whatever their arm: mostly watched ones, whose traps are steps too, so unwatched
- * PCT runs drew their change points over a run up to 3x their own, and all PCT runs before
- * run 16 had none (pct_depth3: scripts/bench/finding, README "Issue 8: PCT length per arm").
+ * epochs, whatever their arm: mostly other arms', whose runs differ in length (on
+ * pct_depth3_fixed a random walk's run takes 1,200 steps, a PCT run's 840: a run of 80,
+ * steps per run of each arm from the JSON), and all PCT runs before run 16 had none (pct_depth3: scripts/bench/finding, README "Issue 8: PCT length per arm").
  *
  * Reads-from constraints (RFF-style).  Each run's shm lists the distinct reads-from pairs
  * its trapped reads saw (header.rf: write site -> read site, write site 0 for the initial
