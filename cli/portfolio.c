@@ -37,9 +37,14 @@
  * runs followed it (scripts/bench/finding, 10 campaigns: ordering_many 3 from 13.5 to 24
  * runs, pct_depth2 from 18 to 25.5).
  *
- * PCT's run length is learned from the first serial runs of closed epochs (median of their
- * steps) and carried in the tokens drawn after that, as `--strategy pct` does with its
- * calibration runs.
+ * PCT's run length (in its token, as `--strategy pct` carries what its calibration runs
+ * measured) is the median steps of the first AUTO_CALIB runs of the same arm among runs
+ * 0 .. q - rf_lag(q), drawn as an rf run's constraints are (below), so a function of the
+ * seed and of earlier runs only; until the arm has such a run, 0 (change points spread over
+ * the scales, strategy_pct.c).  Before, one length came from the first serial runs of closed
+ * epochs, whatever their arm: mostly other arms', whose runs differ in length (on
+ * pct_depth3_fixed a random walk's run takes 1,200 steps, a PCT run's 840: a run of 80,
+ * steps per run of each arm from the JSON), and all PCT runs before run 16 had none (pct_depth3: scripts/bench/finding, README "Issue 8: PCT length per arm").
  *
  * Reads-from constraints (RFF-style).  Each run's shm lists the distinct reads-from pairs
  * its trapped reads saw (header.rf: write site -> read site, write site 0 for the initial
@@ -132,8 +137,11 @@ struct arm_def {
 static const struct arm_def arm_table[] = {
     { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1, 0 },
     { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1, 0 },
-    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.3, 1, 0 },
-    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.4, 1, 0 },
+    /* pct_depth3 (two preemptions in order) by the default: a median of 47.5 runs with
+     * priors 0.3 / 0.4 for these two, 36 with 0.1 / 0.6, the other shapes the same; pct3
+     * at 0.8 no better (README "Issue 8: PCT length per arm") */
+    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.1, 1, 0 },
+    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.6, 1, 0 },
     { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1, 0 },
     /* Out of the default: noise runs with watching stall for 30 s in job_claim_sqlite_fixed
      * (2 of 200 default runs timed out; its serial watching runs never did), and on the
@@ -171,7 +179,7 @@ struct run_slot {
     unsigned arm;
     uint32_t length;            /* PCT length in its token */
     uint32_t nrf;               /* reads-from constraints in its token */
-    int rf_ready;               /* its constraints are drawn (or it has none to draw) */
+    int ready;                  /* its constraints and PCT length are drawn (or it has none) */
     struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
     int done, failed, multi, exact;
     uint64_t steps, injections, traps, us;
@@ -198,9 +206,8 @@ struct portfolio {
     struct run_slot ring[2][AUTO_EPOCH];
     uint64_t campaign_cov[WEDGE_COV_WORDS];
     uint64_t cov_bits;
-    uint64_t calib[AUTO_CALIB];
-    unsigned ncalib;
-    uint32_t length;            /* learned PCT length, 0: not yet */
+    uint64_t calib[WEDGE_BANDIT_MAX_ARMS][AUTO_CALIB]; /* steps of an arm's first runs pooled */
+    unsigned ncalib[WEDGE_BANDIT_MAX_ARMS];
     uint8_t *run_arms;          /* arm of run q, q < min(total, AUTO_RUN_ARMS_MAX) */
     uint64_t started;           /* 1 + the highest run index handed out */
     struct pool_pair pool[AUTO_POOL_MAX]; /* in the order first seen (run-index order) */
@@ -439,6 +446,31 @@ static uint64_t run_seed(const struct portfolio *p, uint64_t q)
     return wedge_run_seed(p->cfg->seed, q * p->cfg->shard_n + p->cfg->shard_k - 1);
 }
 
+/* Its runs wait for the pool: reads-from constraints, or a PCT length from its own runs. */
+static int arm_derives(const struct arm_def *a)
+{
+    return a->rf || a->strategy == WEDGE_STRAT_PCT;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A PCT run's length: the median steps of its arm's first runs in the pool (0: none yet). */
+static uint32_t arm_length(const struct portfolio *p, unsigned arm)
+{
+    unsigned n = p->ncalib[arm];
+    if (!n)
+        return 0;
+    uint64_t s[AUTO_CALIB];
+    memcpy(s, p->calib[arm], n * sizeof s[0]);
+    qsort(s, n, sizeof s[0], cmp_u64);
+    uint64_t m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    return m > AUTO_MAX_LENGTH ? AUTO_MAX_LENGTH : (uint32_t)m;
+}
+
 static void draw_epoch(struct portfolio *p, uint64_t e)
 {
     struct run_slot *ring = p->ring[e % 2];
@@ -451,19 +483,12 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         if (r->arm == p->narms)
             r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
         p->drawn_runs[r->arm]++;
-        r->length = p->length;
-        /* an rf arm's run derives once run q - rf_lag(q) joined the pool (merge_next) */
-        r->rf_ready = !p->arm[r->arm]->rf || q < AUTO_RF_LAG_MIN;
+        /* an rf or PCT arm's run derives once run q - rf_lag(q) joined the pool (merge_next) */
+        r->ready = !arm_derives(p->arm[r->arm]) || q < AUTO_RF_LAG_MIN;
         if (q < p->total && q < AUTO_RUN_ARMS_MAX)
             p->run_arms[q] = (uint8_t)r->arm;
     }
     p->drawn = e + 1;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 static uint64_t epoch_runs(const struct portfolio *p, uint64_t e)
@@ -520,15 +545,6 @@ static void close_epochs(struct portfolio *p)
                             (fresh ? coverage_reward(p, p->arm[r->arm]->watch != 0) : 0);
             wedge_bandit_update(&p->bandit, r->arm, reward);
             wedge_bandit_cost(&p->bandit, r->arm, AUTO_COST_BASE_US + run_cost(p, r));
-            if (p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi && r->steps &&
-                p->ncalib < AUTO_CALIB) {
-                p->calib[p->ncalib++] = r->steps;
-                if (p->ncalib == AUTO_CALIB) {
-                    qsort(p->calib, AUTO_CALIB, sizeof p->calib[0], cmp_u64);
-                    uint64_t m = (p->calib[AUTO_CALIB / 2 - 1] + p->calib[AUTO_CALIB / 2]) / 2;
-                    p->length = m > AUTO_MAX_LENGTH ? AUTO_MAX_LENGTH : (uint32_t)m;
-                }
-            }
         }
         p->closed = e + 1;
         draw_epoch(p, e + 2);
@@ -555,9 +571,12 @@ static int draw_derived(struct portfolio *p)
         if (q / AUTO_EPOCH >= p->drawn)
             return 0;
         struct run_slot *d = slot_of(p, q);
-        if (!d->rf_ready) {
-            draw_constraints(p, d, run_seed(p, q));
-            d->rf_ready = 1;
+        if (!d->ready) {
+            if (p->arm[d->arm]->rf)
+                draw_constraints(p, d, run_seed(p, q));
+            if (p->arm[d->arm]->strategy == WEDGE_STRAT_PCT)
+                d->length = arm_length(p, d->arm);
+            d->ready = 1;
         }
     }
     return 1;
@@ -576,6 +595,9 @@ static int merge_next(struct portfolio *p)
     qsort(r->pairs, r->npairs, sizeof r->pairs[0], cmp_pair);
     for (uint32_t i = 0; i < r->npairs; i++)
         pool_add(p, &r->pairs[i]);
+    if (p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi && r->steps &&
+        p->ncalib[r->arm] < AUTO_CALIB)
+        p->calib[r->arm][p->ncalib[r->arm]++] = r->steps;
     p->merged = k + 1;
     draw_derived(p);
     return 1;
@@ -676,8 +698,8 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     if (e >= p->drawn)
         return 0;
     const struct run_slot *r = slot_of(p, q);
-    if (!r->rf_ready) {
-        /* its constraints come once run q - rf_lag(q) joined the pool */
+    if (!r->ready) {
+        /* its constraints or length come once run q - rf_lag(q) joined the pool */
         if (q + 1 > p->waited) {
             p->waited = q + 1;
             p->rf_waits++;

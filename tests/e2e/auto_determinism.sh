@@ -6,6 +6,7 @@
 # the same trace hash; and with noise arms in the mix the arms of the first epochs (drawn
 # before any feedback) are still the same.  JOBS: a third campaign at -j JOBS gives the same
 # arms and failing tokens too (an rf run's lag grows past 2 for that: cli/portfolio.c rf_lag).
+# ARG `-`: the program takes no argument (to give ARMS after it).
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
@@ -13,6 +14,7 @@ NAME=$1
 SEED=$2
 RUNS=$3
 ARG=${4:-}
+[ "$ARG" = - ] && ARG=
 PROG=$TARGETS/$NAME
 ARMS=${5:-serial.random,serial.pct2,serial.pct3,serial.pos,serial.random.m,serial.pct3.m,serial.pos.m}
 JOBS=${6:-}
@@ -60,7 +62,7 @@ expect_json "per-arm reproductions add up" a.json "sum(a['reproductions'] for a 
 # The serial tokens auto found replay exactly: one token of each arm that found something.
 TOKENS=$(json a.json "' '.join({r['arm']: r['token'] for r in j['reproductions'] if r['exact']}.values())")
 for T in $TOKENS; do
-    run 120 "$WEDGE" replay --runs 10 -j 2 --json rep.json "$T" -- "$PROG" $ARG $ARG
+    run 120 "$WEDGE" replay --runs 10 -j 2 --json rep.json "$T" -- "$PROG" $ARG
     expect_rc "replay $T" 1
     expect_json "replay $T: 10 of 10 reproduced, same trace" rep.json "j['reproduced'] == 10 and j['same_trace'] == 10"
 done
