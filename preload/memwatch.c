@@ -524,30 +524,35 @@ int wedge_mem_lock_poll(pthread_mutex_t *m, int *r)
     }
 }
 
-int wedge_mem_lib_begin(const void *obj, size_t len)
+/* Whether [p, p+len) may be on a protected page: an unlocked look (a page protected right
+ * after it makes the access trap, as without the look). */
+static int mw_may_trap(const void *p, size_t len)
 {
-    uintptr_t lo = (uintptr_t)obj, hi = lo + len;
+    uintptr_t lo = (uintptr_t)p, hi = lo + len;
     if (!mw.installed || mw.solo || !atomic_load_explicit(&mw.on, memory_order_relaxed) ||
         hi < lo)
         return 0;
-    /* unlocked look first: a page protected right after it makes the call trap, as before */
     for (uintptr_t a = lo & ~(uintptr_t)(MW_PAGE - 1); a < hi; a += MW_PAGE) {
         struct mw_page *pg = mw_page_of(a);
         if (pg && (__atomic_load_n(&pg->prot, __ATOMIC_RELAXED) ||
                    __atomic_load_n(&pg->state, __ATOMIC_RELAXED) == MW_LEARN ||
                    __atomic_load_n(&pg->state, __ATOMIC_RELAXED) == MW_WATCH))
-            return wedge_mem_io_begin(obj, len);
+            return 1;
     }
     return 0;
 }
 
+int wedge_mem_lib_begin(const void *obj, size_t len)
+{
+    return mw_may_trap(obj, len) ? wedge_mem_io_begin(obj, len) : 0;
+}
+
+/* (a plain copy where no page of the range may trap: most of a run's calls, and no system
+ * call for them) */
 void wedge_mem_peek(void *dst, const void *src, size_t len)
 {
-    uintptr_t lo = (uintptr_t)src, hi = lo + len;
-    int ours = mw.installed &&
-               ((lo < mw.arena_end && hi > mw.arena) || (lo < mw.ghi && hi > mw.glo));
-    if (!ours || mw.memfd < 0 ||
-        wedge_sys(SYS_pread64, mw.memfd, (long)dst, (long)len, (long)lo) != (long)len)
+    if (!mw_may_trap(src, len) || mw.memfd < 0 ||
+        wedge_sys(SYS_pread64, mw.memfd, (long)dst, (long)len, (long)src) != (long)len)
         memcpy(dst, src, len);
 }
 
