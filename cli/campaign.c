@@ -127,18 +127,9 @@ static uint64_t shard_count(const struct wedge_config *cfg)
     return n;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void learn_length(struct campaign *c)
 {
-    uint64_t s[CALIB];
-    memcpy(s, c->calib_steps, sizeof s);
-    qsort(s, CALIB, sizeof s[0], cmp_u64);
-    uint64_t median = (s[CALIB / 2 - 1] + s[CALIB / 2]) / 2;
+    uint64_t median = wedge_median_u64(c->calib_steps, CALIB);
     c->learned_length = median > PCT_MAX_LENGTH ? PCT_MAX_LENGTH : (uint32_t)median;
 }
 

@@ -75,6 +75,7 @@
 #include "cli.h"
 #include "wedge_bandit.h"
 #include "wedge_stream.h"
+#include "wedge_util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -452,22 +453,10 @@ static int arm_derives(const struct arm_def *a)
     return a->rf || a->strategy == WEDGE_STRAT_PCT;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* A PCT run's length: the median steps of its arm's first runs in the pool (0: none yet). */
 static uint32_t arm_length(const struct portfolio *p, unsigned arm)
 {
-    unsigned n = p->ncalib[arm];
-    if (!n)
-        return 0;
-    uint64_t s[AUTO_CALIB];
-    memcpy(s, p->calib[arm], n * sizeof s[0]);
-    qsort(s, n, sizeof s[0], cmp_u64);
-    uint64_t m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    uint64_t m = wedge_median_u64(p->calib[arm], p->ncalib[arm]);
     return m > AUTO_MAX_LENGTH ? AUTO_MAX_LENGTH : (uint32_t)m;
 }
 

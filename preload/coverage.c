@@ -12,9 +12,10 @@
  * The table is per process and lossy: an object finds its entry among COV_PROBES slots from
  * the hash of its stable name (cov_key), and one that finds none takes the first slot's, the
  * object there only losing a pair.  Hashed on the address, which objects collided (and so
- * which pairs a run recorded) changed with ASLR from one run of the same seed to the next.  Threads of a noise-mode run update it concurrently without a lock
- * (relaxed atomics): a torn entry costs one wrong bit of feedback, never correctness.  No
- * allocation, no locks: it runs at every event, also from the trap handler. */
+ * which pairs a run recorded) changed with ASLR from one run of the same seed to the next.
+ * Threads of a noise-mode run update it concurrently without a lock (relaxed atomics): a torn
+ * entry costs one wrong bit of feedback, never correctness.  No allocation, no locks: it runs
+ * at every event, also from the trap handler. */
 #include "shim.h"
 #include "wedge_stream.h"
 

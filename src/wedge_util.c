@@ -133,3 +133,19 @@ uint64_t wedge_failure_signature(int kind, int code, const char *line, uint64_t 
     uint64_t h = wedge_mix((uint64_t)(unsigned)kind << 32 | (uint32_t)code, extra);
     return XXH64(norm, strlen(norm), h);
 }
+
+uint64_t wedge_median_u64(const uint64_t *v, unsigned n)
+{
+    uint64_t s[WEDGE_MEDIAN_MAX];
+    if (n > WEDGE_MEDIAN_MAX)
+        n = WEDGE_MEDIAN_MAX;
+    if (!n)
+        return 0;
+    for (unsigned i = 0; i < n; i++) { /* insertion sort of a copy: n is small */
+        unsigned j = i;
+        for (; j > 0 && s[j - 1] > v[i]; j--)
+            s[j] = s[j - 1];
+        s[j] = v[i];
+    }
+    return n % 2 ? s[n / 2] : s[n / 2 - 1] / 2 + s[n / 2] / 2 + (s[n / 2 - 1] & s[n / 2] & 1);
+}

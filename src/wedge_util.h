@@ -22,4 +22,9 @@ uint64_t wedge_failure_signature(int kind, int code, const char *line, uint64_t 
 /* Fold digits in a line for signature purposes, into out (always NUL-terminated). */
 void wedge_normalize_line(const char *line, char *out, size_t outlen);
 
+/* The median of v[0..n) (the mean of the middle two when n is even), 0 when n is 0; v is left
+ * as it was.  For the few values a calibration takes (n <= WEDGE_MEDIAN_MAX; more are cut). */
+#define WEDGE_MEDIAN_MAX 64u
+uint64_t wedge_median_u64(const uint64_t *v, unsigned n);
+
 #endif

@@ -175,6 +175,14 @@ int main(void)
     CHECK(wedge_parse_seed("0xdeadBEEF", &v) == 0 && v == 0xdeadbeef);
     CHECK(wedge_parse_seed("12345678901234567", &v) == -EINVAL);
 
+    /* medians of calibration runs' steps (cli/campaign.c, cli/portfolio.c) */
+    const uint64_t steps[] = { 900, 100, 500, 300, UINT64_MAX, UINT64_MAX - 2 };
+    CHECK(wedge_median_u64(steps, 0) == 0);
+    CHECK(wedge_median_u64(steps, 1) == 900);
+    CHECK(wedge_median_u64(steps, 3) == 500);
+    CHECK(wedge_median_u64(steps, 4) == 400 && steps[0] == 900 && steps[1] == 100);
+    CHECK(wedge_median_u64(steps + 4, 2) == UINT64_MAX - 1); /* no overflow */
+
     /* decision streams are counter based: same inputs, same decision; each input matters */
     uint64_t a = wedge_decide(1, 0, 2, 10, 0x1234);
     CHECK(a == wedge_decide(1, 0, 2, 10, 0x1234));
