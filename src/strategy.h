@@ -20,7 +20,7 @@
 #include "wedge_token.h"
 
 #define WEDGE_STRATEGY_STATE_MAX 1024u
-#define WEDGE_STRATEGY_THREAD_WORDS 2u
+#define WEDGE_STRATEGY_THREAD_WORDS 3u
 #define WEDGE_NO_THREAD UINT32_MAX
 
 /* Candidate flags. */

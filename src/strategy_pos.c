@@ -15,7 +15,17 @@
  * re-drawn after each racing event" of the paper, as seen from one side of each race.
  *
  * Priorities only decide among candidates; yields and sleeps put their thread behind the
- * others for a round (strategy.h), so that busy-waits let the threads they wait for run. */
+ * others for a round (strategy.h), so that busy-waits let the threads they wait for run.
+ *
+ * Seen from one side, a waiting thread's priority is redrawn only when it runs, while a thread
+ * that loops through racing events without ever blocking (a timed wait that times out again
+ * and again) redraws its own at each: a waiting thread of priority p then waits about 1/p
+ * decisions, whose mean over p is unbounded.  futex_cond_ok's producers waited out a consumer
+ * timing out its 2 ms waits for more than a million points (1 of 2,000 default runs hung).
+ * So a candidate whose priority is POS_AGE decisions old draws a new one, as if one of the
+ * racing events it waited behind had redrawn it; the wait is bounded, and a deep ordering
+ * within the first POS_AGE decisions of a thread's wait is unchanged. */
+#define POS_AGE 1024u
 #include "strategy.h"
 #include "wedge_protocol.h"
 #include "wedge_stream.h"
@@ -40,10 +50,13 @@ static uint64_t pos_draw(const struct pos_state *s, uint32_t ordinal, uint64_t s
     return (wedge_decide(s->seed, 0, ordinal, step, 0x706f73u) >> 1) | 1u;
 }
 
+/* data[0] the priority, data[1] the yield mark (strategy.c), data[2] the decision at which
+ * the priority was drawn */
 static void pos_thread_new(void *state, uint32_t ordinal, uint64_t *data)
 {
     struct pos_state *s = state;
     data[0] = pos_draw(s, ordinal, UINT64_MAX);
+    data[2] = 0;
 }
 
 int wedge_pos_racing(unsigned kind)
@@ -63,8 +76,17 @@ int wedge_pos_racing(unsigned kind)
 static uint32_t pos_choose(void *state, const struct wedge_point *p)
 {
     struct pos_state *s = state;
-    if (p->self_data && wedge_pos_racing(p->kind))
+    if (p->self_data && wedge_pos_racing(p->kind)) {
         p->self_data[0] = pos_draw(s, p->self, p->step);
+        p->self_data[2] = p->step;
+    }
+    for (uint32_t i = 0; i < p->n; i++) {
+        uint64_t *d = p->c[i].data;
+        if (d && p->step - d[2] > POS_AGE) {
+            d[0] = pos_draw(s, p->c[i].ordinal, p->step);
+            d[2] = p->step;
+        }
+    }
     wedge_strategy_yield_marks(&s->epoch, p);
     return wedge_strategy_highest(s->epoch, p);
 }
