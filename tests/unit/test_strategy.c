@@ -291,9 +291,8 @@ static void test_pct_finds_depth3(void)
     CHECK(found2 == 0);
 }
 
-/* PCT is unfair: a high thread polling a flag without yielding starves the low thread that
- * sets it.  Past its fair point PCT chooses at random, so the run still ends. */
-static void test_pct_fair_eventually(void)
+/* A thread polling a flag without yielding (0) and the thread that sets it (1). */
+static struct toy *poller_toy(void)
 {
     static struct toy t;
     t.n = 2;
@@ -302,10 +301,18 @@ static void test_pct_fair_eventually(void)
     t.s[0][1] = (struct step){ OP_RUN, 0 };
     t.len[1] = 1;
     t.s[1][0] = (struct step){ OP_SET, 1 };
+    return &t;
+}
+
+/* PCT is unfair: a high thread polling a flag without yielding starves the low thread that
+ * sets it.  Past its fair point PCT chooses at random, so the run still ends. */
+static void test_pct_fair_eventually(void)
+{
+    struct toy *t = poller_toy();
     struct wedge_token tok = token(WEDGE_STRAT_PCT, 1, 100);
     int starved_early = 0;
     for (uint64_t seed = 1; seed <= 20; seed++) {
-        int steps = toy_run(&t, &wedge_strategy_pct, &tok, seed, 100000);
+        int steps = toy_run(t, &wedge_strategy_pct, &tok, seed, 100000);
         CHECK(steps > 0 && steps <= 20100);
         starved_early += steps > 1000;
     }
@@ -320,17 +327,11 @@ static void test_pct_fair_eventually(void)
  * with it, none (at most 1,058). */
 static void test_pos_fair_eventually(void)
 {
-    static struct toy t;
-    t.n = 2;
-    t.len[0] = 2;
-    t.s[0][0] = (struct step){ OP_POLL_UNTIL, 1 };
-    t.s[0][1] = (struct step){ OP_RUN, 0 };
-    t.len[1] = 1;
-    t.s[1][0] = (struct step){ OP_SET, 1 };
+    struct toy *t = poller_toy();
     struct wedge_token tok = token(WEDGE_STRAT_POS, 0, 0);
     int worst = 0, long_waits = 0;
     for (uint64_t seed = 1; seed <= 20000; seed++) {
-        int steps = toy_run(&t, &wedge_strategy_pos, &tok, seed, 1000000);
+        int steps = toy_run(t, &wedge_strategy_pos, &tok, seed, 1000000);
         CHECK(steps > 0);
         worst = steps > worst ? steps : worst;
         long_waits += steps > 2000;
