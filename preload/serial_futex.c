@@ -32,9 +32,12 @@
 static uint32_t futex_val[SERIAL_MAX_THREADS];
 static uint32_t futex_bits[SERIAL_MAX_THREADS];
 
+/* The futex word, read by the model: its page opened around the read only where it may be
+ * protected (wedge_mem_lib_begin's look: no lock and no system call on the other pages, where
+ * every modeled futex call used to take memwatch's lock and two sigprocmask calls) */
 static uint32_t load_word(const uint32_t *addr)
 {
-    int mw = wedge_g.memory ? wedge_mem_io_begin(addr, sizeof *addr) : 0;
+    int mw = wedge_g.memory ? wedge_mem_lib_begin(addr, sizeof *addr) : 0;
     uint32_t v = atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_seq_cst);
     if (mw)
         wedge_mem_io_end(mw);
