@@ -1022,8 +1022,7 @@ static void *trampoline(void *p)
 void wedge_serial_thread_end(uint64_t site)
 {
     struct sthread *self = serial_me();
-    if (wedge_g.memory)
-        wedge_mem_live_threads(-1); /* before the token moves: at the same point every replay */
+    wedge_mem_live_threads(-1); /* before the token moves: at the same point every replay */
     serial_lock();
     serial_ensure_token(self);
     serial_wake_obj(self, 1);

@@ -67,10 +67,9 @@ static int create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
     wedge_note_stack_frame(arg);
     if (wedge_g.serial) {
         wedge_py_attach();
-        if (wedge_g.memory)
-            wedge_mem_live_threads(1);
+        wedge_mem_live_threads(1); /* (nothing without watching) */
         int r = wedge_serial_create(t, attr, fn, arg, site);
-        if (r && wedge_g.memory)
+        if (r)
             wedge_mem_live_threads(-1);
         return r;
     }
