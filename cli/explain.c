@@ -73,7 +73,7 @@ static int explain_done(void *ctx, struct job *j)
     if (!better)
         return 0;
     explained_free(&e->best);
-    char src[256];
+    char src[WEDGE_TOKEN_MAX + 160];
     snprintf(src, sizeof src,
              "replay %" PRIu64 " of %d with --watch mem on every shared page (%s), %s",
              j->index + 1, EXPLAIN_RUNS, j->token,

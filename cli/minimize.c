@@ -141,6 +141,9 @@ static char *minimize_story(const struct job *j, const struct outcome *oc, uint6
             symbolize_data(h, e->obj, 0, &d);
             fprintf(f, "was held by the token's reads-from constraint before it accessed %s "
                     "at %s", data_name_text(&d, q, sizeof q), symbolize(h, e->site, 0));
+        } else if (e->kind == WEDGE_EV_RF_LOCK_HOLD) {
+            fprintf(f, "was held by the token's reads-from constraint before its lock call at "
+                    "%s", symbolize(h, e->site, 1));
         } else {
             fprintf(f, "reached %s at %s", wedge_event_kind_name(e->kind),
                     symbolize(h, e->site, e->kind != WEDGE_EV_THREAD_START));

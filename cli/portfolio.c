@@ -63,6 +63,17 @@
  * are reused), so the determinism above holds for these arms too.  Before the pool has a
  * pair, an rf arm's run is its base arm's run.
  *
+ * Hold points.  A constraint's held access often runs inside a critical section (a check or
+ * an act under a lock): held there, the threads it waits for wait for its lock, every
+ * candidate is held and the constraint yields, so it never held (pct_depth3: B's read of A's
+ * window flag under the lock read the initial value in every run that negated it).  The shim
+ * counts a serial thread's lock acquisitions and gives each pair the count of the writer's
+ * and the reader's when their access ran inside a critical section; a constraint then holds
+ * its thread at that acquisition, before it takes the lock (the token's "@TxN", wedge_token.h).
+ * The pool takes a pair's counts from the first run that counted them.  Default, 10
+ * campaigns, cap 100 (scripts/bench/finding): pct_depth3 from 36 to 7 runs, pct_depth2 from
+ * 11.5 to 5, the other shapes the same.
+ *
  * The lag grows with the run index, from AUTO_RF_LAG_MIN to AUTO_EPOCH (rf_lag): an rf run
  * cannot start before the run it derives from ended, and runs start in index order, so at
  * -j N a lag below N leaves jobs idle.  A fixed lag of 2 kept the first derived runs early
@@ -174,6 +185,11 @@ struct arm_stats {
 struct rf_pair {
     uint64_t w, r;              /* write site (0: the initial value), read site */
     uint32_t flags;             /* WEDGE_RF_PAIR_*: an atomic write (drawn as each) */
+    /* where a constraint on it holds (a hold point, wedge_token.h): the writer's and the
+     * reader's ordinal and lock acquisitions when the access ran inside a critical section
+     * (acq 0: outside one), and the read object's stable name */
+    uint32_t wt, wacq, rt, racq;
+    uint64_t okey;
 };
 
 struct run_slot {
@@ -353,6 +369,13 @@ static void pool_add(struct portfolio *p, const struct rf_pair *x)
         struct pool_pair *q = &p->pool[*slot - 1];
         if (q->p.w == x->w && q->p.r == x->r) {
             q->runs++;
+            /* a pair first seen by a run that counted no acquisitions (a noise run) takes
+             * the hold points of the first that did */
+            if (!q->p.wacq && !q->p.racq && (x->wacq || x->racq)) {
+                uint32_t flags = q->p.flags;
+                q->p = *x;
+                q->p.flags = flags;
+            }
             return;
         }
     }
@@ -420,6 +443,20 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
          * that races it (each found it in 7 of 60 seeds, negate in 1; serial.pos.m) */
         if (x->flags & WEDGE_RF_PAIR_ATOMIC)
             c->kind = WEDGE_RF_EACH;
+        /* The held side's access inside a critical section is held at the lock call that
+         * began it: held at the access, the threads it waits for wait for its lock, every
+         * candidate is held and the constraint yields (pct_depth3: B's read of A's window
+         * flag under the lock never saw the flag set, in any run).  Negate holds the
+         * writer; pin and negate of the initial value hold the reader. */
+        int holds_writer = c->kind == WEDGE_RF_NEGATE && x->w;
+        uint32_t t = holds_writer ? x->wt : x->rt, acq = holds_writer ? x->wacq : x->racq;
+        if (c->kind != WEDGE_RF_EACH && acq && t < UINT32_MAX) {
+            c->hold_thread = t + 1;
+            c->hold_n = acq;
+            c->obj_key = x->w ? 0 : x->okey;
+            if (!x->w && !x->okey)
+                c->hold_thread = c->hold_n = 0;
+        }
     }
 }
 
@@ -743,9 +780,10 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
             for (unsigned i = 0; i < WEDGE_RF_PAIRS; i++)
                 if (atomic_load_explicit(&h->rf[i].key, memory_order_relaxed) &&
                     !rf_junk(h, &h->rf[i]))
-                    r->pairs[r->npairs++] = (struct rf_pair){ h->rf[i].write_site,
-                                                              h->rf[i].read_site,
-                                                              h->rf[i].flags };
+                    r->pairs[r->npairs++] = (struct rf_pair){
+                        h->rf[i].write_site, h->rf[i].read_site, h->rf[i].flags,
+                        h->rf[i].write_thread, h->rf[i].write_acq, h->rf[i].read_thread,
+                        h->rf[i].read_acq, h->rf[i].obj_key };
     } else {
         memset(r->cov, 0, sizeof r->cov);
         r->npairs = 0;

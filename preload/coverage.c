@@ -10,7 +10,7 @@
  * (cli/portfolio.c rewards its arm).
  *
  * The table is per process and lossy: an object finds its entry among COV_PROBES slots from
- * the hash of its stable name (cov_key), and one that finds none takes the first slot's, the
+ * the hash of its stable name (wedge_obj_key), and one that finds none takes the first slot's, the
  * object there only losing a pair.  Hashed on the address, which objects collided (and so
  * which pairs a run recorded) changed with ASLR from one run of the same seed to the next.
  * Threads of a noise-mode run update it concurrently without a lock (relaxed atomics): a torn
@@ -28,6 +28,7 @@ struct cov_last {
     _Atomic uint32_t thread;   /* shm slot + 1 of the last writer, 0: none */
     _Atomic uint32_t write;    /* the last event was write-like */
     _Atomic uint32_t flags;    /* its WEDGE_RF_PAIR_* (an atomic write) */
+    _Atomic uint32_t acq;      /* its thread's wedge_self.acq_n if inside a critical section */
 };
 static struct cov_last cov_table[COV_TABLE];
 
@@ -65,7 +66,7 @@ static int cov_class(unsigned kind)
  * threads of a noise run may race; linear probing, a pair that finds no entry in a few
  * probes is counted and lost. */
 static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, uint32_t wthread,
-                    uint32_t flags)
+                    uint32_t flags, uint32_t wacq, uint64_t okey)
 {
     uint64_t key = wedge_mix(wedge_mix(wsite, 0x7266u), rsite) | 1u;
     for (uint32_t i = 0; i < 8; i++) {
@@ -81,6 +82,9 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
             e->write_thread = wthread;
             e->read_thread = wedge_self.ordinal;
             e->flags = flags;
+            e->write_acq = wacq;
+            e->read_acq = wedge_self.in_cs ? wedge_self.acq_n : 0;
+            e->obj_key = okey;
             atomic_fetch_add_explicit(&h->n_rf, 1, memory_order_release);
             return;
         }
@@ -93,7 +97,7 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
 /* An object's name that does not move under ASLR: a watched heap block's identity and offset,
  * module + offset for the program's globals; the address itself for what is neither (a
  * stack, the C library's heap: those may still collide differently from run to run). */
-static uint64_t cov_key(const void *obj)
+uint64_t wedge_obj_key(const void *obj)
 {
     uint64_t k = wedge_mem_ident(obj);
     return k ? k : wedge_site_of_nolock(obj);
@@ -101,7 +105,7 @@ static uint64_t cov_key(const void *obj)
 
 static struct cov_last *cov_entry(uint64_t o)
 {
-    uint64_t base = wedge_mix(cov_key((const void *)(uintptr_t)o), 0x636f76u);
+    uint64_t base = wedge_mix(wedge_obj_key((const void *)(uintptr_t)o), 0x636f76u);
     for (uint32_t i = 0; i < COV_PROBES; i++) {
         struct cov_last *l = &cov_table[(base + i) & (COV_TABLE - 1u)];
         uint64_t held = atomic_load_explicit(&l->obj, memory_order_relaxed);
@@ -127,11 +131,12 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         uint32_t prev = same ? atomic_load_explicit(&l->thread, memory_order_relaxed) : 0;
         int from_write = same && atomic_load_explicit(&l->write, memory_order_relaxed);
         if (!from_write)
-            rf_note(h, 0, site, 0, 0);
+            rf_note(h, 0, site, 0, 0, 0, wedge_obj_key(obj));
         else if (prev != me && prev - 1u < WEDGE_MAX_THREADS)
             rf_note(h, atomic_load_explicit(&l->site, memory_order_relaxed), site,
                     wedge_shm_slot(h, prev - 1u)->ordinal,
-                    atomic_load_explicit(&l->flags, memory_order_relaxed));
+                    atomic_load_explicit(&l->flags, memory_order_relaxed),
+                    atomic_load_explicit(&l->acq, memory_order_relaxed), 0);
     }
     if (same) {
         uint32_t prev_w = atomic_load_explicit(&l->write, memory_order_relaxed);
@@ -154,4 +159,5 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
                           kind == WEDGE_EV_MEM_WRITE && wedge_self.mem_atomic ? WEDGE_RF_PAIR_ATOMIC
                                                                               : 0u,
                           memory_order_relaxed);
+    atomic_store_explicit(&l->acq, wedge_self.in_cs ? wedge_self.acq_n : 0u, memory_order_relaxed);
 }

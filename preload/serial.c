@@ -359,9 +359,8 @@ static int collect(struct wedge_cand *c, int *slot, int self)
 /* ------------------------------------------------------------------------------------------ */
 /* reads-from constraints (the token's RF field, wedge_token.h) */
 
-static int rf_written(const void *obj)
+static int rf_written(uint64_t o)
 {
-    uint64_t o = (uint64_t)(uintptr_t)obj;
     for (uint32_t i = 0; i < SERIAL_RF_OBJS; i++) {
         uint64_t v = S.rf_objs[(wedge_mix(o, 0x72666f) + i) & (SERIAL_RF_OBJS - 1)];
         if (v == o)
@@ -399,9 +398,9 @@ static void rf_executed(unsigned kind, uint64_t site, const void *obj, uint32_t 
                 by[1] = me + 1;
         }
     }
-    uint64_t o = (uint64_t)(uintptr_t)obj;
-    if (kind != WEDGE_EV_MEM_WRITE || !o || S.rf_nobjs >= SERIAL_RF_OBJS / 2)
+    if (kind != WEDGE_EV_MEM_WRITE || !obj || S.rf_nobjs >= SERIAL_RF_OBJS / 2)
         return;
+    uint64_t o = wedge_obj_key(obj);
     for (uint32_t i = 0; i < SERIAL_RF_OBJS; i++) {
         uint64_t *v = &S.rf_objs[(wedge_mix(o, 0x72666f) + i) & (SERIAL_RF_OBJS - 1)];
         if (*v == o)
@@ -422,6 +421,11 @@ static void rf_executed(unsigned kind, uint64_t site, const void *obj, uint32_t 
  * this many points the constraint is dropped for the rest of the run (a count of points, so
  * the run stays a function of its token).  ordering_many's holds last a few dozen. */
 #define RF_HOLD_POINTS 256u
+/* At a hold point the held thread holds no lock (it waits before taking one), so the others
+ * run their critical sections meanwhile; what it waits for may lie a long stretch of their
+ * work away (pct_depth3: B held at its first lock while A runs its 100 steps to its window,
+ * 4 or more points a step). */
+#define RF_LOCK_HOLD_POINTS 4096u
 
 static int rf_blocked(const struct sthread *t)
 {
@@ -430,7 +434,7 @@ static int rf_blocked(const struct sthread *t)
     int i = t->rf_hold - 1;
     if (S.rf_met[i])
         return 0;
-    if (S.points - t->rf_since > RF_HOLD_POINTS) {
+    if (S.points - t->rf_since > (t->rf_at_lock ? RF_LOCK_HOLD_POINTS : RF_HOLD_POINTS)) {
         S.rf_met[i] = 1;
         return 0;
     }
@@ -481,7 +485,8 @@ void wedge_serial_rf_hold(int which, int write, uint64_t site, const void *obj)
     serial_lock();
     serial_ensure_token(self);
     self->rf_hold = which + 1;
-    self->rf_obj = obj;
+    self->rf_at_lock = 0;
+    self->rf_obj = wedge_obj_key(obj);
     self->rf_since = S.points;
     self->rf_reads = S.rf_reads[which];
     if (!rf_blocked(self)) {
@@ -663,6 +668,51 @@ void serial_reschedule(struct sthread *self, unsigned kind, int yield, uint64_t 
         wait_token(self);
 }
 
+/* Lock operations, for the hold points of reads-from constraints (wedge_token.h): 1 an
+ * acquisition (its point comes before the lock is taken), -1 a release (a condition wait
+ * too: what follows it is not the critical section its acquisition began), 0 neither. */
+static int lock_op(unsigned kind)
+{
+    switch (kind) {
+    case WEDGE_EV_MUTEX_LOCK:
+    case WEDGE_EV_MUTEX_TRYLOCK:
+    case WEDGE_EV_RWLOCK_RDLOCK:
+    case WEDGE_EV_RWLOCK_WRLOCK:
+    case WEDGE_EV_SPIN_LOCK:
+        return 1;
+    case WEDGE_EV_MUTEX_UNLOCK:
+    case WEDGE_EV_RWLOCK_UNLOCK:
+    case WEDGE_EV_SPIN_UNLOCK:
+    case WEDGE_EV_COND_WAIT:
+        return -1;
+    default:
+        return 0;
+    }
+}
+
+/* An acquisition that is a constraint's hold point (lock held): the thread is held here, not
+ * at the access inside the critical section, where the threads it must wait for would wait
+ * for its lock (every candidate held: the constraint yields, rf_filter).  Returns 1 if held. */
+static int rf_hold_at_lock(struct sthread *self)
+{
+    const struct wedge_token *tok = &wedge_g.token;
+    for (uint32_t i = 0; i < tok->nrf; i++) {
+        const struct wedge_rf_constraint *c = &tok->rf[i];
+        if (c->hold_thread != self->ordinal + 1 || c->hold_n != wedge_self.acq_n || S.rf_met[i])
+            continue;
+        self->rf_hold = (int)i + 1;
+        self->rf_at_lock = 1;
+        self->rf_obj = c->obj_key;
+        self->rf_since = S.points;
+        self->rf_reads = S.rf_reads[i];
+        if (rf_blocked(self))
+            return 1;
+        self->rf_hold = 0;
+        self->rf_at_lock = 0;
+    }
+    return 0;
+}
+
 void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t aux, int yield)
 {
     /* the futex calls may set errno; the target's must survive a point (memwatch calls this
@@ -671,9 +721,25 @@ void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t 
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);
-    if (WEDGE_UNLIKELY(wedge_g.token.nrf) &&
-        (kind == WEDGE_EV_MEM_READ || kind == WEDGE_EV_MEM_WRITE))
-        rf_executed(kind, site, obj, self->ordinal); /* its point comes after it */
+    int held = 0, op = lock_op(kind);
+    if (op > 0)
+        wedge_self.acq_n++;
+    if (op)
+        wedge_self.in_cs = op > 0;
+    if (WEDGE_UNLIKELY(wedge_g.token.nrf)) {
+        if (kind == WEDGE_EV_MEM_READ || kind == WEDGE_EV_MEM_WRITE)
+            rf_executed(kind, site, obj, self->ordinal); /* its point comes after it */
+        else if (op > 0)
+            held = rf_hold_at_lock(self);
+    }
+    if (held) {
+        /* a point of its own, as an access's hold (wedge_serial_rf_hold): the lock's point
+         * below stays the same event as in a run without the constraint */
+        serial_reschedule(self, WEDGE_EV_RF_LOCK_HOLD, 0, site, obj, kind);
+        serial_lock();
+        self->rf_hold = 0;
+        self->rf_at_lock = 0;
+    }
     serial_reschedule(self, kind, yield, site, obj, aux);
     errno = saved;
 }

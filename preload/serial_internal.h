@@ -54,15 +54,16 @@ struct sthread {
     void *arg;
     uint32_t stack_size; /* its pthread_attr's, 0: the default (names stack slots) */
     int rf_hold;                /* held before a trapped access by constraint rf_hold - 1; 0: not */
-    const void *rf_obj;         /* the held access's address */
+    int rf_at_lock;             /* held at its hold point (a lock acquisition), not an access */
+    uint64_t rf_obj;            /* the held read's object (wedge_obj_key), for negate(0, R) */
     uint64_t rf_since;          /* S.points when it was held */
     uint64_t rf_reads;          /* S.rf_reads of its constraint when it was held (each) */
     uint64_t words[WEDGE_STRATEGY_THREAD_WORDS];
 };
 
-/* Objects written by trapped writes of this process, for negate(0, R) (a read held until its
- * object was written): open addressing, lossy when full (an object not found counts as
- * written, so a full table only releases a held read early). */
+/* Objects written by trapped writes of this process, by stable name (wedge_obj_key), for
+ * negate(0, R) (a read held until its object was written): open addressing, lossy when full
+ * (an object not found counts as written, so a full table only releases a held read early). */
 #define SERIAL_RF_OBJS 1024
 
 struct serial_state {

@@ -113,6 +113,11 @@ struct wedge_thread {
     int cancel_async;      /* the program asked for asynchronous cancellation (threads.c) */
     int mem_atomic;        /* the trapped access whose point runs is atomic (memwatch_trap.c;
                               coverage.c flags its reads-from pairs) */
+    /* serial mode: lock acquisitions made so far (the N of a reads-from hold point,
+     * wedge_token.h), and whether the last lock operation was one (an access now runs inside
+     * a critical section entered at acquisition acq_n; serial.c) */
+    uint32_t acq_n;
+    int in_cs;
 };
 extern __thread struct wedge_thread wedge_self WEDGE_TLS WEDGE_HIDDEN;
 
@@ -249,6 +254,9 @@ static inline void wedge_ensure_registered(void)
 
 /* Schedule coverage (coverage.c): note an event on obj in header.cov.  Signal-safe. */
 WEDGE_HIDDEN void wedge_cov_note(unsigned kind, uint64_t site, const void *obj);
+/* An object's name that does not move under ASLR (coverage.c): what reads-from pairs and
+ * hold points name an object by. */
+WEDGE_HIDDEN uint64_t wedge_obj_key(const void *obj);
 
 /* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
 WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,

@@ -44,6 +44,7 @@ static const char *const kind_names[WEDGE_EV_KIND_COUNT] = {
     [WEDGE_EV_FUTEX_WAKE] = "futex_wake",
     [WEDGE_EV_PY_CALL] = "python_call",
     [WEDGE_EV_RF_HOLD] = "rf_hold",
+    [WEDGE_EV_RF_LOCK_HOLD] = "rf_lock_hold",
 };
 
 const char *wedge_event_kind_name(unsigned kind)

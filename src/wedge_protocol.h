@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 14u
+#define WEDGE_PROTOCOL_VERSION 15u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -177,6 +177,8 @@ enum wedge_event_kind {
     WEDGE_EV_PY_CALL,    /* serial: a CPython function call (python.c; aux: 0 Python, 4 built-in) */
     WEDGE_EV_RF_HOLD,    /* serial: a trapped access held back before it executes by a token's
                             reads-from constraint (aux: the access's kind, MEM_READ/WRITE) */
+    WEDGE_EV_RF_LOCK_HOLD, /* serial: held before taking a lock, at a reads-from constraint's
+                              hold point (site: the lock call's; aux: the lock's event kind) */
     WEDGE_EV_KIND_COUNT
 };
 
@@ -353,7 +355,12 @@ struct wedge_shm_header {
         _Atomic uint64_t key;      /* wedge_mix of the two sites | 1; 0: free */
         uint64_t write_site, read_site;
         uint32_t write_thread, read_thread; /* thread ordinals (first seen) */
-        uint32_t flags, pad;       /* WEDGE_RF_PAIR_* (first seen) */
+        uint32_t flags;            /* WEDGE_RF_PAIR_* (first seen) */
+        /* Serial mode: the lock acquisitions the writer and the reader had made when each
+         * access ran inside a critical section (the N of a hold point, wedge_token.h), 0
+         * when it ran outside one; and the read object's stable name (coverage.c) */
+        uint32_t write_acq, read_acq, pad;
+        uint64_t obj_key;
     } rf[WEDGE_RF_PAIRS];
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
@@ -402,7 +409,7 @@ _Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 _Static_assert(sizeof(struct wedge_module_bias) == 16, "wedge_module_bias layout");
-_Static_assert(sizeof(struct wedge_rf_pair) == 40, "wedge_rf_pair layout");
+_Static_assert(sizeof(struct wedge_rf_pair) == 56, "wedge_rf_pair layout");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)

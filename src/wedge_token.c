@@ -245,6 +245,25 @@ static int parse_hex_u64(const char *p, size_t n, uint64_t *out)
     return 0;
 }
 
+/* "TxN" or "TxNoKEY" (after the '@') up to end, into c's hold point; 0 or -1. */
+static int parse_hold_point(const char *p, const char *end, struct wedge_rf_constraint *c)
+{
+    const char *x = memchr(p, 'x', (size_t)(end - p));
+    if (!x)
+        return -1;
+    const char *o = memchr(x + 1, 'o', (size_t)(end - x - 1));
+    const char *n_end = o ? o : end;
+    uint64_t th, n;
+    if (parse_hex_u64(p, (size_t)(x - p), &th) || parse_hex_u64(x + 1, (size_t)(n_end - x - 1), &n) ||
+        th >= 0xffffffffu || n == 0 || n > 0xffffffffu)
+        return -1;
+    if (o && (parse_hex_u64(o + 1, (size_t)(end - o - 1), &c->obj_key) || c->obj_key == 0))
+        return -1;
+    c->hold_thread = (uint32_t)th + 1;
+    c->hold_n = (uint32_t)n;
+    return 0;
+}
+
 int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, size_t errlen)
 {
     const char *end = s + n;
@@ -269,11 +288,26 @@ int wedge_rf_parse(const char *s, size_t n, struct wedge_token *t, char *err, si
         else
             return fail(err, errlen, "reads-from constraint '%.*s' does not start with n "
                         "(negate), e (negate each) or p (pin)", (int)(ce - s), s);
-        const char *dash = memchr(s + 1, '-', (size_t)(ce - s - 1));
+        /* the hold point and object key, if any, end the constraint: "@TxN" then "oKEY" */
+        const char *at = memchr(s + 1, '@', (size_t)(ce - s - 1));
+        const char *body_end = at ? at : ce;
+        const char *dash = memchr(s + 1, '-', (size_t)(body_end - s - 1));
         if (!dash || parse_hex_u64(s + 1, (size_t)(dash - s - 1), &c->write_site) ||
-            parse_hex_u64(dash + 1, (size_t)(ce - dash - 1), &c->read_site))
+            parse_hex_u64(dash + 1, (size_t)(body_end - dash - 1), &c->read_site))
             return fail(err, errlen, "reads-from constraint '%.*s' is not %cWRITE-READ (two "
                         "sites in lower-case hex)", (int)(ce - s), s, *s);
+        if (at && parse_hold_point(at + 1, ce, c) != 0)
+            return fail(err, errlen, "reads-from constraint '%.*s': its hold point is not "
+                        "@THREADxN or @THREADxNoKEY (hex, N >= 1)", (int)(ce - s), s);
+        if (c->kind == WEDGE_RF_EACH && c->hold_thread)
+            return fail(err, errlen, "reads-from constraint '%.*s': each takes no hold point",
+                        (int)(ce - s), s);
+        int init_negate = c->kind == WEDGE_RF_NEGATE && c->write_site == 0;
+        if (c->hold_thread && init_negate != (c->obj_key != 0))
+            return fail(err, errlen, "reads-from constraint '%.*s': %s", (int)(ce - s), s,
+                        init_negate ? "a negated initial value held at a hold point needs its "
+                                      "object (oKEY)"
+                                    : "only a negated initial value names an object");
         if (c->read_site == 0)
             return fail(err, errlen, "reads-from constraint '%.*s': the read site is 0",
                         (int)(ce - s), s);
@@ -303,6 +337,14 @@ int wedge_rf_format(const struct wedge_token *t, char *buf, size_t len)
         if (n < 0 || (size_t)n >= len - o)
             return -1;
         o += (size_t)n;
+        if (c->hold_thread) {
+            n = c->obj_key ? snprintf(buf + o, len - o, "@%xx%xo%" PRIx64, c->hold_thread - 1,
+                                      c->hold_n, c->obj_key)
+                           : snprintf(buf + o, len - o, "@%xx%x", c->hold_thread - 1, c->hold_n);
+            if (n < 0 || (size_t)n >= len - o)
+                return -1;
+            o += (size_t)n;
+        }
     }
     return (int)o;
 }

@@ -20,6 +20,12 @@
  *             256 points, and never on a thread's alternate signal stack.  The campaign
  *             draws them from reads-from pairs earlier runs saw (cli/portfolio.c).  A token
  *             with one watches every page seen shared (as WEDGE_WATCH_ALL).
+ *             A constraint may end in a hold point '@' T 'x' N (hex): the held side is held
+ *             already at thread T's (ordinal) N-th lock acquisition, before it takes the
+ *             lock, where an access inside a critical section cannot be held (the threads
+ *             it should wait for wait for its lock); negate(0, R) held so also names its
+ *             object, 'o' and the object's stable name (hex), since the lock does not tell
+ *             it ("rn0-100000000117a@2x1o5f0c...").  Held there for at most 4,096 points.
  *   STEPS     serial only, optional: 's' then the scheduler steps where a preemption may be
  *             injected, as ranges a-b or single steps joined by '_' ("s13_40-42"), or "s-"
  *             for none.  `wedge minimize` writes it: the token of the minimized schedule.
@@ -52,7 +58,7 @@ enum wedge_strategy_id {
 #define WEDGE_OPT_MEMORY 0x1u
 #define WEDGE_OPT_LOST_UPDATE 0x2u
 
-#define WEDGE_TOKEN_MAX 128
+#define WEDGE_TOKEN_MAX 192 /* a report's file name is the token and a suffix: under NAME_MAX */
 #define WEDGE_TOKEN_STEP_RANGES 8 /* ranges a STEPS field may hold */
 #define WEDGE_TOKEN_DECISIONS 8   /* decisions a DECISIONS field may hold */
 #define WEDGE_DECISION_START 0xffffffffu /* the index of a thread's start delay */
@@ -63,8 +69,11 @@ enum wedge_rf_kind { WEDGE_RF_NEGATE = 1, WEDGE_RF_PIN = 2, WEDGE_RF_EACH = 3 };
 /* One reads-from constraint of a token's RF field. */
 struct wedge_rf_constraint {
     uint32_t kind;             /* enum wedge_rf_kind */
-    uint32_t pad;
+    uint32_t hold_n;           /* hold point: the held thread's hold_n-th lock acquisition */
     uint64_t write_site, read_site; /* WEDGE_SITE values; write_site 0: the initial value */
+    uint32_t hold_thread;      /* hold point: that thread's ordinal + 1; 0: no hold point */
+    uint32_t pad;
+    uint64_t obj_key;          /* negate(0, R) held at a hold point: its object's stable name */
 };
 
 /* One noise decision: the point a thread reached (decision streams are counter-based, so

@@ -155,7 +155,7 @@ first_token() {
 # must match REGEX (bash =~; default: any w1 token), or the test fails and ends here, since
 # what follows replays that token.  WHAT labels the check.
 expect_token() {
-    local re=${3:-'^w1\.[a-z0-9._-]+$'}
+    local re=${3:-'^w1\.[a-z0-9._@-]+$'}
     TOKEN=$(first_token "$2")
     if [[ "$TOKEN" =~ $re ]]; then
         pass "$1: token $TOKEN"

@@ -34,6 +34,18 @@ run 200 "$WEDGE" replay --runs 100 -j 2 --json rep.json "$T" -- "$PROG" 10
 expect_rc "replay $T" 1
 expect_json "100 of 100 reproduced with the same trace hash" rep.json "j['reproduced'] == 100 and j['same_trace'] == 100"
 
+# Hold points: pct_depth3's reads are under a lock, so its constraints hold a thread at the lock
+# call that begins the critical section ("@TxN" in the token).  The rf arm pinned finds it
+# (12 seeds, 2026-12-02: at most 34 runs, median 6; without hold points none in 100 runs)
+# and its token replays exactly.
+P3=$TARGETS/pct_depth3
+run 120 "$WEDGE" run --arms serial.random.m.rf --seed 5eed -n 100 --stop-after 1 -q --json h.json --out rh -- "$P3"
+expect_rc "serial.random.m.rf on pct_depth3" 1
+expect_token "pct_depth3 by a constraint with a hold point" h.json '^w1\.serial\.random\.m\.r[a-z0-9_-]+@[0-9a-f]+x[0-9a-f]+[a-z0-9_@-]*\.[0-9a-f]{16}$'
+run 200 "$WEDGE" replay --runs 100 -j 2 --json hrep.json "$TOKEN" -- "$P3"
+expect_rc "replay $TOKEN" 1
+expect_json "100 of 100 reproduced with the same trace hash" hrep.json "j['reproduced'] == 100 and j['same_trace'] == 100"
+
 # A malformed RF field: exit 2, one line that says what is wrong.
 bad_rf() {
     run 30 "$WEDGE" replay "$1" -- "$PROG" 10
@@ -50,4 +62,6 @@ bad_rf w1.serial.pos.m.rn1183.00000000000000a1 "is not nWRITE-READ"
 bad_rf w1.serial.pos.m.rp0-1199.00000000000000a1 "pin needs a write site"
 bad_rf w1.serial.pos.m.re0-1199.00000000000000a1 "each needs a write site"
 bad_rf w1.noise.random.rn1183-1199.00000000000000a1 "needs serial mode"
+bad_rf w1.serial.pos.m.rn1183-1199@2.00000000000000a1 "hold point is not"
+bad_rf w1.serial.pos.m.rn0-1199@2x1.00000000000000a1 "needs its object"
 e2e_finish

@@ -90,6 +90,23 @@ int main(void)
     rejected("w1.serial.pos.rn1-2.rn3-4.00000000000000a1", "two RF fields");
     rejected("w1.serial.pos.s4.rn1-2.00000000000000a1", "before STEPS");
     rejected("w1.serial.pos.rn1-2.m.00000000000000a1", "out of place");
+    /* hold points: held already at a thread's N-th lock acquisition */
+    round_trip("w1.serial.random.m.rn1000000001183-1000000001199@2xc9.00000000000000a1");
+    round_trip("w1.serial.random.m.rn0-1000000001193@1x1o5f0c9a0b11d2e3f4_p11-22@3x10.00000000000000a1");
+    CHECK(wedge_token_parse("w1.serial.pos.m.rn0-22@1x2oab.00000000000000a1", &t, err,
+                            sizeof err) == 0);
+    CHECK(t.nrf == 1 && t.rf[0].hold_thread == 2 && t.rf[0].hold_n == 2 &&
+          t.rf[0].obj_key == 0xab && t.rf[0].read_site == 0x22);
+    CHECK(wedge_token_parse("w1.serial.pos.m.rn11-22.00000000000000a1", &t, err, sizeof err) ==
+              0 && t.rf[0].hold_thread == 0 && t.rf[0].obj_key == 0);
+    rejected("w1.serial.pos.rn1-2@.00000000000000a1", "hold point is not");
+    rejected("w1.serial.pos.rn1-2@3.00000000000000a1", "hold point is not");
+    rejected("w1.serial.pos.rn1-2@3x0.00000000000000a1", "hold point is not");
+    rejected("w1.serial.pos.rn1-2@3xg.00000000000000a1", "hold point is not");
+    rejected("w1.serial.pos.rn0-2@3x1o.00000000000000a1", "hold point is not");
+    rejected("w1.serial.pos.re1-2@3x1.00000000000000a1", "each takes no hold point");
+    rejected("w1.serial.pos.rn0-2@3x1.00000000000000a1", "needs its object");
+    rejected("w1.serial.pos.rn1-2@3x1o5.00000000000000a1", "only a negated initial value");
     {
         /* the longest token the campaign draws fits WEDGE_TOKEN_MAX */
         struct wedge_token l;
@@ -102,8 +119,12 @@ int main(void)
         l.opts = WEDGE_OPT_MEMORY;
         l.nrf = 2;
         for (int i = 0; i < 2; i++)
-            l.rf[i] = (struct wedge_rf_constraint){ WEDGE_RF_NEGATE, 0, 0x60ffffffffffffull,
-                                                    0x60ffffffffffffull };
+            l.rf[i] = (struct wedge_rf_constraint){ .kind = WEDGE_RF_NEGATE,
+                                                    .hold_n = 0xffffffffu,
+                                                    .write_site = 0,
+                                                    .read_site = 0x60ffffffffffffull,
+                                                    .hold_thread = 0xffffffffu,
+                                                    .obj_key = ~0ull };
         l.seed = ~0ull;
         char buf[WEDGE_TOKEN_MAX];
         CHECK(wedge_token_format(&l, buf, sizeof buf) > 0);
