@@ -306,8 +306,11 @@ struct summary {
     int interrupted;
     const char *stopped;         /* why the campaign ended early, NULL: it did not */
     /* replay */
-    uint64_t same_trace;
+    uint64_t same_trace;         /* serial replays with the trace hash of the first exact one */
     uint64_t first_trace_hash;
+    uint64_t inexact;            /* serial replays the run itself marked not exactly replayable
+                                    (the watchdog moved the token: a loaded machine, a spin) */
+    int have_first_trace;
     unsigned outcome_counts[5];
     const struct corpus *corpus; /* --corpus: what its replay found, NULL: none (corpus.c) */
     unsigned merged_from;        /* wedge merge: how many shard reports, 0: a campaign */

@@ -6,7 +6,8 @@
 #   KIND find:  the campaign finds it; no replay check (a noise token of a story whose failure
 #               shows in a few runs in 100 replays at about that rate: 10 replays may all pass);
 #   KIND exact: the same, in serial mode, and the token replays 10 of 10 with the same trace
-#               hash (single-process programs: a run of several processes is not exact);
+#               hash (single-process programs: a run of several processes is not exact),
+#               but for replays that say they are not exact (at most 3);
 #   KIND twin:  RUNS runs, none fails.
 # NAME is a program in TARGETS, or a .py file in the source tree's tests/targets, run with
 # /usr/bin/python3 (CPython 3.11 on Debian 12; `python3` on PATH may be a pyenv shim).  A target
@@ -71,8 +72,13 @@ done
 run 200 "$WEDGE" replay --runs 10 --json replay.json "${REPLAY_OPTS[@]}" "$TOKEN" -- "${CMD[@]}"
 expect_rc "$NAME replay x10" 1
 if [ "$KIND" = exact ]; then
-    expect_json "$NAME reproduced 10 of 10" replay.json "j['reproduced'] == 10"
-    expect_json "$NAME same trace 10 of 10" replay.json "j['same_trace'] == 10"
+    # A replay the watchdog broke says so (not exact: an interpreter's read or write outside
+    # the model slept past its grace period on a loaded machine); every other replay must
+    # have the same trace and fail, and at most 3 of 10 may be broken so.
+    echo "  (replays not exact: $(json replay.json "j['inexact']"))"
+    expect_json "$NAME at most 3 of 10 replays not exact" replay.json "j['inexact'] <= 3"
+    expect_json "$NAME reproduced by every exact replay" replay.json "j['reproduced'] >= 10 - j['inexact']"
+    expect_json "$NAME same trace in every exact replay" replay.json "j['same_trace'] == 10 - j['inexact']"
 else
     expect_json "$NAME reproduced at least once in 10" replay.json "j['reproduced'] >= 1"
 fi
