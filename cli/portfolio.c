@@ -81,6 +81,23 @@
  * (a program whose runs wait 30 ms on a timer, 200 runs of serial.random.m.rf: 4.4 s at both;
  * serial.random.m 1.2 s at -j 8).  Beyond AUTO_EPOCH the run it derives from could lie in
  * the epoch that must close before its own is drawn.
+ *
+ * Lock-free code.  Once a run of a closed epoch saw a reads-from pair whose write is atomic
+ * (a compare-and-swap or other locked read-modify-write: WEDGE_RF_PAIR_ATOMIC), the rf arms
+ * get AUTO_RF_ATOMIC_SHARE of the runs between them, in runs, not in time
+ * (wedge_bandit_share).  Only their runs act on such a pair (the `each` constraint holds
+ * every instance of a CAS loop's write), and nothing rewards them before the run that fails:
+ * a held read mostly shows pairs and coverage already seen.  Without the share, once the
+ * priors' epochs are spent, the cost-weighed draws gave the unwatched serial arms (2 ms a run
+ * against 12) most runs and the rf arms 5% (steal_deque: 29 of 120 seeds found nothing in
+ * 300 runs; serial.random.m.rf alone found it in each of 20 within 63).  Tried, and not
+ * enough there: more of the floor (0.3 of the time: 11 of 60 seeds found nothing), a floor
+ * of 0.3 of the runs spread evenly over the arms (2 of 20), the other arms' misses weighed
+ * less (pool weight 0.25: 2 of 20; 0: 4 of 60), decay 0.8 to 0.995 (12 or 13 of 60).  Gated
+ * on the atomic pair, as a share for every program costs every program: 0.1 of the runs to
+ * the rf arms moved the default on fanout_map_fixed from 1.8x its cheapest arm's cost per
+ * run to 2.1x (200 runs, 4 seeds).  The gate is a function of the closed epochs' runs in
+ * run-index order, so the draws stay deterministic.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -128,6 +145,12 @@
  * accesses (steal_deque: 1 of 12 pairs a run).  --arms serial.pos.m.rf on steal_deque, 20
  * seeds: weight 1, median >100 runs; 8, median 34.5 and one seed >300; 64, 18.5, at most 92. */
 #define AUTO_RF_ATOMIC_WEIGHT 64u
+/* Share of the runs the rf arms get together, split evenly, drawn first, once a closed
+ * epoch's run saw a pair whose write is atomic (header comment, "Lock-free code").
+ * steal_deque, the default, 300 runs, the seeds of scripts/bench/finding's campaigns 1 to
+ * 120: without it 29 seeds found nothing; 0.2, 2; 0.25, none (at most 197 runs); 0.3, none
+ * (at most 161); the medians 9.5 (campaigns 1-60) and 13 (61-120) with each. */
+#define AUTO_RF_ATOMIC_SHARE 0.25
 
 struct arm_def {
     const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
@@ -238,6 +261,8 @@ struct portfolio {
     uint64_t drawn_runs[WEDGE_BANDIT_MAX_ARMS]; /* runs drawn per arm */
     uint64_t cov_rewarded[2];   /* runs rewarded for new coverage, unwatched / watched */
     double serial_wall_us, serial_model_us; /* of the serial runs of closed epochs */
+    int rf_share;               /* a closed epoch's run saw an atomic pair: the rf arms have
+                                   their share of the runs (AUTO_RF_ATOMIC_SHARE) */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
@@ -537,6 +562,18 @@ static double coverage_reward(struct portfolio *p, int watch)
     return AUTO_REWARD_COVERAGE * AUTO_COV_HALF / (AUTO_COV_HALF + (double)p->cov_rewarded[watch]++);
 }
 
+/* The rf arms' share of the runs (header comment, "Lock-free code"), split evenly. */
+static void rf_share_on(struct portfolio *p)
+{
+    unsigned nrf = 0;
+    for (unsigned k = 0; k < p->narms; k++)
+        nrf += p->arm[k]->rf != 0;
+    for (unsigned k = 0; k < p->narms; k++)
+        if (p->arm[k]->rf)
+            wedge_bandit_share(&p->bandit, k, AUTO_RF_ATOMIC_SHARE / nrf);
+    p->rf_share = 1;
+}
+
 /* Consume epoch `closed` in run-index order and draw the epoch after next. */
 static void close_epochs(struct portfolio *p)
 {
@@ -571,6 +608,9 @@ static void close_epochs(struct portfolio *p)
                             (fresh ? coverage_reward(p, p->arm[r->arm]->watch != 0) : 0);
             wedge_bandit_update(&p->bandit, r->arm, reward);
             wedge_bandit_cost(&p->bandit, r->arm, AUTO_COST_BASE_US + run_cost(p, r));
+            for (uint32_t i = 0; i < r->npairs && !p->rf_share; i++)
+                if (r->pairs[i].flags & WEDGE_RF_PAIR_ATOMIC)
+                    rf_share_on(p);
         }
         p->closed = e + 1;
         draw_epoch(p, e + 2);
@@ -848,6 +888,7 @@ void portfolio_json(const struct portfolio *p, FILE *f)
     fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
     fprintf(f, ",\n  \"rf_pairs\": %" PRIu32 ",\n  \"rf_runs\": %" PRIu64 ",\n  \"rf_waits\": %" PRIu64,
             p->npool, p->rf_runs, p->rf_waits);
+    fprintf(f, ",\n  \"rf_share\": %s", p->rf_share ? "true" : "false");
     /* the arm of each run started, by run index (of this shard's runs) */
     uint64_t n = p->started < AUTO_RUN_ARMS_MAX ? p->started : AUTO_RUN_ARMS_MAX;
     fprintf(f, ",\n  \"run_arms\": [");

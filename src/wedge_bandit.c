@@ -102,10 +102,30 @@ void wedge_bandit_pool(struct wedge_bandit *b, double w)
     b->pool_weight = w < 0 ? 0 : w > 1 ? 1 : w;
 }
 
+void wedge_bandit_share(struct wedge_bandit *b, unsigned arm, double share)
+{
+    if (arm < b->narms)
+        b->arm[arm].share = share > 0 ? (share < 1 ? share : 1) : 0;
+}
+
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
 {
     if (b->narms <= 1)
         return 0;
+    double shares = 0;
+    for (unsigned k = 0; k < b->narms; k++)
+        shares += b->arm[k].share;
+    if (shares > 0) {
+        /* its own stream of the hash, so that the draws below are those of a bandit without
+         * shares whenever this one falls through */
+        uint64_t j = 0;
+        double u = uniform(wedge_mix(h, 0x7368617265ull), &j) * (shares > 1 ? shares : 1);
+        for (unsigned k = 0; k < b->narms; k++) {
+            u -= b->arm[k].share;
+            if (b->arm[k].share > 0 && u < 0)
+                return k;
+        }
+    }
     double cost[WEDGE_BANDIT_MAX_ARMS], unknown = known_cost(b), inv_sum = 0;
     for (unsigned k = 0; k < b->narms; k++) {
         cost[k] = cost_of(&b->arm[k], unknown);

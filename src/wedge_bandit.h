@@ -22,6 +22,10 @@
  * arms' reward rates fall together when nothing pays, their ratios stay those of their priors
  * and of their own rewards, and the time goes to the arm of the best prior per unit of cost;
  * the floor still gives every arm its share.  An arm's own rewards still lift it alone.
+ *
+ * Run shares (wedge_bandit_share): an arm can be given a fixed share of the runs, drawn
+ * first; the rest of the runs are drawn as above.  With no share set the draws are those of
+ * a bandit without them (no value of the hash is spent on them).
  * Pure and
  * deterministic: a draw depends only on the state and the 64-bit hash it is given, never on
  * the clock (a caller that wants deterministic draws reports deterministic costs).
@@ -39,6 +43,7 @@ struct wedge_bandit_arm {
     double cost_sum;        /* costs reported for its runs */
     double cost_runs;       /* runs they are of */
     double cost0;           /* cost taken before any is reported (0: the dearest known) */
+    double share;           /* share of the runs it is drawn for before any other draw */
 };
 
 struct wedge_bandit {
@@ -53,6 +58,11 @@ struct wedge_bandit {
 void wedge_bandit_init(struct wedge_bandit *b, unsigned narms, const double *prior, double floor);
 /* Weigh every other arm's misses into each arm's evidence by w (0: none, the default). */
 void wedge_bandit_pool(struct wedge_bandit *b, double w);
+/* Give `arm` `share` (0..1) of the runs, drawn before the floor and the exploiting draws
+ * (0: none, the default; the shares of all arms together are capped at 1).  A share in runs,
+ * not in time: for an arm whose value the rewards cannot show before it pays (the caller's
+ * reason), whatever it costs. */
+void wedge_bandit_share(struct wedge_bandit *b, unsigned arm, double share);
 /* The arm of a run whose draw hash is h. */
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h);
 /* A run of `arm` ended: reward > 0 (new coverage, a reproduction) or 0 (nothing new). */

@@ -1,12 +1,13 @@
 #!/bin/bash
-# auto_determinism.sh WEDGE TARGETS SHIM NAME SEED RUNS [PROGRAM ARG [ARMS [JOBS]]]
+# auto_determinism.sh WEDGE TARGETS SHIM NAME SEED RUNS [PROGRAM ARG [ARMS [JOBS [EXPECT]]]]
 # --mode auto learns from its runs in epochs, never in completion order: with deterministic
 # runs (serial arms on a single-process program) the same --seed gives the same arm for every
 # run and the same failing tokens at -j 1 and -j 2; every serial token it found replays with
 # the same trace hash; and with noise arms in the mix the arms of the first epochs (drawn
 # before any feedback) are still the same.  JOBS: a third campaign at -j JOBS gives the same
 # arms and failing tokens too (an rf run's lag grows past 2 for that: cli/portfolio.c rf_lag).
-# ARG `-`: the program takes no argument (to give ARMS after it).
+# ARG `-`: the program takes no argument (to give ARMS after it).  EXPECT: a condition on the
+# first campaign's JSON `j` (that the case under test arose in it).
 source "$(dirname "$0")/lib.sh"
 e2e_init "$@"
 shift "$E2E_ARGS_USED"
@@ -18,6 +19,7 @@ ARG=${4:-}
 PROG=$TARGETS/$NAME
 ARMS=${5:-serial.random,serial.pct2,serial.pct3,serial.pos,serial.random.m,serial.pct3.m,serial.pos.m}
 JOBS=${6:-}
+EXPECT=${7:-}
 
 run 250 "$WEDGE" run --arms "$ARMS" --seed "$SEED" -n "$RUNS" -j 2 -q --json a.json --out ra -- "$PROG" $ARG
 RC_A=$RC
@@ -31,6 +33,7 @@ fi
 expect_json "mode auto" a.json "j['mode'] == 'auto'"
 expect_json "every run's arm listed" a.json "len(j['run_arms']) == $RUNS"
 expect_json "more than one arm ran" a.json "len(set(j['run_arms'])) >= 3"
+[ -n "$EXPECT" ] && expect_json "the case under test arose" a.json "$EXPECT"
 ARMSEQ="','.join(j['run_arms'])"
 if [ "$(json a.json "$ARMSEQ")" = "$(json b.json "$ARMSEQ")" ]; then
     pass "same arm for every run at -j 2 and -j 1"

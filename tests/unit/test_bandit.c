@@ -1,7 +1,8 @@
 /* Unit tests of the campaign's bandit (src/wedge_bandit.c): draws are deterministic, the floor
  * gives every arm an equal share of the time (runs in inverse proportion to cost), the
- * exploiting draws go by reward per unit of cost, not per run, and pooled misses keep a
- * dear arm with a high prior from holding the time when nothing pays. */
+ * exploiting draws go by reward per unit of cost, not per run, pooled misses keep a
+ * dear arm with a high prior from holding the time when nothing pays, and a run share gives
+ * an arm its share of the runs whatever it costs. */
 #include "check.h"
 #include "wedge_bandit.h"
 #include "wedge_stream.h"
@@ -125,6 +126,40 @@ int main(void)
     double before = q.pool;
     wedge_bandit_decay(&q, 0.5);
     CHECK(q.pool == before * 0.5);
+
+    /* Run shares: a dear arm the exploiting draws pass over (10x the cost, same prior, no
+     * floor) gets its share of the runs, in runs, whatever it costs; the rest go as before. */
+    struct wedge_bandit s;
+    wedge_bandit_init(&s, 2, pr2, 0.0);
+    wedge_bandit_pool(&s, 1.0);
+    wedge_bandit_cost(&s, 0, 1.0);
+    wedge_bandit_cost(&s, 1, 10.0);
+    for (int r = 0; r < 200; r++)
+        wedge_bandit_update(&s, 0, 0);
+    struct wedge_bandit s0 = s;
+    count_draws(&s, n);
+    CHECK(n[1] < DRAWS / 20);
+    wedge_bandit_share(&s, 1, 0.25);
+    count_draws(&s, n);
+    CHECK(n[1] > DRAWS * 0.24 && n[1] < DRAWS * 0.30);
+    /* a draw that falls through the share is the draw of the bandit without it */
+    unsigned same = 1;
+    for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t h = wedge_mix(0x7368ull, i);
+        unsigned k = wedge_bandit_draw(&s, h);
+        same &= k == 1 || k == wedge_bandit_draw(&s0, h);
+    }
+    CHECK(same);
+    /* share 0 again: exactly the draws of a bandit never given one */
+    wedge_bandit_share(&s, 1, 0.0);
+    for (uint64_t i = 0; i < 1000; i++)
+        same &= wedge_bandit_draw(&s, i) == wedge_bandit_draw(&s0, i);
+    CHECK(same);
+    /* shares over 1 together are scaled down to the whole of the runs */
+    wedge_bandit_share(&s, 0, 3.0);
+    wedge_bandit_share(&s, 1, 1.0);
+    count_draws(&s, n);
+    CHECK(n[0] + n[1] == DRAWS && n[1] > DRAWS * 0.45 && n[1] < DRAWS * 0.55);
 
     /* A one-armed bandit always draws its arm. */
     struct wedge_bandit one;
