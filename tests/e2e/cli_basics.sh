@@ -22,4 +22,10 @@ run 60 "$WEDGE" run -n 4 -q --pass-exit 0,1 -- /bin/false
 expect_rc "--pass-exit 0,1 accepts /bin/false" 0
 run 60 "$WEDGE" run -n 4 -q --fail-on 'h.llo' -- /bin/echo hello
 expect_rc "--fail-on matches output" 1
+# Runs have address randomization off (a program may behave by its addresses: a serial token
+# must replay the same run); native reruns keep it.
+run 60 "$WEDGE" run -n 4 -q -- /bin/sh -c 'test "$(cat /proc/self/personality)" = 00040000'
+expect_rc "a run's personality has ADDR_NO_RANDOMIZE" 0
+run 60 "$WEDGE" run --baseline -n 2 -q -- /bin/sh -c 'test "$(cat /proc/self/personality)" = 00000000'
+expect_rc "a --baseline run keeps address randomization" 0
 e2e_finish
