@@ -19,6 +19,18 @@ static void count_draws(const struct wedge_bandit *b, unsigned *n)
         n[wedge_bandit_draw(b, wedge_mix(0x7465737431ull, i))]++;
 }
 
+/* Two arms of priors pr, pooled misses, the second 10x the cost of the first, the first with
+ * 200 misses: a dear arm the exploiting draws pass over. */
+static void cheap_and_dear(struct wedge_bandit *b, const double *pr)
+{
+    wedge_bandit_init(b, 2, pr, 0.0);
+    wedge_bandit_pool(b, 1.0);
+    wedge_bandit_cost(b, 0, 1.0);
+    wedge_bandit_cost(b, 1, 10.0);
+    for (int r = 0; r < 200; r++)
+        wedge_bandit_update(b, 0, 0);
+}
+
 int main(void)
 {
     const double prior[3] = { 0.5, 0.5, 0.5 };
@@ -110,12 +122,7 @@ int main(void)
      * its 20 runs (a reproduction rewards 4 in cli/portfolio.c) wins the exploiting draws
      * despite the cheap arm's 200 misses in the pool. */
     struct wedge_bandit q;
-    wedge_bandit_init(&q, 2, pr2, 0.0);
-    wedge_bandit_pool(&q, 1.0);
-    wedge_bandit_cost(&q, 0, 1.0);
-    wedge_bandit_cost(&q, 1, 10.0);
-    for (int r = 0; r < 200; r++)
-        wedge_bandit_update(&q, 0, 0);
+    cheap_and_dear(&q, pr2);
     for (int r = 0; r < 15; r++)
         wedge_bandit_update(&q, 1, 4.0);
     for (int r = 0; r < 5; r++)
@@ -130,12 +137,7 @@ int main(void)
     /* Run shares: a dear arm the exploiting draws pass over (10x the cost, same prior, no
      * floor) gets its share of the runs, in runs, whatever it costs; the rest go as before. */
     struct wedge_bandit s;
-    wedge_bandit_init(&s, 2, pr2, 0.0);
-    wedge_bandit_pool(&s, 1.0);
-    wedge_bandit_cost(&s, 0, 1.0);
-    wedge_bandit_cost(&s, 1, 10.0);
-    for (int r = 0; r < 200; r++)
-        wedge_bandit_update(&s, 0, 0);
+    cheap_and_dear(&s, pr2);
     struct wedge_bandit s0 = s;
     count_draws(&s, n);
     CHECK(n[1] < DRAWS / 20);
