@@ -371,10 +371,8 @@ static int run_done(void *ctx, struct job *j)
         if (atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT) {
             s->inexact++;
         } else {
-            if (!s->have_first_trace) {
+            if (!s->same_trace) /* the first exact replay */
                 s->first_trace_hash = th;
-                s->have_first_trace = 1;
-            }
             s->same_trace += th == s->first_trace_hash;
         }
     }
@@ -620,12 +618,13 @@ static int finish(struct campaign *c, int rc)
     } else {
         progress_done();
         printf("reproduced %zu of %" PRIu64 "\n", s->nrepros, s->runs_done);
-        if (cfg->proto.mode == WEDGE_MODE_SERIAL)
+        if (cfg->proto.mode == WEDGE_MODE_SERIAL) {
             printf("same trace hash: %" PRIu64 " of %" PRIu64 "\n", s->same_trace, s->runs_done);
-        if (cfg->proto.mode == WEDGE_MODE_SERIAL && s->inexact)
-            printf("not exact: %" PRIu64 " of %" PRIu64 " replays (the watchdog moved the token: "
-                   "a loaded machine or a spin loop; compared apart)\n",
-                   s->inexact, s->runs_done);
+            if (s->inexact)
+                printf("not exact: %" PRIu64 " of %" PRIu64 " replays (the watchdog moved the "
+                       "token: a loaded machine or a spin loop; compared apart)\n",
+                       s->inexact, s->runs_done);
+        }
         fflush(stdout);
     }
     int bad = 0;

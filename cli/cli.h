@@ -310,7 +310,6 @@ struct summary {
     uint64_t first_trace_hash;
     uint64_t inexact;            /* serial replays the run itself marked not exactly replayable
                                     (the watchdog moved the token: a loaded machine, a spin) */
-    int have_first_trace;
     unsigned outcome_counts[5];
     const struct corpus *corpus; /* --corpus: what its replay found, NULL: none (corpus.c) */
     unsigned merged_from;        /* wedge merge: how many shard reports, 0: a campaign */

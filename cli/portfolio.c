@@ -475,12 +475,11 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
          * writer; pin and negate of the initial value hold the reader. */
         int holds_writer = c->kind == WEDGE_RF_NEGATE && x->w;
         uint32_t t = holds_writer ? x->wt : x->rt, acq = holds_writer ? x->wacq : x->racq;
-        if (c->kind != WEDGE_RF_EACH && acq && t < UINT32_MAX) {
+        /* negate(0, R) held at a lock call must name its object (wedge_token.h) */
+        if (c->kind != WEDGE_RF_EACH && acq && t < UINT32_MAX && (x->w || x->okey)) {
             c->hold_thread = t + 1;
             c->hold_n = acq;
             c->obj_key = x->w ? 0 : x->okey;
-            if (!x->w && !x->okey)
-                c->hold_thread = c->hold_n = 0;
         }
     }
 }

@@ -103,9 +103,10 @@ uint64_t wedge_obj_key(const void *obj)
     return k ? k : wedge_site_of_nolock(obj);
 }
 
-static struct cov_last *cov_entry(uint64_t o)
+/* The entry of the object at address o whose stable name is key. */
+static struct cov_last *cov_entry(uint64_t o, uint64_t key)
 {
-    uint64_t base = wedge_mix(wedge_obj_key((const void *)(uintptr_t)o), 0x636f76u);
+    uint64_t base = wedge_mix(key, 0x636f76u);
     for (uint32_t i = 0; i < COV_PROBES; i++) {
         struct cov_last *l = &cov_table[(base + i) & (COV_TABLE - 1u)];
         uint64_t held = atomic_load_explicit(&l->obj, memory_order_relaxed);
@@ -123,7 +124,8 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         return;
     uint64_t o = (uint64_t)(uintptr_t)obj;
     uint32_t me = (uint32_t)wedge_self.slot + 1u;
-    struct cov_last *l = cov_entry(o);
+    uint64_t key = wedge_obj_key(obj);
+    struct cov_last *l = cov_entry(o, key);
     int same = atomic_load_explicit(&l->obj, memory_order_relaxed) == o;
     if (kind == WEDGE_EV_MEM_READ) {
         /* reads-from: another thread's write, or none seen (the entry is another object's or
@@ -131,7 +133,7 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         uint32_t prev = same ? atomic_load_explicit(&l->thread, memory_order_relaxed) : 0;
         int from_write = same && atomic_load_explicit(&l->write, memory_order_relaxed);
         if (!from_write)
-            rf_note(h, 0, site, 0, 0, 0, wedge_obj_key(obj));
+            rf_note(h, 0, site, 0, 0, 0, key);
         else if (prev != me && prev - 1u < WEDGE_MAX_THREADS)
             rf_note(h, atomic_load_explicit(&l->site, memory_order_relaxed), site,
                     wedge_shm_slot(h, prev - 1u)->ordinal,

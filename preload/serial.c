@@ -478,27 +478,40 @@ int wedge_serial_rf_match(int write, uint64_t site)
     return -1;
 }
 
+/* Hold t by constraint i, at a lock call or before an access of the object named obj_key
+ * (lock held).  Returns 1 if the constraint holds it now (rf_hold_wait next), else 0. */
+static int rf_hold_start(struct sthread *t, int i, int at_lock, uint64_t obj_key)
+{
+    t->rf_hold = i + 1;
+    t->rf_at_lock = at_lock;
+    t->rf_obj = obj_key;
+    t->rf_since = S.points;
+    t->rf_reads = S.rf_reads[i];
+    if (rf_blocked(t))
+        return 1;
+    t->rf_hold = 0;
+    return 0;
+}
+
+/* The held thread's point of its own (lock held on entry and on return): it runs on once the
+ * scheduler picks it, released (rf_filter). */
+static void rf_hold_wait(struct sthread *self, unsigned kind, uint64_t site, const void *obj,
+                         uint64_t aux)
+{
+    serial_reschedule(self, kind, 0, site, obj, aux);
+    serial_lock();
+    self->rf_hold = 0;
+}
+
 void wedge_serial_rf_hold(int which, int write, uint64_t site, const void *obj)
 {
     int saved = errno;
     struct sthread *self = serial_me();
     serial_lock();
     serial_ensure_token(self);
-    self->rf_hold = which + 1;
-    self->rf_at_lock = 0;
-    self->rf_obj = wedge_obj_key(obj);
-    self->rf_since = S.points;
-    self->rf_reads = S.rf_reads[which];
-    if (!rf_blocked(self)) {
-        self->rf_hold = 0;
-        serial_unlock();
-        errno = saved;
-        return;
-    }
-    serial_reschedule(self, WEDGE_EV_RF_HOLD, 0, site, obj,
-                      write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ);
-    serial_lock();
-    self->rf_hold = 0;
+    if (rf_hold_start(self, which, 0, wedge_obj_key(obj)))
+        rf_hold_wait(self, WEDGE_EV_RF_HOLD, site, obj,
+                     write ? WEDGE_EV_MEM_WRITE : WEDGE_EV_MEM_READ);
     serial_unlock();
     errno = saved;
 }
@@ -698,17 +711,9 @@ static int rf_hold_at_lock(struct sthread *self)
     const struct wedge_token *tok = &wedge_g.token;
     for (uint32_t i = 0; i < tok->nrf; i++) {
         const struct wedge_rf_constraint *c = &tok->rf[i];
-        if (c->hold_thread != self->ordinal + 1 || c->hold_n != wedge_self.acq_n || S.rf_met[i])
-            continue;
-        self->rf_hold = (int)i + 1;
-        self->rf_at_lock = 1;
-        self->rf_obj = c->obj_key;
-        self->rf_since = S.points;
-        self->rf_reads = S.rf_reads[i];
-        if (rf_blocked(self))
+        if (c->hold_thread == self->ordinal + 1 && c->hold_n == wedge_self.acq_n &&
+            !S.rf_met[i] && rf_hold_start(self, (int)i, 1, c->obj_key))
             return 1;
-        self->rf_hold = 0;
-        self->rf_at_lock = 0;
     }
     return 0;
 }
@@ -732,14 +737,10 @@ void serial_sched_point(unsigned kind, uint64_t site, const void *obj, uint64_t 
         else if (op > 0)
             held = rf_hold_at_lock(self);
     }
-    if (held) {
-        /* a point of its own, as an access's hold (wedge_serial_rf_hold): the lock's point
-         * below stays the same event as in a run without the constraint */
-        serial_reschedule(self, WEDGE_EV_RF_LOCK_HOLD, 0, site, obj, kind);
-        serial_lock();
-        self->rf_hold = 0;
-        self->rf_at_lock = 0;
-    }
+    /* a point of its own, as an access's hold: the lock's point below stays the same event
+     * as in a run without the constraint */
+    if (held)
+        rf_hold_wait(self, WEDGE_EV_RF_LOCK_HOLD, site, obj, kind);
     serial_reschedule(self, kind, yield, site, obj, aux);
     errno = saved;
 }
