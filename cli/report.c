@@ -375,6 +375,40 @@ static void print_message(FILE *f, const struct wedge_shm_header *h, const char 
     }
 }
 
+/* The reads-from constraints of the run's token, in words: what the campaign steered this
+ * run toward.  A constraint's hold may have happened long before the failure, out of the
+ * interleaving's last events, and the racing pair the conclusion names may be a later one
+ * (steal_deque: the exit flag read after the job that ran twice), so the report says where the
+ * run was pushed.  Sites as the rest of the report names them. */
+static void print_constraints(FILE *f, const struct wedge_shm_header *h, const struct wedge_token *t)
+{
+    if (!t->nrf)
+        return;
+    fputs("steered: this run's token held threads at reads-from constraints (the campaign's "
+          "push):\n", f);
+    for (uint32_t i = 0; i < t->nrf && i < WEDGE_TOKEN_RF; i++) {
+        const struct wedge_rf_constraint *c = &t->rf[i];
+        char w[512], r[512];
+        snprintf(w, sizeof w, "%s", c->write_site ? symbolize(h, c->write_site, 0) : "");
+        snprintf(r, sizeof r, "%s", symbolize(h, c->read_site, 0));
+        if (c->kind == WEDGE_RF_PIN)
+            fprintf(f, "  %u. the read at %s held until the write at %s ran (it reads that "
+                       "write)\n", i + 1, r, w);
+        else if (c->kind == WEDGE_RF_EACH)
+            fprintf(f, "  %u. every write at %s held until a read at %s ran (the read sees the "
+                       "value before each)\n", i + 1, w, r);
+        else if (c->write_site)
+            fprintf(f, "  %u. the write at %s held until the read at %s ran (the read sees the "
+                       "value before it)\n", i + 1, w, r);
+        else
+            fprintf(f, "  %u. the read at %s held until its object was written (it does not "
+                       "read the initial value)\n", i + 1, r);
+        if (c->hold_thread)
+            fprintf(f, "     held at T%u's lock call %u, before it took the lock (the access "
+                       "is inside that critical section)\n", c->hold_thread - 1, c->hold_n);
+    }
+}
+
 char *report_text(const struct wedge_config *cfg, const struct job *job,
                   const struct outcome *oc, const char *replay, const char *conclusion)
 {
@@ -432,6 +466,7 @@ char *report_text(const struct wedge_config *cfg, const struct job *job,
                    "%u processes\n",
                 (uint64_t)atomic_load(&h->injections), (uint64_t)atomic_load(&h->traps),
                 atomic_load(&h->nthreads), atomic_load(&h->nprocs));
+        print_constraints(f, h, &job->tok);
         if (flags & WEDGE_RUN_RING_FULL)
             fputs("note:    more threads than trace slots: some threads went untraced\n", f);
         if (flags & WEDGE_RUN_UNSEEN_FUTEX)

@@ -45,6 +45,15 @@ expect_token "pct_depth3 by a constraint with a hold point" h.json '^w1\.serial\
 run 200 "$WEDGE" replay --runs 100 -j 2 --json hrep.json "$TOKEN" -- "$P3"
 expect_rc "replay $TOKEN" 1
 expect_json "100 of 100 reproduced with the same trace hash" hrep.json "j['reproduced'] == 100 and j['same_trace'] == 100"
+# Its report says where the campaign pushed the run: the constraint with its sites and the
+# lock call it held at (the hold may lie long before the failure's last events).
+if grep -q '^steered: ' rh/*.txt && grep -qE '^     held at T[0-9]+.s lock call [0-9]+' rh/*.txt &&
+    grep -A1 '^steered: ' rh/*.txt | grep -q 'pct_depth3\.c:'; then
+    pass "the report names the constraint, its sites and its hold point"
+else
+    fail "the report of $TOKEN has no steered: section with sites and a hold point"
+    cat rh/*.txt | head -40
+fi
 
 # A malformed RF field: exit 2, one line that says what is wrong.
 bad_rf() {
