@@ -94,6 +94,34 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
     atomic_fetch_add_explicit(&h->rf_dropped, 1, memory_order_relaxed);
 }
 
+/* A futex word the program named (header.futex_key): each distinct stable name once.  The
+ * campaign tells a lock's word from lock-free data by it (cli/portfolio.c, "Lock-free code").
+ * Claimed by a compare-and-swap on the slot, as rf_note's entries; no allocation, no lock. */
+void wedge_futex_note(const void *addr)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h || !addr)
+        return;
+    uint64_t key = wedge_obj_key(addr);
+    if (!key)
+        return;
+    uint64_t base = wedge_mix(key, 0x667574u);
+    for (uint32_t i = 0; i < 8; i++) {
+        _Atomic uint64_t *e = &h->futex_key[(base + i) & (WEDGE_FUTEX_WORDS - 1u)];
+        uint64_t k = atomic_load_explicit(e, memory_order_relaxed);
+        if (k == key)
+            return;
+        if (k == 0 && atomic_compare_exchange_strong_explicit(e, &k, key, memory_order_relaxed,
+                                                              memory_order_relaxed)) {
+            atomic_fetch_add_explicit(&h->n_futex, 1, memory_order_release);
+            return;
+        }
+        if (k == key)
+            return;
+    }
+    atomic_fetch_add_explicit(&h->futex_dropped, 1, memory_order_relaxed);
+}
+
 /* An object's name that does not move under ASLR: a watched heap block's identity and offset,
  * module + offset for the program's globals; the address itself for what is neither (a
  * stack, the C library's heap: those may still collide differently from run to run). */
@@ -135,10 +163,12 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         if (!from_write)
             rf_note(h, 0, site, 0, 0, 0, key);
         else if (prev != me && prev - 1u < WEDGE_MAX_THREADS)
+            /* the object's name also for a write's pair: the campaign matches an atomic
+             * write's object against the run's futex words */
             rf_note(h, atomic_load_explicit(&l->site, memory_order_relaxed), site,
                     wedge_shm_slot(h, prev - 1u)->ordinal,
                     atomic_load_explicit(&l->flags, memory_order_relaxed),
-                    atomic_load_explicit(&l->acq, memory_order_relaxed), 0);
+                    atomic_load_explicit(&l->acq, memory_order_relaxed), key);
     }
     if (same) {
         uint32_t prev_w = atomic_load_explicit(&l->write, memory_order_relaxed);

@@ -107,6 +107,14 @@ WEDGE_EXPORT long syscall(long nr, ...)
     uint64_t site = wedge_site_of(WEDGE_CALLER_PC());
     uint32_t *addr = (uint32_t *)a1, *addr2 = (uint32_t *)a5;
     const struct timespec *ts = (const struct timespec *)a4;
+    /* a lock's word, not lock-free data: the campaign keeps its compare-and-swap pairs out
+     * of the rf arms' share (cli/portfolio.c, "Lock-free code").  The second word of a
+     * requeue or wake-op is a futex word too. */
+    wedge_futex_note(addr);
+    int cmd = (int)a2 & FUTEX_CMD_MASK;
+    if (cmd == FUTEX_REQUEUE || cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_WAKE_OP ||
+        cmd == FUTEX_CMP_REQUEUE_PI || cmd == FUTEX_WAIT_REQUEUE_PI)
+        wedge_futex_note(addr2);
     long r = wedge_g.serial
                  ? wedge_serial_futex(addr, (int)a2, (uint32_t)a3, ts, addr2, (uint32_t)a6, site)
                  : noise_futex(addr, (int)a2, (uint32_t)a3, ts, addr2, (uint32_t)a6, site);

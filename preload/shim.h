@@ -257,6 +257,8 @@ WEDGE_HIDDEN void wedge_cov_note(unsigned kind, uint64_t site, const void *obj);
 /* An object's name that does not move under ASLR (coverage.c): what reads-from pairs and
  * hold points name an object by. */
 WEDGE_HIDDEN uint64_t wedge_obj_key(const void *obj);
+/* Note a futex word the program named in header.futex_key (coverage.c).  Signal-safe. */
+WEDGE_HIDDEN void wedge_futex_note(const void *addr);
 
 /* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
 WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,

@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 15u
+#define WEDGE_PROTOCOL_VERSION 16u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -125,6 +125,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_RF_PAIRS 128u       /* distinct reads-from pairs kept per run (power of two) */
 #define WEDGE_RF_PAIR_ATOMIC 0x1u /* wedge_rf_pair.flags: the write was an atomic (locked)
                                      instruction, a compare-and-swap (cli/portfolio.c) */
+#define WEDGE_FUTEX_WORDS 64u     /* distinct futex words kept per run (power of two) */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -360,8 +361,15 @@ struct wedge_shm_header {
          * access ran inside a critical section (the N of a hold point, wedge_token.h), 0
          * when it ran outside one; and the read object's stable name (coverage.c) */
         uint32_t write_acq, read_acq, pad;
-        uint64_t obj_key;
+        uint64_t obj_key;          /* the object's stable name (coverage.c) */
     } rf[WEDGE_RF_PAIRS];
+    /* Futex words: the stable name (coverage.c) of each distinct address the program's
+     * futex calls named (preload/futex.c), so the campaign can tell a lock's word, whose
+     * compare-and-swap is a lock taken, from lock-free data (cli/portfolio.c, "Lock-free
+     * code").  Hashed, open addressing on the key; lossy when full (futex_dropped). */
+    _Atomic uint32_t n_futex;
+    _Atomic uint32_t futex_dropped;
+    _Atomic uint64_t futex_key[WEDGE_FUTEX_WORDS]; /* 0: free */
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
     _Atomic uint32_t n_allocs;
@@ -410,6 +418,11 @@ _Static_assert(sizeof(struct wedge_last) == 208, "wedge_last layout");
 _Static_assert(sizeof(struct wedge_decision) == 40, "wedge_decision layout");
 _Static_assert(sizeof(struct wedge_module_bias) == 16, "wedge_module_bias layout");
 _Static_assert(sizeof(struct wedge_rf_pair) == 56, "wedge_rf_pair layout");
+_Static_assert((WEDGE_FUTEX_WORDS & (WEDGE_FUTEX_WORDS - 1u)) == 0, "futex_key: a power of two");
+_Static_assert(offsetof(struct wedge_shm_header, futex_key) % 8 == 0, "futex_key alignment");
+_Static_assert(offsetof(struct wedge_shm_header, futex_key) <
+                   offsetof(struct wedge_shm_header, pad),
+               "futex_key: inside what shm_reset clears whole");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)
