@@ -217,9 +217,17 @@ static int trial_done(void *ctx, struct job *j)
     t->fails++;
     if (t->collect && j->shm && !t->steps)
         t->steps = atomic_load(&j->shm->hdr->steps);
-    if (t->tell && j->shm && !t->story) {
-        t->story = minimize_story(j, &oc, &t->story_decisions);
-        t->tell = 0;
+    if (t->tell && j->shm) {
+        /* told from a failing replay in which wedge acted: a noise replay can fail without
+         * reaching any of the token's decisions (the race lost by itself), and its story
+         * would say nothing of them; such a run's story stays only as the fallback */
+        int acted = atomic_load(&j->shm->hdr->n_decisions) > 0;
+        if (!t->story || acted) {
+            free(t->story);
+            t->story = minimize_story(j, &oc, &t->story_decisions);
+        }
+        if (acted)
+            t->tell = 0;
     }
     if (t->collect_decisions && j->shm)
         collect_decisions(t, j->shm->hdr);
