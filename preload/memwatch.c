@@ -256,6 +256,8 @@ void wedge_mem_init(void)
     const char *b = getenv(WEDGE_ENV_MW_BUDGET); /* benchmarks and diagnostics only */
     const char *all = getenv(WEDGE_ENV_WATCH_ALL);
     mw.explaining = all && all[0] == '1';
+    const char *step = getenv(WEDGE_ENV_MW_STEP);
+    mw.no_emulate = step && step[0] == '1';
     /* a token with reads-from constraints: every shared page, so that the accesses its
      * constraints name trap (a seeded share would leave them unwatched in some runs) */
     mw.watch_all = mw.explaining || wedge_g.token.nrf;

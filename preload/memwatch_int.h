@@ -122,6 +122,7 @@ struct mw_state_all {
     int watch_all;               /* WEDGE_WATCH_ALL: no seeded drop of shared pages */
     int explaining;              /* WEDGE_WATCH_ALL itself: an explaining replay (cli/explain.c) */
     uint32_t learn_traps;        /* traps by one thread alone that send a LEARN page OPEN */
+    uint8_t no_emulate;          /* WEDGE_MW_STEP: single-step plain moves too */
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;

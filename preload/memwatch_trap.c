@@ -45,15 +45,15 @@ static uint64_t page_budget(const struct mw_page *pg)
 }
 
 /* The instruction at pc: up to 15 bytes, never reading past a mapping's end. */
-static void decode_at(uintptr_t pc, struct wedge_mw_insn *in)
+#define MW_CODE_MAX 15u
+static size_t fetch_code(uintptr_t pc, uint8_t code[MW_CODE_MAX])
 {
-    uint8_t code[15];
     size_t n = MW_PAGE - (pc & (MW_PAGE - 1));
-    if (n >= sizeof code) {
-        memcpy(code, (const void *)pc, sizeof code);
-        n = sizeof code;
+    if (n >= MW_CODE_MAX) {
+        memcpy(code, (const void *)pc, MW_CODE_MAX);
+        n = MW_CODE_MAX;
     } else if (mw.memfd >= 0) {
-        long r = wedge_sys(SYS_pread64, mw.memfd, (long)code, sizeof code, (long)pc);
+        long r = wedge_sys(SYS_pread64, mw.memfd, (long)code, MW_CODE_MAX, (long)pc);
         if (r < (long)n) {
             memcpy(code, (const void *)pc, n);
         } else {
@@ -62,7 +62,7 @@ static void decode_at(uintptr_t pc, struct wedge_mw_insn *in)
     } else {
         memcpy(code, (const void *)pc, n);
     }
-    wedge_mw_decode(code, n, in);
+    return n;
 }
 
 /* The executable's own data page usually also holds the end of .got.plt: every call through
@@ -153,6 +153,65 @@ static int emulate_rep(greg_t *g, uintptr_t pc, const struct wedge_mw_insn *in)
     return 1;
 }
 
+static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_t *uc);
+
+/* The gregs of the context in the instruction set's register order (wedge_mw_move.c). */
+static const int mw_greg[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                 REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                 REG_R12, REG_R13, REG_R14, REG_R15 };
+
+/* Is this handler running on an alternate signal stack smaller than MW_ALTSTACK?  (The
+ * context's uc_stack is the thread's alternate stack; SA_ONSTACK puts the handler on it.) */
+static int on_small_altstack(const ucontext_t *uc)
+{
+    const stack_t *ss = &uc->uc_stack;
+    if ((ss->ss_flags & SS_DISABLE) || !ss->ss_size)
+        return 0;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0), lo = (uintptr_t)ss->ss_sp;
+    return here >= lo && here - lo < ss->ss_size && ss->ss_size < MW_ALTSTACK;
+}
+
+/* A plain move, compare or test (wedge_mw_move.c) carried out here, on the open page, instead of stepped:
+ * one signal instead of two and no debug exception.  Under the lock, with pg LEARN or WATCH;
+ * fills *st as the step would have and returns 1 with the page's pending count taken (the
+ * caller unlocks and runs after_step), or 0 to step the instruction. */
+static int emulate_move(greg_t *g, uintptr_t pc, uintptr_t a, int write, struct mw_page *pg,
+                        const uint8_t *code, size_t n, struct mw_step *st)
+{
+    struct wedge_mw_move m;
+    if (wedge_mw_decode_move(code, n, &m) != 0 ||
+        write != (m.kind == WEDGE_MW_STORE || m.kind == WEDGE_MW_STORE_IMM))
+        return 0;
+    uint64_t r[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = (uint64_t)g[mw_greg[i]];
+    uint64_t ea = wedge_mw_move_addr(&m, r, pc);
+    /* the access starts at the fault and lies on this page alone (an access that began on
+     * the page before, or runs into the next one, is stepped) */
+    if (ea != a || ((ea ^ (ea + m.size - 1)) & ~(uint64_t)(MW_PAGE - 1)))
+        return 0;
+    pg->pending++;
+    mw_sync_prot(pg);
+    if (pg->prot) { /* could not open it */
+        pg->pending--;
+        return 0;
+    }
+    uint64_t fl = (uint64_t)g[REG_EFL];
+    wedge_mw_move_exec(&m, r, &fl, ea);
+    for (int i = 0; i < 16; i++)
+        g[mw_greg[i]] = (greg_t)r[i];
+    g[REG_EFL] = (greg_t)fl;
+    g[REG_RIP] = (greg_t)(pc + m.len);
+    memset(st, 0, sizeof *st);
+    st->pc = pc;
+    st->addr = a;
+    st->write = (uint32_t)write;
+    st->npages = 1;
+    st->pages[0] = pg;
+    st->size = m.size;
+    return 1;
+}
+
 /* The fault, under the lock.  Returns 1 if it was ours (handled), 0 to chain it. */
 static int take_fault(siginfo_t *si, ucontext_t *uc)
 {
@@ -174,13 +233,22 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
         return 1;
     }
     struct mw_thread *me = mw_me();
+    uint8_t code[MW_CODE_MAX];
+    size_t ncode = fetch_code(pc, code);
     struct wedge_mw_insn in;
-    decode_at(pc, &in);
+    wedge_mw_decode(code, ncode, &in);
     if ((!write && emulate_got_jump(g, pc, a, &in)) || emulate_rep(g, pc, &in)) {
         mw.traps++;
         if (wedge_g.shm)
             atomic_fetch_add_explicit(&wedge_g.shm->traps, 1, memory_order_relaxed);
         mw_unlock_raw();
+        return 1;
+    }
+    struct mw_step em;
+    if (me && !(g[REG_EFL] & MW_TF) && !mw.no_emulate && !on_small_altstack(uc) &&
+        emulate_move(g, pc, a, write, pg, code, ncode, &em)) {
+        mw_unlock_raw();
+        after_step(me, &em, uc);
         return 1;
     }
     struct mw_step *top = me && me->nlv ? &me->lv[me->nlv - 1] : NULL;

@@ -77,6 +77,8 @@ struct wedge_forksrv_msg {
 _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout");
 
 #define WEDGE_ENV_MW_BUDGET "WEDGE_MW_BUDGET" /* traps per run (benchmarks, diagnostics) */
+/* 1: every trapped access single-stepped, none carried out by the handler (benchmarks) */
+#define WEDGE_ENV_MW_STEP "WEDGE_MW_STEP"
 
 /* Every variable of the protocol once, with what each side does with it:
  *   STRIP  the CLI drops the value it inherited before it starts a run (a stale one would
@@ -101,6 +103,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
     X(WEDGE_ENV_DECISIONS, WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                                 \
     X(WEDGE_ENV_WATCH_ALL, WEDGE_ENVF_EXEC | WEDGE_ENVF_RUN)                                 \
     X(WEDGE_ENV_MW_BUDGET, WEDGE_ENVF_EXEC)                                                  \
+    X(WEDGE_ENV_MW_STEP, WEDGE_ENVF_EXEC)                                                    \
     X(WEDGE_ENV_FORKSRV, WEDGE_ENVF_STRIP)                                                   \
     X(WEDGE_ENV_FORK_SERVER, 0u)                                                             \
     X(WEDGE_ENV_PRELOAD, 0u)
