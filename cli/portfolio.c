@@ -223,6 +223,7 @@ struct arm_stats {
     uint64_t runs, repros, new_cov;
     uint64_t us;                /* wall time of its runs */
     uint64_t steps, traps;      /* scheduling decisions and trapped accesses of its runs */
+    uint64_t stepped;           /* of the traps, those single-stepped */
     uint64_t exact;             /* serial runs of one process the watchdog never broke */
 };
 
@@ -931,6 +932,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
     if (h) {
         st->steps += atomic_load(&h->steps);
         st->traps += atomic_load(&h->traps);
+        st->stepped += atomic_load(&h->traps_stepped);
         r->steps = atomic_load(&h->steps);
         r->multi = atomic_load(&h->nprocs) > 1;
         r->injections = atomic_load(&h->injections);
@@ -1018,10 +1020,11 @@ void portfolio_json(const struct portfolio *p, FILE *f)
         const struct arm_stats *st = &p->stats[k];
         fprintf(f, "%s\n    {\"arm\": \"%s\", \"runs\": %" PRIu64 ", \"reproductions\": %" PRIu64
                    ", \"new_coverage\": %" PRIu64 ", \"ms_per_run\": %.3f, \"steps\": %" PRIu64
-                   ", \"traps\": %" PRIu64 ", \"exact_runs\": %" PRIu64 ", \"cost_ms\": %.3f}",
+                   ", \"traps\": %" PRIu64 ", \"traps_stepped\": %" PRIu64
+                   ", \"exact_runs\": %" PRIu64 ", \"cost_ms\": %.3f}",
                 k ? "," : "", p->arm[k]->name, st->runs, st->repros, st->new_cov,
                 st->runs ? (double)st->us / 1000.0 / (double)st->runs : 0.0, st->steps, st->traps,
-                st->exact, wedge_bandit_arm_cost(&p->bandit, k) / 1000.0);
+                st->stepped, st->exact, wedge_bandit_arm_cost(&p->bandit, k) / 1000.0);
     }
     fprintf(f, "\n  ],\n  \"coverage_pairs\": %" PRIu64, p->cov_bits);
     fprintf(f, ",\n  \"rf_pairs\": %" PRIu32 ",\n  \"rf_runs\": %" PRIu64 ",\n  \"rf_waits\": %" PRIu64,

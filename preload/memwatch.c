@@ -283,6 +283,11 @@ void wedge_mem_init(void)
         mw.arena_end = mw.arena + (uintptr_t)MW_ARENA_PAGES * MW_PAGE;
     }
     mw.memfd = (int)wedge_sys(SYS_open, (long)"/proc/self/mem", O_RDONLY | O_CLOEXEC, 0, 0);
+    /* where a trapped instruction is carried out, re-encoded (memwatch_trap.c); a system
+     * that refuses writable code gets every access stepped */
+    void *x = mmap(NULL, MW_PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mw.xol = x == MAP_FAILED ? NULL : (uint8_t *)x;
     mw.live_threads = 1;
     mw.solo = wedge_g.serial;
     atomic_store(&mw.on, 1);
@@ -714,15 +719,15 @@ static __thread struct {
  * handler, and memwatch's SIGSEGV handler, SA_ONSTACK so that a genuine overflow still
  * reaches that handler on a usable stack, runs there too: a reads-from hold taken in it (a
  * scheduling point, memwatch_trap.c) overflowed such a stack, so holds were skipped there
- * and constrained runs of Rust programs held nothing.  In runs that may hold (serial mode,
- * watching, a constraint in the token) a smaller stack is replaced by one of ours of
- * MW_ALTSTACK bytes; the program is told its own, and gets it back when its thread ends
- * (wedge_mem_thread_exit).  Raw system calls: libc's would come back through system call
- * dispatch. */
+ * and constrained runs of Rust programs held nothing.  A trapped access carried out by the
+ * handler (memwatch_trap.c) takes its interception point there too, and on such a stack is
+ * stepped instead.  So in every run that watches memory a smaller stack is replaced by one
+ * of ours of MW_ALTSTACK bytes; the program is told its own, and gets it back when its
+ * thread ends (wedge_mem_thread_exit).  Raw system calls: libc's would come back through
+ * system call dispatch. */
 static int mw_alt_swaps(void)
 {
-    return atomic_load(&wedge_g.init_state) == 2 && wedge_g.memory && wedge_g.serial &&
-           wedge_g.token.nrf && !wedge_self.exiting;
+    return atomic_load(&wedge_g.init_state) == 2 && wedge_g.memory && !wedge_self.exiting;
 }
 
 /* The kernel's current alternate stack into cur; 1 if it is ours. */

@@ -85,6 +85,7 @@ struct mw_step {
     uint32_t size;       /* decoded access width, 0 unknown */
     uint8_t rmw, atomic;
     uint8_t cancel_blocked; /* SIGCANCEL blocked by us for the step (memwatch_trap.c) */
+    uint8_t emulated;    /* carried out by the handler, not stepped */
 };
 
 struct mw_thread {
@@ -122,7 +123,9 @@ struct mw_state_all {
     int watch_all;               /* WEDGE_WATCH_ALL: no seeded drop of shared pages */
     int explaining;              /* WEDGE_WATCH_ALL itself: an explaining replay (cli/explain.c) */
     uint32_t learn_traps;        /* traps by one thread alone that send a LEARN page OPEN */
-    uint8_t no_emulate;          /* WEDGE_MW_STEP: single-step plain moves too */
+    uint8_t no_emulate;          /* WEDGE_MW_STEP: single-step every access */
+    uint8_t *xol;                /* an executable page for carried-out accesses (under the
+                                    lock), NULL: every access stepped */
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;

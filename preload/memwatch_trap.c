@@ -171,24 +171,26 @@ static int on_small_altstack(const ucontext_t *uc)
     return here >= lo && here - lo < ss->ss_size && ss->ss_size < MW_ALTSTACK;
 }
 
-/* A plain move, compare or test (wedge_mw_move.c) carried out here, on the open page, instead of stepped:
- * one signal instead of two and no debug exception.  Under the lock, with pg LEARN or WATCH;
- * fills *st as the step would have and returns 1 with the page's pending count taken (the
- * caller unlocks and runs after_step), or 0 to step the instruction. */
-static int emulate_move(greg_t *g, uintptr_t pc, uintptr_t a, int write, struct mw_page *pg,
-                        const uint8_t *code, size_t n, struct mw_step *st)
+/* An instruction with one memory operand (wedge_mw_move.c) carried out here, on the open
+ * page, instead of stepped: one signal instead of two and no debug exception.  Under the
+ * lock, with pg LEARN or WATCH; fills *st as the step would have and returns 1 with the
+ * page's pending count taken (the caller unlocks and runs after_step), or 0 to step it. */
+static int emulate_access(greg_t *g, uintptr_t pc, uintptr_t a, int write, struct mw_page *pg,
+                          const uint8_t *code, size_t n, const struct wedge_mw_insn *in,
+                          struct mw_step *st)
 {
-    struct wedge_mw_move m;
-    if (wedge_mw_decode_move(code, n, &m) != 0 ||
-        write != (m.kind == WEDGE_MW_STORE || m.kind == WEDGE_MW_STORE_IMM))
+    struct wedge_mw_xol x;
+    if (!mw.xol || wedge_mw_decode_xol(code, n, &x) != 0 || (write && !x.writes) ||
+        (!write && !x.reads))
         return 0;
-    uint64_t r[16];
+    uint64_t ctx[17];
     for (int i = 0; i < 16; i++)
-        r[i] = (uint64_t)g[mw_greg[i]];
-    uint64_t ea = wedge_mw_move_addr(&m, r, pc);
+        ctx[i] = (uint64_t)g[mw_greg[i]];
+    ctx[16] = (uint64_t)g[REG_EFL];
+    uint64_t ea = wedge_mw_xol_addr(&x, ctx, pc);
     /* the access starts at the fault and lies on this page alone (an access that began on
      * the page before, or runs into the next one, is stepped) */
-    if (ea != a || ((ea ^ (ea + m.size - 1)) & ~(uint64_t)(MW_PAGE - 1)))
+    if (ea != a || ((ea ^ (ea + x.size - 1)) & ~(uint64_t)(MW_PAGE - 1)))
         return 0;
     pg->pending++;
     mw_sync_prot(pg);
@@ -196,19 +198,21 @@ static int emulate_move(greg_t *g, uintptr_t pc, uintptr_t a, int write, struct 
         pg->pending--;
         return 0;
     }
-    uint64_t fl = (uint64_t)g[REG_EFL];
-    wedge_mw_move_exec(&m, r, &fl, ea);
+    wedge_mw_xol_exec(&x, ctx, ea, mw.xol);
     for (int i = 0; i < 16; i++)
-        g[mw_greg[i]] = (greg_t)r[i];
-    g[REG_EFL] = (greg_t)fl;
-    g[REG_RIP] = (greg_t)(pc + m.len);
+        g[mw_greg[i]] = (greg_t)ctx[i];
+    g[REG_EFL] = (greg_t)ctx[16];
+    g[REG_RIP] = (greg_t)(pc + x.len);
     memset(st, 0, sizeof *st);
     st->pc = pc;
     st->addr = a;
     st->write = (uint32_t)write;
     st->npages = 1;
     st->pages[0] = pg;
-    st->size = m.size;
+    st->size = in->size;
+    st->rmw = in->rmw;
+    st->atomic = in->atomic;
+    st->emulated = 1;
     return 1;
 }
 
@@ -246,7 +250,7 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
     }
     struct mw_step em;
     if (me && !(g[REG_EFL] & MW_TF) && !mw.no_emulate && !on_small_altstack(uc) &&
-        emulate_move(g, pc, a, write, pg, code, ncode, &em)) {
+        emulate_access(g, pc, a, write, pg, code, ncode, &in, &em)) {
         mw_unlock_raw();
         after_step(me, &em, uc);
         return 1;
@@ -280,6 +284,7 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
         top->size = in.size;
         top->rmw = in.rmw;
         top->atomic = in.atomic;
+        top->emulated = 0;
         /* glibc's asynchronous cancellation must not unwind the thread out of the step (the
          * trap would never come, the page stays open): SIGCANCEL waits until after it */
         uint64_t *mask = (uint64_t *)(void *)&uc->uc_sigmask;
@@ -402,8 +407,11 @@ static void after_step(struct mw_thread *me, const struct mw_step *st, ucontext_
 
     mw_lock_raw();
     mw.traps++;
-    if (wedge_g.shm)
+    if (wedge_g.shm) {
         atomic_fetch_add_explicit(&wedge_g.shm->traps, 1, memory_order_relaxed);
+        if (!st->emulated)
+            atomic_fetch_add_explicit(&wedge_g.shm->traps_stepped, 1, memory_order_relaxed);
+    }
     struct mw_page *pg = st->pages[0];
     uint32_t state = pg->state;
     for (uint32_t k = 0; k < st->npages; k++)

@@ -32,34 +32,32 @@ struct wedge_mw_insn {
 /* Decode the instruction at code[0..avail).  Returns 0, or -1 if it is not understood (size 0). */
 int wedge_mw_decode(const uint8_t *code, size_t avail, struct wedge_mw_insn *out);
 
-/* A plain move between memory and a register or an immediate, carried out by the fault
- * handler instead of single-stepping it (wedge_mw_move.c). */
-enum { WEDGE_MW_LOAD = 1, WEDGE_MW_STORE, WEDGE_MW_STORE_IMM,
-       WEDGE_MW_CMP, WEDGE_MW_CMP_IMM, WEDGE_MW_TEST, WEDGE_MW_TEST_IMM }; /* these: flags only */
-struct wedge_mw_move {
-    uint8_t kind;     /* WEDGE_MW_LOAD, _STORE, ... */
-    uint8_t rev;      /* cmp r, m (flags of reg - mem) rather than cmp m, r */
+/* An instruction with one memory operand carried out by the fault handler instead of
+ * single-stepped (wedge_mw_move.c): re-encoded with the operand as [areg]. */
+struct wedge_mw_xol {
+    uint8_t len;      /* the original instruction's length */
     uint8_t size;     /* bytes accessed: 1, 2, 4, 8 */
-    uint8_t dsize;    /* a load's destination width (movzx/movsx widen) */
-    uint8_t sign;     /* sign-extend (movsx, movsxd) */
-    uint8_t reg;      /* the register loaded or stored (instruction-set numbering) */
-    uint8_t high8;    /* reg is ah, ch, dh or bh: bits 8..15 of register reg */
+    uint8_t reads, writes; /* what it does to memory */
+    uint8_t reg;      /* its ModRM reg field (with REX.R) */
+    uint8_t areg;     /* the register the re-encoded instruction addresses through: 6 or 7 */
     uint8_t rip;      /* rip-relative */
-    uint8_t len;      /* instruction length */
     uint8_t scale;
     int8_t base, index; /* -1: none */
     int32_t disp;
-    int64_t imm;      /* an immediate operand, sign-extended */
+    uint8_t ncode;    /* the re-encoded instruction */
+    uint8_t code[16];
 };
 
-/* Decode a plain move at code[0..avail).  Returns 0, or -1 if it is anything else. */
-int wedge_mw_decode_move(const uint8_t *code, size_t avail, struct wedge_mw_move *out);
+/* Decode the instruction at code[0..avail).  Returns 0 if it is one the handler carries
+ * out, -1 otherwise. */
+int wedge_mw_decode_xol(const uint8_t *code, size_t avail, struct wedge_mw_xol *out);
 /* Its effective address, with the registers in instruction-set order and pc its address. */
-uint64_t wedge_mw_move_addr(const struct wedge_mw_move *m, const uint64_t regs[16], uint64_t pc);
-/* Carry it out at addr: one access of the instruction's width, the registers (and, for a
- * compare or test, the arithmetic flags of *rflags) updated. */
-void wedge_mw_move_exec(const struct wedge_mw_move *m, uint64_t regs[16], uint64_t *rflags,
-                        uint64_t addr);
+uint64_t wedge_mw_xol_addr(const struct wedge_mw_xol *x, const uint64_t regs[16], uint64_t pc);
+/* Carry it out at addr on the context ctx (16 registers, then the flags): buf is executable
+ * memory of at least 32 bytes, used by one caller at a time. */
+void wedge_mw_xol_exec(const struct wedge_mw_xol *x, uint64_t ctx[17], uint64_t addr,
+                       uint8_t *buf);
+void wedge_mw_xol_run(uint64_t ctx[17], const void *code);
 
 /* ---- tracker ---- */
 

@@ -1,268 +1,287 @@
-/* wedge_mw_move.c - a trapped plain load or store carried out by the fault handler.
+/* wedge_mw_move.c - a trapped access carried out by the fault handler, out of line.
  *
  * Watching traps an access by protecting its page; the classic way on (lift the protection,
  * single-step the instruction, protect again) costs a second signal, and the single step's
  * debug exception is the dearest part of it in a virtual machine (perf on router_history_fixed
- * under serial.pct3.m: exc_debug_user a third of the target's samples).  The instructions that
- * make most trapped accesses of compiled code are plain moves between a register (or an
- * immediate) and memory, and compares and tests of memory against one; those the fault
- * handler carries out itself, with one access of the same width on the same address (so a
- * naturally aligned access stays single-copy atomic, as the program's relaxed atomics rely
- * on), a compare's flags computed by the same instruction on registers, and moves the program
- * counter past them.  Anything else (read-modify-writes, locked or string instructions,
- * vector moves, segment or address-size prefixes) is not decoded here and is single-stepped
- * as before.
+ * under serial.pct3.m: exc_debug_user a third of the target's samples).  Most trapped
+ * instructions of compiled code take one memory operand through a ModRM byte and touch only
+ * general registers and flags besides: moves, compares and tests, the arithmetic
+ * read-modify-writes (`addl $1, x`, `lock addl`, `lock cmpxchg`, `xchg`, `xadd`), shifts,
+ * setcc, cmovcc.  Such an instruction is carried out here by the processor itself: the same
+ * opcode, prefixes and immediate, its memory operand re-encoded as `[rsi]` or `[rdi]` holding
+ * the effective address, run with the interrupted context's registers and flags loaded and
+ * stored back (wedge_mw_xol_run).  The access is the instruction's own (its width, its
+ * atomicity, its lock), only its address is computed here.
+ *
+ * Not carried out (single-stepped as before): vector and x87 instructions (their registers
+ * are not loaded), string instructions, anything addressing through rsp or with a segment,
+ * address-size or rep prefix, division (a divide error inside the handler would be fatal),
+ * bit tests with a register offset (their access is not at the operand's address), control
+ * transfers, and every opcode not listed below.
  *
  * Registers are numbered as the instruction set numbers them (0 rax, 1 rcx, 2 rdx, 3 rbx,
- * 4 rsp, 5 rbp, 6 rsi, 7 rdi, 8..15 r8..r15); the caller maps its context to that order.
+ * 4 rsp, 5 rbp, 6 rsi, 7 rdi, 8..15 r8..r15), the flags in ctx[16].
  */
 #include "wedge_mw.h"
 
 #include <string.h>
 
-int wedge_mw_decode_move(const uint8_t *c, size_t avail, struct wedge_mw_move *m)
+/* Operand classes of the opcodes carried out: what the instruction does to memory and the
+ * size of its immediate. */
+enum { R = 1, W = 2, RW = 3 };
+enum { I0 = 0, I8 = 1, IZ = 2 /* imm32, or imm16 with 66 */ };
+
+struct op_info {
+    uint8_t mem;      /* R, W, RW, or 0: not carried out */
+    uint8_t imm;      /* I0, I8, IZ */
+    uint8_t byte_op;  /* the operand is 8 bits */
+};
+
+/* One-byte opcodes with a ModRM memory operand, by the ModRM reg field where it selects the
+ * operation (group opcodes). */
+static int one_byte(uint8_t op, unsigned reg, struct op_info *o)
 {
-    memset(m, 0, sizeof *m);
+    memset(o, 0, sizeof *o);
+    if (op < 0x40 && (op & 7) < 4) { /* add or adc sbb and sub xor cmp */
+        int cmp = (op & 0xf8) == 0x38;
+        o->byte_op = !(op & 1);
+        o->mem = (op & 2) || cmp ? R : RW; /* op&2: the register is the destination */
+        return 1;
+    }
+    switch (op) {
+    case 0x63: o->mem = R; return 1; /* movsxd (REX.W checked by the caller) */
+    case 0x69: o->mem = R; o->imm = IZ; return 1; /* imul r, m, imm */
+    case 0x6b: o->mem = R; o->imm = I8; return 1;
+    case 0x80: case 0x81: case 0x83:
+        o->mem = reg == 7 ? R : RW;
+        o->imm = op == 0x81 ? IZ : I8;
+        o->byte_op = op == 0x80;
+        return 1;
+    case 0x84: case 0x85: o->mem = R; o->byte_op = op == 0x84; return 1;
+    case 0x86: case 0x87: o->mem = RW; o->byte_op = op == 0x86; return 1; /* xchg: locked */
+    case 0x88: case 0x89: o->mem = W; o->byte_op = op == 0x88; return 1;
+    case 0x8a: case 0x8b: o->mem = R; o->byte_op = op == 0x8a; return 1;
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+        if (reg == 6)
+            return 0; /* no such shift */
+        o->mem = RW;
+        o->imm = op <= 0xc1 ? I8 : I0;
+        o->byte_op = !(op & 1);
+        return 1;
+    case 0xc6: case 0xc7:
+        if (reg != 0)
+            return 0;
+        o->mem = W;
+        o->imm = op == 0xc6 ? I8 : IZ;
+        o->byte_op = op == 0xc6;
+        return 1;
+    case 0xf6: case 0xf7:
+        if (reg >= 6)
+            return 0; /* div, idiv */
+        o->mem = reg <= 1 ? R : reg <= 3 ? RW : R; /* test; not, neg; mul, imul */
+        o->imm = reg <= 1 ? (op == 0xf6 ? I8 : IZ) : I0;
+        o->byte_op = op == 0xf6;
+        return 1;
+    case 0xfe: case 0xff:
+        if (reg > 1)
+            return 0; /* call, jmp, push */
+        o->mem = RW;
+        o->byte_op = op == 0xfe;
+        return 1;
+    }
+    return 0;
+}
+
+static int two_byte(uint8_t op2, unsigned reg, struct op_info *o)
+{
+    memset(o, 0, sizeof *o);
+    if (op2 >= 0x40 && op2 <= 0x4f) { o->mem = R; return 1; }  /* cmovcc: always loads */
+    if (op2 >= 0x90 && op2 <= 0x9f) { o->mem = W; o->byte_op = 1; return 1; } /* setcc */
+    switch (op2) {
+    case 0xaf: o->mem = R; return 1; /* imul r, m */
+    case 0xb0: case 0xb1: o->mem = RW; o->byte_op = op2 == 0xb0; return 1; /* cmpxchg */
+    case 0xc0: case 0xc1: o->mem = RW; o->byte_op = op2 == 0xc0; return 1; /* xadd */
+    case 0xb6: case 0xbe: o->mem = R; return 1; /* movzx, movsx from 8 bits */
+    case 0xb7: case 0xbf: o->mem = R; return 1; /* from 16 */
+    case 0xba: /* bt, bts, btr, btc m, imm8 (the offset is taken modulo the width) */
+        if (reg < 4)
+            return 0;
+        o->mem = reg == 4 ? R : RW;
+        o->imm = I8;
+        return 1;
+    }
+    return 0;
+}
+
+int wedge_mw_decode_xol(const uint8_t *c, size_t avail, struct wedge_mw_xol *x)
+{
+    memset(x, 0, sizeof *x);
     size_t i = 0;
-    int p66 = 0, rex = 0;
+    int p66 = 0, lock = 0, rex = 0;
     for (; i < avail && i < 4; i++) {
         uint8_t b = c[i];
         if (b == 0x66)
             p66 = 1;
+        else if (b == 0xf0)
+            lock = 1;
         else if (b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26)
             ; /* null segments in 64-bit mode */
         else
-            break; /* lock, rep, fs/gs, address size: not a plain move */
+            break; /* rep, fs/gs, address size: not carried out */
     }
-    if (i < avail && (c[i] & 0xf0) == 0x40)
+    if (i >= avail)
+        return -1;
+    if ((c[i] & 0xf0) == 0x40)
         rex = c[i++];
     if (i >= avail)
         return -1;
-    int w = (rex & 8) != 0, r = (rex & 4) != 0, x = (rex & 2) != 0, b = (rex & 1) != 0;
-    uint8_t op = c[i++];
-    uint32_t os = w ? 8u : p66 ? 2u : 4u, immsize = 0;
-    switch (op) {
-    case 0x88: m->kind = WEDGE_MW_STORE; m->size = 1; break;
-    case 0x89: m->kind = WEDGE_MW_STORE; m->size = os; break;
-    case 0x8a: m->kind = WEDGE_MW_LOAD; m->size = 1; m->dsize = 1; break;
-    case 0x8b: m->kind = WEDGE_MW_LOAD; m->size = os; m->dsize = os; break;
-    case 0xc6: m->kind = WEDGE_MW_STORE_IMM; m->size = 1; immsize = 1; break;
-    case 0xc7: m->kind = WEDGE_MW_STORE_IMM; m->size = os; immsize = os == 8 ? 4 : os; break;
-    case 0x63: /* movsxd r64, m32 (without REX.W it is a plain 32-bit move: left alone) */
-        if (!w || p66)
+    size_t opstart = i;
+    uint8_t op = c[i++], op2 = 0;
+    if (op == 0x0f) {
+        if (i >= avail)
             return -1;
-        m->kind = WEDGE_MW_LOAD; m->size = 4; m->dsize = 8; m->sign = 1;
-        break;
-    case 0x38: case 0x39: case 0x3a: case 0x3b: /* cmp r/m, r and cmp r, r/m */
-        m->kind = WEDGE_MW_CMP; m->size = (op & 1) ? os : 1; m->rev = (op & 2) != 0;
-        break;
-    case 0x84: case 0x85:
-        m->kind = WEDGE_MW_TEST; m->size = (op & 1) ? os : 1;
-        break;
-    case 0x80: case 0x81: case 0x83: /* only /7, cmp r/m, imm (the rest write memory) */
-        m->kind = WEDGE_MW_CMP_IMM; m->size = op == 0x80 ? 1 : os;
-        immsize = op == 0x81 ? (os == 8 ? 4 : os) : 1;
-        break;
-    case 0xf6: case 0xf7: /* only /0, test r/m, imm */
-        m->kind = WEDGE_MW_TEST_IMM; m->size = op == 0xf6 ? 1 : os;
-        immsize = op == 0xf7 ? (os == 8 ? 4 : os) : 1;
-        break;
-    case 0x0f: {
-        if (i >= avail || p66)
-            return -1;
-        uint8_t op2 = c[i++];
-        if (op2 != 0xb6 && op2 != 0xb7 && op2 != 0xbe && op2 != 0xbf)
-            return -1;
-        m->kind = WEDGE_MW_LOAD;
-        m->size = (op2 & 1) ? 2 : 1;
-        m->dsize = w ? 8 : 4;
-        m->sign = (op2 & 8) != 0;
-        break;
-    }
-    default:
-        return -1;
+        op2 = c[i++];
     }
     if (i >= avail)
         return -1;
     uint8_t modrm = c[i++];
     unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
-    if (mod == 3)
-        return -1; /* a register operand: no memory access */
-    if ((m->kind == WEDGE_MW_STORE_IMM || m->kind == WEDGE_MW_TEST_IMM) && reg != 0)
+    struct op_info o;
+    if (mod == 3 || !(op == 0x0f ? two_byte(op2, reg, &o) : one_byte(op, reg, &o)))
+        return -1; /* a register operand, or not an instruction carried out */
+    int w = (rex & 8) != 0;
+    if (op == 0x63 && !w)
         return -1;
-    if (m->kind == WEDGE_MW_CMP_IMM && reg != 7)
+    /* lock only on a read-modify-write (the processor refuses it elsewhere) */
+    if (lock && o.mem != RW)
         return -1;
-    m->reg = (uint8_t)(reg | (r << 3));
-    /* 8-bit registers 4..7 without any REX prefix are ah, ch, dh, bh */
-    m->high8 = m->size == 1 && !immsize && !rex && reg >= 4 &&
-               !(m->kind == WEDGE_MW_LOAD && m->dsize > 1);
-    if (m->high8)
-        m->reg = (uint8_t)(reg - 4);
-    m->base = -1;
-    m->index = -1;
-    m->scale = 1;
-    if (rm == 4) {
+    uint32_t os = w ? 8u : p66 ? 2u : 4u;
+    x->size = (uint8_t)(o.byte_op ? 1 : os);
+    if (op == 0x0f && (op2 == 0xb6 || op2 == 0xbe))
+        x->size = 1;
+    else if (op == 0x0f && (op2 == 0xb7 || op2 == 0xbf))
+        x->size = 2;
+    else if (op == 0x63)
+        x->size = 4;
+    if (op == 0x0f && (op2 == 0xb6 || op2 == 0xbe || op2 == 0xb7 || op2 == 0xbf) && p66)
+        return -1; /* a 16-bit destination: rare, left to the step */
+    x->reads = (o.mem & R) != 0;
+    x->writes = (o.mem & W) != 0;
+    x->reg = (uint8_t)(reg | ((rex & 4) ? 8u : 0u));
+    x->base = -1;
+    x->index = -1;
+    x->scale = 1;
+    if (rm == 4) { /* SIB */
         if (i >= avail)
             return -1;
         uint8_t sib = c[i++];
-        unsigned ss = sib >> 6, idx = ((sib >> 3) & 7) | (unsigned)(x << 3), bs = sib & 7;
-        m->scale = (uint8_t)(1u << ss);
+        unsigned idx = ((sib >> 3) & 7) | ((rex & 2) ? 8u : 0u), bs = sib & 7;
+        x->scale = (uint8_t)(1u << (sib >> 6));
         if (idx != 4)
-            m->index = (int8_t)idx;
+            x->index = (int8_t)idx;
         if (bs == 5 && mod == 0) { /* no base: disp32 */
             if (i + 4 > avail)
                 return -1;
-            int32_t d;
-            memcpy(&d, c + i, 4);
-            m->disp = d;
+            memcpy(&x->disp, c + i, 4);
             i += 4;
         } else {
-            m->base = (int8_t)(bs | (unsigned)(b << 3));
+            x->base = (int8_t)(bs | ((rex & 1) ? 8u : 0u));
         }
     } else if (rm == 5 && mod == 0) {
-        m->rip = 1;
+        x->rip = 1;
         if (i + 4 > avail)
             return -1;
-        int32_t d;
-        memcpy(&d, c + i, 4);
-        m->disp = d;
+        memcpy(&x->disp, c + i, 4);
         i += 4;
     } else {
-        m->base = (int8_t)(rm | (unsigned)(b << 3));
+        x->base = (int8_t)(rm | ((rex & 1) ? 8u : 0u));
     }
     if (mod == 1) {
         if (i + 1 > avail)
             return -1;
-        m->disp = (int8_t)c[i++];
+        x->disp = (int8_t)c[i++];
     } else if (mod == 2) {
         if (i + 4 > avail)
             return -1;
-        int32_t d;
-        memcpy(&d, c + i, 4);
-        m->disp = d;
+        memcpy(&x->disp, c + i, 4);
         i += 4;
     }
-    if (immsize) { /* sign-extended to 64 bits; the access's width truncates it */
-        if (i + immsize > avail)
-            return -1;
-        if (immsize == 1)
-            m->imm = (int8_t)c[i];
-        else if (immsize == 2) {
-            int16_t v;
-            memcpy(&v, c + i, 2);
-            m->imm = v;
-        } else {
-            int32_t v;
-            memcpy(&v, c + i, 4);
-            m->imm = v;
-        }
-        i += immsize;
-    }
-    /* a load into rsp, or addressing through it while loading it: not worth the thought */
-    if (m->kind == WEDGE_MW_LOAD && m->reg == 4 && !m->high8)
+    if (x->base == 4 || x->index == 4)
+        return -1; /* through rsp: the handler runs on another stack */
+    size_t nimm = o.imm == I8 ? 1 : o.imm == IZ ? (os == 2 ? 2 : 4) : 0;
+    if (i + nimm > avail)
         return -1;
-    m->len = (uint8_t)i;
+    /* the address register: one the instruction does not name (none of those carried out
+     * uses rsi or rdi implicitly) */
+    x->areg = x->reg == 6 ? 7 : 6;
+    /* re-encoded: prefixes, REX without X and B (kept if there was one: it decides whether
+     * 8-bit registers 4..7 are spl..dil or ah..bh), opcode, ModRM [areg], immediate */
+    size_t n = 0;
+    if (p66)
+        x->code[n++] = 0x66;
+    if (lock)
+        x->code[n++] = 0xf0;
+    if (rex)
+        x->code[n++] = (uint8_t)(rex & ~3);
+    for (size_t k = opstart; k < opstart + (op == 0x0f ? 2u : 1u); k++)
+        x->code[n++] = c[k];
+    x->code[n++] = (uint8_t)((reg << 3) | x->areg);
+    memcpy(x->code + n, c + i, nimm);
+    n += nimm;
+    x->ncode = (uint8_t)n;
+    x->len = (uint8_t)(i + nimm);
     return 0;
 }
 
-uint64_t wedge_mw_move_addr(const struct wedge_mw_move *m, const uint64_t regs[16], uint64_t pc)
+uint64_t wedge_mw_xol_addr(const struct wedge_mw_xol *x, const uint64_t regs[16], uint64_t pc)
 {
-    uint64_t a = (uint64_t)(int64_t)m->disp;
-    if (m->rip)
-        return pc + m->len + a;
-    if (m->base >= 0)
-        a += regs[m->base];
-    if (m->index >= 0)
-        a += regs[m->index] * m->scale;
+    uint64_t a = (uint64_t)(int64_t)x->disp;
+    if (x->rip)
+        return pc + x->len + a;
+    if (x->base >= 0)
+        a += regs[x->base];
+    if (x->index >= 0)
+        a += regs[x->index] * x->scale;
     return a;
 }
 
-/* One access of exactly the instruction's width (never split, never widened). */
-static uint64_t load_n(uint64_t a, uint32_t n)
-{
-    uint64_t v = 0;
-    switch (n) {
-    case 1: { uint8_t t; __asm__ volatile("movb (%1), %0" : "=q"(t) : "r"(a) : "memory"); v = t; break; }
-    case 2: { uint16_t t; __asm__ volatile("movw (%1), %0" : "=r"(t) : "r"(a) : "memory"); v = t; break; }
-    case 4: { uint32_t t; __asm__ volatile("movl (%1), %0" : "=r"(t) : "r"(a) : "memory"); v = t; break; }
-    default: __asm__ volatile("movq (%1), %0" : "=r"(v) : "r"(a) : "memory"); break;
-    }
-    return v;
-}
+/* Load every general register but rsp from ctx[0..15] and the flags from ctx[16], call code
+ * (the instruction and a ret), store them back; the direction flag cleared again for the C
+ * caller.  Callee-saved registers of the caller are preserved. */
+__asm__(".text\n"
+        ".globl wedge_mw_xol_run\n"
+        ".hidden wedge_mw_xol_run\n"
+        ".type wedge_mw_xol_run,@function\n"
+        "wedge_mw_xol_run:\n"
+        "    push %rbx\n    push %rbp\n    push %r12\n    push %r13\n    push %r14\n"
+        "    push %r15\n    push %rdi\n    push %rsi\n"
+        "    pushq 128(%rdi)\n    popfq\n"
+        "    mov 0(%rdi), %rax\n    mov 8(%rdi), %rcx\n    mov 16(%rdi), %rdx\n"
+        "    mov 24(%rdi), %rbx\n    mov 40(%rdi), %rbp\n    mov 48(%rdi), %rsi\n"
+        "    mov 64(%rdi), %r8\n    mov 72(%rdi), %r9\n    mov 80(%rdi), %r10\n"
+        "    mov 88(%rdi), %r11\n    mov 96(%rdi), %r12\n    mov 104(%rdi), %r13\n"
+        "    mov 112(%rdi), %r14\n    mov 120(%rdi), %r15\n    mov 56(%rdi), %rdi\n"
+        "    call *(%rsp)\n"
+        "    pushfq\n    push %rdi\n    mov 24(%rsp), %rdi\n"
+        "    mov %rax, 0(%rdi)\n    mov %rcx, 8(%rdi)\n    mov %rdx, 16(%rdi)\n"
+        "    mov %rbx, 24(%rdi)\n    mov %rbp, 40(%rdi)\n    mov %rsi, 48(%rdi)\n"
+        "    mov %r8, 64(%rdi)\n    mov %r9, 72(%rdi)\n    mov %r10, 80(%rdi)\n"
+        "    mov %r11, 88(%rdi)\n    mov %r12, 96(%rdi)\n    mov %r13, 104(%rdi)\n"
+        "    mov %r14, 112(%rdi)\n    mov %r15, 120(%rdi)\n"
+        "    pop %rax\n    mov %rax, 56(%rdi)\n    pop %rax\n    mov %rax, 128(%rdi)\n"
+        "    cld\n    add $16, %rsp\n"
+        "    pop %r15\n    pop %r14\n    pop %r13\n    pop %r12\n    pop %rbp\n    pop %rbx\n"
+        "    ret\n"
+        ".size wedge_mw_xol_run, .-wedge_mw_xol_run\n");
 
-static void store_n(uint64_t a, uint32_t n, uint64_t v)
+void wedge_mw_xol_exec(const struct wedge_mw_xol *x, uint64_t ctx[17], uint64_t addr,
+                       uint8_t *buf)
 {
-    switch (n) {
-    case 1: { uint8_t t = (uint8_t)v; __asm__ volatile("movb %0, (%1)" : : "q"(t), "r"(a) : "memory"); break; }
-    case 2: { uint16_t t = (uint16_t)v; __asm__ volatile("movw %0, (%1)" : : "r"(t), "r"(a) : "memory"); break; }
-    case 4: { uint32_t t = (uint32_t)v; __asm__ volatile("movl %0, (%1)" : : "r"(t), "r"(a) : "memory"); break; }
-    default: __asm__ volatile("movq %0, (%1)" : : "r"(v), "r"(a) : "memory"); break;
-    }
-}
-
-/* The arithmetic flags (CF PF AF ZF SF OF, in RFLAGS' layout) of `a - b` (cmp) or `a & b`
- * (test) at width n, computed by that instruction (lahf and seto: no stack, no red zone). */
-#define MW_FLAGS_OF(insn, suffix, constraint, type)                                         \
-    do {                                                                                   \
-        type x = (type)a, y = (type)b;                                                     \
-        __asm__(insn suffix " %2, %1\n\tlahf\n\tseto %%al\n\tmovzwl %%ax, %0"            \
-                : "=r"(out) : constraint(x), constraint(y) : "rax", "cc");                 \
-    } while (0)
-
-static uint64_t flags_of(int test, uint32_t n, uint64_t a, uint64_t b)
-{
-    uint32_t out = 0;
-    if (test) {
-        switch (n) {
-        case 1: MW_FLAGS_OF("test", "b", "q", uint8_t); break;
-        case 2: MW_FLAGS_OF("test", "w", "r", uint16_t); break;
-        case 4: MW_FLAGS_OF("test", "l", "r", uint32_t); break;
-        default: MW_FLAGS_OF("test", "q", "r", uint64_t); break;
-        }
-    } else {
-        switch (n) {
-        case 1: MW_FLAGS_OF("cmp", "b", "q", uint8_t); break;
-        case 2: MW_FLAGS_OF("cmp", "w", "r", uint16_t); break;
-        case 4: MW_FLAGS_OF("cmp", "l", "r", uint32_t); break;
-        default: MW_FLAGS_OF("cmp", "q", "r", uint64_t); break;
-        }
-    }
-    /* (AT&T `cmp %2, %1` sets the flags of %1 - %2: of x - y) */
-    return (uint64_t)(((out >> 8) & 0xd5u) | ((out & 1u) << 11));
-}
-
-void wedge_mw_move_exec(const struct wedge_mw_move *m, uint64_t regs[16], uint64_t *rflags,
-                        uint64_t addr)
-{
-    if (m->kind == WEDGE_MW_LOAD) {
-        uint64_t v = load_n(addr, m->size);
-        if (m->sign && m->size < 8) {
-            unsigned sh = 64 - 8 * m->size;
-            v = (uint64_t)((int64_t)(v << sh) >> sh);
-        }
-        uint64_t *d = &regs[m->reg];
-        if (m->high8)
-            *d = (*d & ~0xff00ull) | ((v & 0xff) << 8);
-        else if (m->dsize == 1)
-            *d = (*d & ~0xffull) | (v & 0xff);
-        else if (m->dsize == 2)
-            *d = (*d & ~0xffffull) | (v & 0xffff);
-        else if (m->dsize == 4)
-            *d = v & 0xffffffffull; /* a 32-bit destination clears the upper half */
-        else
-            *d = v;
-        return;
-    }
-    int imm = m->kind == WEDGE_MW_STORE_IMM || m->kind == WEDGE_MW_CMP_IMM ||
-              m->kind == WEDGE_MW_TEST_IMM;
-    uint64_t v = imm ? (uint64_t)m->imm : m->high8 ? regs[m->reg] >> 8 : regs[m->reg];
-    if (m->kind == WEDGE_MW_STORE || m->kind == WEDGE_MW_STORE_IMM) {
-        store_n(addr, m->size, v);
-        return;
-    }
-    uint64_t mem = load_n(addr, m->size);
-    int test = m->kind == WEDGE_MW_TEST || m->kind == WEDGE_MW_TEST_IMM;
-    /* cmp m, r and cmp m, imm: the flags of mem - v; cmp r, m: of v - mem */
-    uint64_t f = m->rev ? flags_of(test, m->size, v, mem) : flags_of(test, m->size, mem, v);
-    *rflags = (*rflags & ~(uint64_t)0x8d5) | f;
+    memcpy(buf, x->code, x->ncode);
+    buf[x->ncode] = 0xc3; /* ret */
+    uint64_t saved = ctx[x->areg];
+    ctx[x->areg] = addr;
+    ctx[16] &= ~(uint64_t)0x100; /* never the trap flag */
+    wedge_mw_xol_run(ctx, buf);
+    ctx[x->areg] = saved;
 }

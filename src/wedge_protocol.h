@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 16u
+#define WEDGE_PROTOCOL_VERSION 17u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -378,7 +378,8 @@ struct wedge_shm_header {
     _Atomic uint32_t n_allocs;
     _Atomic uint32_t last_used;    /* 1: written; | WEDGE_LAST_DROPPED: an event did not fit */
     _Atomic uint32_t n_frames;     /* frames logged in frames[] (a ring) */
-    uint32_t pad_frames;
+    _Atomic uint32_t traps_stepped; /* of traps: accesses single-stepped (the rest were
+                                      carried out by the handler, memwatch_trap.c) */
     uint8_t pad[4096 - 8 - 40 * WEDGE_MAX_DECISIONS - 8 - 8 - 8];
     /* The target's own allocations (made by code outside the system libraries), the last
      * WEDGE_MAX_ALLOCS of them: a conclusion names a heap address by the block that held it

@@ -1,10 +1,11 @@
-/* Unit test of the trapped-move emulation (src/wedge_mw_move.c), against the processor.
- * Every instruction below is assembled by the assembler (no hand-written bytes); each is run
- * natively from a code page of its own with a known register file, and carried out by
- * wedge_mw_decode_move/_addr/_exec on the same register file and memory; registers and
- * memory must come out the same, and the decoded length must be the assembled length.
- * Instructions that are neither plain moves nor compares or tests of memory must be refused
- * (they are single-stepped). */
+/* Unit test of trapped accesses carried out by the handler (src/wedge_mw_move.c), against
+ * the processor.  Every instruction below is assembled by the assembler (no hand-written
+ * bytes); each is run natively from a code page of its own with a known register file and
+ * flags, and carried out by wedge_mw_decode_xol/_addr/_exec (re-encoded, run on the register
+ * file) on the same registers and memory; registers, flags and memory must come out the
+ * same, and the decoded length must be the assembled length.
+ * The instructions it must not carry out (vector, x87, string, division, register bit
+ * offsets, rsp or segment addressing, control transfers) must be refused (they are stepped). */
 #define _GNU_SOURCE
 #include "check.h"
 #include "wedge_mw.h"
@@ -77,22 +78,80 @@ __asm__(".pushsection .data.wedge_insns,\"aw\"\n"
         INSN("testl $0x80000000, 0x3c(%rbx)")
         INSN("testb $1, 0x3d(%rbx)")
         INSN("testw $0x100, 0x3e(%rbx)")
-        INSN("movq %rax, %fs:0") /* not a plain move: refused */
-        INSN("addl $1, (%rbx)")
-        INSN("lock incl (%rbx)")
-        INSN("subl $3, (%rbx)")
-        INSN("notl (%rbx)")
+        /* read-modify-writes, locked or not */
+        INSN("addl $1, 0x90(%rbx)")
+        INSN("addq $-3, 0x98(%rbx)")
+        INSN("subl %ecx, 0xa0(%rbx)")
+        INSN("addl 0xa4(%rbx), %edx")
+        INSN("orb $0x40, 0xa8(%rbx)")
+        INSN("andw $0xff0f, 0xaa(%rbx)")
+        INSN("xorq %r10, 0xb0(%rbx)")
+        INSN("adcl $5, 0xb8(%rbx)")
+        INSN("sbbl %eax, 0xbc(%rbx)")
+        INSN("incl 0xc0(%rbx)")
+        INSN("decq 0xc8(%rbx)")
+        INSN("incb 0xd0(%rbx)")
+        INSN("notl 0xd4(%rbx)")
+        INSN("negq 0xd8(%rbx)")
+        INSN("lock addl $1, 0xe0(%rbx)")
+        INSN("lock subq %rcx, 0xe8(%rbx)")
+        INSN("lock incl 0xf0(%rbx)")
+        INSN("lock decl 0x1400(%rip)")
+        INSN("lock orl $0x100, 0xf4(%rbx)")
+        INSN("lock cmpxchgl %edx, 0xf8(%rbx)")
+        INSN("lock cmpxchgq %r9, 0x100(%rbx)")
+        INSN("cmpxchgl %esi, 0x108(%rbx)")
+        INSN("lock cmpxchgb %cl, 0x10c(%rbx)")
+        INSN("xchgl %eax, 0x110(%rbx)")
+        INSN("xchgq %rsi, 0x118(%rbx)")
+        INSN("xchgb %dh, 0x11c(%rbx)")
+        INSN("lock xaddl %ecx, 0x120(%rbx)")
+        INSN("lock xaddq %rdi, 0x128(%r13,%rsi,8)")
+        INSN("shll $3, 0x130(%rbx)")
+        INSN("sarq 0x138(%rbx)")
+        INSN("rolb %cl, 0x140(%rbx)")
+        INSN("shrw $1, 0x142(%rbx)")
+        INSN("btsl $5, 0x144(%rbx)")
+        INSN("btl $33, 0x148(%rbx)")
+        INSN("btrq $63, 0x150(%rbx)")
+        INSN("sete 0x158(%rbx)")
+        INSN("setb 0x159(%rbx)")
+        INSN("cmovel 0x15c(%rbx), %eax")
+        INSN("cmovneq 0x160(%rbx), %r11")
+        INSN("imull 0x168(%rbx), %ecx")
+        INSN("imulq $7, 0x170(%rbx), %rdx")
+        INSN("imull $100000, 0x178(%rbx), %esi")
+        INSN("mull 0x17c(%rbx)")
+        INSN("imulq 0x180(%rbx)")
+        INSN("testb $0x80, 0x188(%rbx,%r9,1)")
+        INSN("movq %rdi, 0x190(%rbx)")
+        INSN("movl 0x194(%rdi), %esi")
+        INSN("movb %sil, 0x198(%rdi)")
+        /* refused: stepped */
+        INSN("movq %rax, %fs:0")
         INSN("movups (%rbx), %xmm0")
         INSN("rep movsb")
-        INSN("xchgl %eax, (%rbx)")
         INSN("movl %ecx, %eax")
         INSN("movl (%ebx), %eax")
+        INSN("divl (%rbx)")
+        INSN("idivq 8(%rbx)")
+        INSN("btl %eax, (%rbx)")
+        INSN("btsq %rcx, (%rbx)")
+        INSN("movl 8(%rsp), %eax")
+        INSN("movl %eax, 4(%rsp,%rbx,2)")
+        INSN("call *(%rbx)")
+        INSN("pushq (%rbx)")
+        INSN("movzbw (%rbx), %ax")
+        INSN(".byte 0xf0, 0x89, 0x03") /* lock movl %eax, (%rbx): #UD */
+        INSN("vmovdqu (%rbx), %ymm0")
+        INSN("fldl (%rbx)")
+        INSN("cmpxchg16b (%rbx)")
         ".popsection\n"
         ".pushsection .data.wedge_insns,\"aw\"\n"
         ".globl moves_end\nmoves_end:\n"
         ".popsection\n");
 extern const uint64_t moves_begin[], moves_end[];
-#define N_MOVES 56 /* the first N_MOVES entries are moves; the rest must be refused */
+#define N_MOVES 104 /* the first N_MOVES entries are moves; the rest must be refused */
 
 /* Run code with every general register but rsp loaded from r[0..15] (instruction-set order)
  * and the flags from r[16], and store them back. */
@@ -128,6 +187,7 @@ static void fill(uint8_t *data, uint64_t *r, uintptr_t base)
     r[5] = base + 0x300;  /* rbp */
     r[6] = 3;             /* rsi: an index */
     r[9] = 5;             /* r9: an index */
+    r[7] = base + 0x900;  /* rdi */
     r[12] = base + 0x500; /* r12 */
     r[13] = base + 0x700; /* r13 */
     r[4] = 0;             /* rsp: not used, not compared */
@@ -142,17 +202,23 @@ int main(void)
     if (page == MAP_FAILED)
         return check_report("test_mw_move");
     uint8_t *code = page, *data = page + PAGE;
+    static uint8_t xolbuf[64];
+    uint8_t *xol = mmap(NULL, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(xol != MAP_FAILED);
+    if (xol == MAP_FAILED)
+        xol = xolbuf; /* (not reached: the page above is executable) */
     size_t n = (size_t)(moves_end - moves_begin) / 2;
-    CHECK(n == N_MOVES + 10);
+    CHECK(n == N_MOVES + 18);
     static uint8_t saved[2 * PAGE];
     for (size_t k = 0; k < n; k++) {
         const uint8_t *s = (const uint8_t *)moves_begin[2 * k];
         size_t len = (size_t)(moves_begin[2 * k + 1] - moves_begin[2 * k]);
-        struct wedge_mw_move m;
-        int rc = wedge_mw_decode_move(s, len, &m);
+        struct wedge_mw_xol m;
+        int rc = wedge_mw_decode_xol(s, len, &m);
         if (k >= N_MOVES) {
             if (rc != -1)
-                fprintf(stderr, "entry %zu: decoded as a move\n", k);
+                fprintf(stderr, "entry %zu: decoded as carried out\n", k);
             CHECK(rc == -1);
             continue;
         }
@@ -162,8 +228,8 @@ int main(void)
             continue;
         }
         /* truncated bytes are refused, never read past */
-        struct wedge_mw_move t;
-        CHECK(wedge_mw_decode_move(s, len - 1, &t) == -1);
+        struct wedge_mw_xol t;
+        CHECK(wedge_mw_decode_xol(s, len - 1, &t) == -1);
 
         uint64_t rn[17], re[17];
         memcpy(code, s, len);
@@ -172,11 +238,11 @@ int main(void)
         run_native(rn, code);
         memcpy(saved, data, sizeof saved);
         fill(data, re, (uintptr_t)data);
-        uint64_t a = wedge_mw_move_addr(&m, re, (uint64_t)(uintptr_t)code);
+        uint64_t a = wedge_mw_xol_addr(&m, re, (uint64_t)(uintptr_t)code);
         CHECK(a >= (uintptr_t)data && a + m.size <= (uintptr_t)data + 2 * PAGE);
         if (a < (uintptr_t)data || a + m.size > (uintptr_t)data + 2 * PAGE)
             continue;
-        wedge_mw_move_exec(&m, re, &re[16], a);
+        wedge_mw_xol_exec(&m, re, a, xol);
         int same = memcmp(saved, data, sizeof saved) == 0;
         for (int i = 0; i < 17; i++)
             if (i != 4 && rn[i] != re[i]) {
