@@ -244,7 +244,7 @@ struct run_slot {
     int ready;                  /* its constraints and PCT length are drawn (or it has none) */
     struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
     int done, failed, multi, exact;
-    uint64_t steps, injections, traps, us;
+    uint64_t steps, injections, traps, stepped, us;
     uint32_t npairs;            /* reads-from pairs the run saw */
     struct rf_pair pairs[WEDGE_RF_PAIRS];
     uint32_t nfutex;            /* futex words the run named (their stable names) */
@@ -303,19 +303,22 @@ struct portfolio {
 
 /* What a serial run costs, modelled from what it did (microseconds): a process start, the
  * setting up of memory watching, each scheduling point, each hand-over to another thread (a
- * futex wake and wait) and each trapped access (a fault, a single step and a second trap).
- * Figures read off wall times of serial runs on the 2-core VM (100-run default campaigns of
- * nine fixed twins, per arm from the JSON): a C target's run of a few hundred steps takes 1
- * to 2.5 ms unwatched, a watched one about 1 ms more before its traps, a trap 30 to 47 us
- * (pct_depth2_fixed: 79 ms for 1,605 traps); a Python run's 190,000 to 470,000 steps 0.6 to
- * 4.5 s; the hand-overs most of the difference between random walk (a preemption at many
- * steps) and POS or PCT (few).  Only the ratios between arms matter to the draws.  (Before,
- * a start of 2 ms and a trap of 20 us made a watched run of ordering_many_fixed 3 look 1.1x
- * an unwatched one; it is 2x.) */
+ * futex wake and wait) and each trapped access (a fault and the access carried out by the
+ * handler; a single step and a second trap more for one it steps).  Figures read off wall
+ * times of serial runs on the 2-core VM (100-run default campaigns of nine fixed twins, per
+ * arm from the JSON): a C target's run of a few hundred steps takes 1 to 2.5 ms unwatched, a
+ * watched one about 1 ms more before its traps; a Python run's 190,000 to 470,000 steps 0.6
+ * to 4.5 s; the hand-overs most of the difference between random walk (a preemption at many
+ * steps) and POS or PCT (few).  A trap carried out costs 4 to 9 us, one stepped 12 to 16 us
+ * more (30 runs each of serial.random.m and serial.pct3.m against serial.random and
+ * serial.pct3, with and without WEDGE_MW_STEP, on pct_depth2_fixed, lost_increment_fixed,
+ * fanout_map_fixed and futex_cond_ok; when every trap was stepped, 30 to 47 us).  Only the
+ * ratios between arms matter to the draws.  (Before, a start of 2 ms and a trap of 20 us made
+ * a watched run of ordering_many_fixed 3 look 1.1x an unwatched one; it is 2x.) */
 static double modelled_cost_us(const struct portfolio *p, const struct run_slot *r)
 {
     return 1000.0 + (p->arm[r->arm]->watch ? 1000.0 : 0) + 2.0 * (double)r->steps +
-           20.0 * (double)r->injections + 40.0 * (double)r->traps;
+           20.0 * (double)r->injections + 8.0 * (double)r->traps + 15.0 * (double)r->stepped;
 }
 
 /* A run's cost as the bandit weighs it, in the model's unit.  A serial run's is always the
@@ -937,6 +940,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
         r->multi = atomic_load(&h->nprocs) > 1;
         r->injections = atomic_load(&h->injections);
         r->traps = atomic_load(&h->traps);
+        r->stepped = atomic_load(&h->traps_stepped);
         r->exact = p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi &&
                    !(atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT);
         st->exact += (uint64_t)r->exact;
