@@ -716,8 +716,9 @@ int report_json(const char *path, const struct summary *s)
     if (cfg->cmd == CMD_REPLAY) {
         fprintf(f, ",\n  \"reproduced\": %zu", s->nrepros);
         if (cfg->proto.mode == WEDGE_MODE_SERIAL)
-            fprintf(f, ",\n  \"same_trace\": %" PRIu64 ", \"inexact\": %" PRIu64, s->same_trace,
-                    s->inexact);
+            fprintf(f, ",\n  \"same_trace\": %" PRIu64 ", \"inexact\": %" PRIu64
+                       ", \"trace_hash\": \"%016" PRIx64 "\"", s->same_trace, s->inexact,
+                    s->same_trace ? s->first_trace_hash : 0);
         fprintf(f, ",\n  \"outcomes\": {");
         int first = 1;
         for (int k = 0; k < 5; k++) {
