@@ -244,7 +244,7 @@ struct run_slot {
     int ready;                  /* its constraints and PCT length are drawn (or it has none) */
     struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
     int done, failed, multi, exact;
-    uint64_t steps, injections, traps, stepped, us;
+    uint64_t steps, injections, traps, us;
     uint32_t npairs;            /* reads-from pairs the run saw */
     struct rf_pair pairs[WEDGE_RF_PAIRS];
     uint32_t nfutex;            /* futex words the run named (their stable names) */
@@ -309,16 +309,23 @@ struct portfolio {
  * arm from the JSON): a C target's run of a few hundred steps takes 1 to 2.5 ms unwatched, a
  * watched one about 1 ms more before its traps; a Python run's 190,000 to 470,000 steps 0.6
  * to 4.5 s; the hand-overs most of the difference between random walk (a preemption at many
- * steps) and POS or PCT (few).  A trap carried out costs 4 to 9 us, one stepped 12 to 16 us
- * more (30 runs each of serial.random.m and serial.pct3.m against serial.random and
- * serial.pct3, with and without WEDGE_MW_STEP, on pct_depth2_fixed, lost_increment_fixed,
- * fanout_map_fixed and futex_cond_ok; when every trap was stepped, 30 to 47 us).  Only the
- * ratios between arms matter to the draws.  (Before, a start of 2 ms and a trap of 20 us made
- * a watched run of ordering_many_fixed 3 look 1.1x an unwatched one; it is 2x.) */
+ * steps) and POS or PCT (few).  A trap is weighed 40 us, what it cost when every trap was
+ * single-stepped (30 to 47 us), though one carried out by the handler now costs 5 to 19 us
+ * beside the hand-overs and a stepped one 12 to 16 us more (serial.pct3.m against
+ * serial.pct3, 20 runs each on ten twins; WEDGE_MW_STEP for the stepped).  The weight is
+ * policy, not measurement: only watched runs see reads-from pairs, so the new-coverage
+ * reward leans to the watching arms, most on programs with many pairs (CPython), and the dear
+ * trap offsets it.  Weighed at the measured 12 us, the default spent 3.4x its cheapest
+ * arm's time per run on router_history_fixed.py (1,000 runs; 2.4x at 40 us), and at 8 us
+ * 3.3x on futex_cond_ok (200 runs; 2.1x at 40), its first reproductions no sooner (at 8 us,
+ * the finding corpus, 10 campaigns each: the same medians).  Only the ratios between arms
+ * matter to the draws.
+ * (Before, a start of 2 ms and a trap of 20 us made a watched run of ordering_many_fixed 3
+ * look 1.1x an unwatched one; it is 2x.) */
 static double modelled_cost_us(const struct portfolio *p, const struct run_slot *r)
 {
     return 1000.0 + (p->arm[r->arm]->watch ? 1000.0 : 0) + 2.0 * (double)r->steps +
-           20.0 * (double)r->injections + 8.0 * (double)r->traps + 15.0 * (double)r->stepped;
+           20.0 * (double)r->injections + 40.0 * (double)r->traps;
 }
 
 /* A run's cost as the bandit weighs it, in the model's unit.  A serial run's is always the
@@ -940,7 +947,6 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
         r->multi = atomic_load(&h->nprocs) > 1;
         r->injections = atomic_load(&h->injections);
         r->traps = atomic_load(&h->traps);
-        r->stepped = atomic_load(&h->traps_stepped);
         r->exact = p->arm[r->arm]->mode == WEDGE_MODE_SERIAL && !r->multi &&
                    !(atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT);
         st->exact += (uint64_t)r->exact;

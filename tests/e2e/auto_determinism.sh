@@ -40,17 +40,9 @@ if [ "$(json a.json "$ARMSEQ")" = "$(json b.json "$ARMSEQ")" ]; then
 else
     fail "the arms of the runs differ between -j 2 and -j 1"
 fi
-LIST="sorted((r['run'], r['token'], r['arm']) for r in j['reproductions'])"
-A=$(json a.json "$LIST")
-B=$(json b.json "$LIST")
 N=$(json a.json "len(j['reproductions'])")
-if [ -n "$A" ] && [ "$A" = "$B" ]; then
-    pass "same $N failing runs, tokens and arms in both campaigns"
-else
-    fail "failing runs differ between campaigns"
-    echo "  a: ${A:0:600}"
-    echo "  b: ${B:0:600}"
-fi
+expect_same_json "same $N failing runs, tokens and arms in both campaigns" a.json b.json \
+    "sorted((r['run'], r['token'], r['arm']) for r in j['reproductions'])"
 if [ -n "$JOBS" ]; then
     run 250 "$WEDGE" run --arms "$ARMS" --seed "$SEED" -n "$RUNS" -j "$JOBS" -q --json d.json --out rd -- "$PROG" $ARG
     if [ "$(json d.json "$ARMSEQ")" = "$(json b.json "$ARMSEQ")" ] && [ "$(json d.json "$LIST")" = "$B" ]; then

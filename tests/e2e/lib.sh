@@ -146,6 +146,21 @@ expect_json() {
     fi
 }
 
+# expect_same_json WHAT FILE_A FILE_B PYTHON_EXPR: the expression has one non-empty value
+# over both reports (a determinism check); the two values shown when they differ.
+expect_same_json() {
+    local a b
+    a=$(json "$2" "$4")
+    b=$(json "$3" "$4")
+    if [ -n "$a" ] && [ "$a" = "$b" ]; then
+        pass "$1"
+    else
+        fail "$1: $4 differs between $2 and $3"
+        echo "  a: ${a:0:600}"
+        echo "  b: ${b:0:600}"
+    fi
+}
+
 # The first reproduction's token of a run's --json report (empty if none).
 first_token() {
     json "$1" "j['reproductions'][0]['token'] if j.get('reproductions') else ''" 2>/dev/null

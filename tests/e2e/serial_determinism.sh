@@ -20,15 +20,7 @@ if [ "$RC_A" -eq 1 ] && [ "$RC_B" -eq 1 ]; then
 else
     fail "campaign exits $RC_A and $RC_B, expected 1 and 1 (the comparison needs failures)"
 fi
-LIST="sorted((r['run'], r['token']) for r in j['reproductions'])"
-A=$(json a.json "$LIST")
-B=$(json b.json "$LIST")
 N=$(json a.json "len(j['reproductions'])")
-if [ -n "$A" ] && [ "$A" = "$B" ]; then
-    pass "same $N failing runs and tokens in both campaigns"
-else
-    fail "failing runs differ between campaigns"
-    echo "  a: ${A:0:600}"
-    echo "  b: ${B:0:600}"
-fi
+expect_same_json "same $N failing runs and tokens in both campaigns" a.json b.json \
+    "sorted((r['run'], r['token']) for r in j['reproductions'])"
 e2e_finish
