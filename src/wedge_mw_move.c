@@ -171,6 +171,7 @@ int wedge_mw_decode_xol(const uint8_t *c, size_t avail, struct wedge_mw_xol *x)
     x->base = -1;
     x->index = -1;
     x->scale = 1;
+    size_t ndisp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
     if (rm == 4) { /* SIB */
         if (i >= avail)
             return -1;
@@ -179,33 +180,24 @@ int wedge_mw_decode_xol(const uint8_t *c, size_t avail, struct wedge_mw_xol *x)
         x->scale = (uint8_t)(1u << (sib >> 6));
         if (idx != 4)
             x->index = (int8_t)idx;
-        if (bs == 5 && mod == 0) { /* no base: disp32 */
-            if (i + 4 > avail)
-                return -1;
-            memcpy(&x->disp, c + i, 4);
-            i += 4;
-        } else {
+        if (bs == 5 && mod == 0)
+            ndisp = 4; /* no base: disp32 */
+        else
             x->base = (int8_t)(bs | ((rex & 1) ? 8u : 0u));
-        }
     } else if (rm == 5 && mod == 0) {
-        x->rip = 1;
-        if (i + 4 > avail)
-            return -1;
-        memcpy(&x->disp, c + i, 4);
-        i += 4;
+        x->rip = 1; /* rip + disp32 */
+        ndisp = 4;
     } else {
         x->base = (int8_t)(rm | ((rex & 1) ? 8u : 0u));
     }
-    if (mod == 1) {
-        if (i + 1 > avail)
-            return -1;
-        x->disp = (int8_t)c[i++];
-    } else if (mod == 2) {
-        if (i + 4 > avail)
-            return -1;
+    if (i + ndisp > avail)
+        return -1;
+    if (ndisp == 1) {
+        x->disp = (int8_t)c[i];
+    } else if (ndisp == 4) {
         memcpy(&x->disp, c + i, 4);
-        i += 4;
     }
+    i += ndisp;
     if (x->base == 4 || x->index == 4)
         return -1; /* through rsp: the handler runs on another stack */
     size_t nimm = o.imm == I8 ? 1 : o.imm == IZ ? (os == 2 ? 2 : 4) : 0;
