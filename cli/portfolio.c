@@ -307,9 +307,13 @@ struct portfolio {
  * handler; a single step and a second trap more for one it steps).  Figures read off wall
  * times of serial runs on the 2-core VM (100-run default campaigns of nine fixed twins, per
  * arm from the JSON): a C target's run of a few hundred steps takes 1 to 2.5 ms unwatched, a
- * watched one about 1 ms more before its traps; a Python run's 190,000 to 470,000 steps 0.6
- * to 4.5 s; the hand-overs most of the difference between random walk (a preemption at many
- * steps) and POS or PCT (few).  A trap is weighed 40 us, what it cost when every trap was
+ * watched one about 1 ms more before its traps; the hand-overs most of the difference between
+ * random walk (a preemption at many steps) and POS or PCT (few).  A step is weighed 1 us: a
+ * 400-run default campaign of router_history_fixed.py ran serial.pct3 (50,000 steps, few
+ * hand-overs) in 50 ms and serial.random (24,000 steps, 5,000 hand-overs) in 134, which at
+ * 2 us a step the model put at 110 and 151, so that serial.random took 68 runs with no new
+ * coverage; at 1 us a 1,000-run campaign of it cost 2.1x its cheapest arm's time per run
+ * against 2.4x (c057, both builds at once), the finding corpus's medians the same.  A trap is weighed 40 us, what it cost when every trap was
  * single-stepped (30 to 47 us), though one carried out by the handler now costs 5 to 19 us
  * beside the hand-overs and a stepped one 12 to 16 us more (serial.pct3.m against
  * serial.pct3, 20 runs each on ten twins; WEDGE_MW_STEP for the stepped).  The weight is
@@ -324,7 +328,7 @@ struct portfolio {
  * look 1.1x an unwatched one; it is 2x.) */
 static double modelled_cost_us(const struct portfolio *p, const struct run_slot *r)
 {
-    return 1000.0 + (p->arm[r->arm]->watch ? 1000.0 : 0) + 2.0 * (double)r->steps +
+    return 1000.0 + (p->arm[r->arm]->watch ? 1000.0 : 0) + 1.0 * (double)r->steps +
            20.0 * (double)r->injections + 40.0 * (double)r->traps;
 }
 
