@@ -308,24 +308,27 @@ struct portfolio {
  * times of serial runs on the 2-core VM (100-run default campaigns of nine fixed twins, per
  * arm from the JSON): a C target's run of a few hundred steps takes 1 to 2.5 ms unwatched, a
  * watched one about 1 ms more before its traps; the hand-overs most of the difference between
- * random walk (a preemption at many steps) and POS or PCT (few).  A step is weighed 1 us: a
- * 400-run default campaign of router_history_fixed.py ran serial.pct3 (50,000 steps, few
- * hand-overs) in 50 ms and serial.random (24,000 steps, 5,000 hand-overs) in 134, which at
- * 2 us a step the model put at 110 and 151, so that serial.random took 68 runs with no new
- * coverage; at 1 us a 1,000-run campaign of it cost 2.1x its cheapest arm's time per run
- * against 2.4x (c057, both builds at once), the finding corpus's medians the same.  A trap is weighed 40 us, what it cost when every trap was
- * single-stepped (30 to 47 us), though one carried out by the handler now costs 5 to 19 us
- * beside the hand-overs and a stepped one 12 to 16 us more (serial.pct3.m against
- * serial.pct3, 20 runs each on ten twins; WEDGE_MW_STEP for the stepped).  The weight is
- * policy, not measurement: only watched runs see reads-from pairs, so the new-coverage
- * reward leans to the watching arms, most on programs with many pairs (CPython), and the dear
- * trap offsets it.  Weighed at the measured 12 us, the default spent 3.4x its cheapest
- * arm's time per run on router_history_fixed.py (1,000 runs; 2.4x at 40 us), and at 8 us
- * 3.3x on futex_cond_ok (200 runs; 2.1x at 40), its first reproductions no sooner (at 8 us,
- * the finding corpus, 10 campaigns each: the same medians).  Only the ratios between arms
- * matter to the draws.
- * (Before, a start of 2 ms and a trap of 20 us made a watched run of ordering_many_fixed 3
- * look 1.1x an unwatched one; it is 2x.) */
+ * random walk (a preemption at many steps) and POS or PCT (few).
+ *
+ * A step is weighed 1 us: a 400-run default campaign of router_history_fixed.py ran
+ * serial.pct3 (50,000 steps, few hand-overs) in 50 ms and serial.random (24,000 steps, 5,000
+ * hand-overs) in 134, which at 2 us a step the model put at 110 and 151, so serial.random
+ * took 68 runs with no new coverage; at 1 us a 1,000-run campaign cost 2.1x its cheapest
+ * arm's time per run against 2.4x (both builds at once), the finding corpus's medians the
+ * same.
+ *
+ * A trap is weighed 40 us, what it cost when every trap was single-stepped (30 to 47 us),
+ * though one carried out by the handler now costs 5 to 19 us beside the hand-overs and a
+ * stepped one 12 to 16 us more (serial.pct3.m against serial.pct3, 20 runs each on ten
+ * twins; WEDGE_MW_STEP for the stepped).  The weight is policy, not measurement: only watched
+ * runs see reads-from pairs, so the new-coverage reward leans to the watching arms, most on
+ * programs with many pairs (CPython), and the dear trap offsets it.  At the measured 12 us
+ * the default spent 3.4x its cheapest arm's time per run on router_history_fixed.py (1,000
+ * runs; 2.4x at 40 us), at 8 us 3.3x on futex_cond_ok (200 runs; 2.1x at 40), its first
+ * reproductions no sooner (at 8 us, the finding corpus: the same medians).
+ *
+ * Only the ratios between arms matter to the draws.  (Before, a start of 2 ms and a trap of
+ * 20 us made a watched run of ordering_many_fixed 3 look 1.1x an unwatched one; it is 2x.) */
 static double modelled_cost_us(const struct portfolio *p, const struct run_slot *r)
 {
     return 1000.0 + (p->arm[r->arm]->watch ? 1000.0 : 0) + 1.0 * (double)r->steps +

@@ -256,8 +256,6 @@ void wedge_mem_init(void)
     const char *b = getenv(WEDGE_ENV_MW_BUDGET); /* benchmarks and diagnostics only */
     const char *all = getenv(WEDGE_ENV_WATCH_ALL);
     mw.explaining = all && all[0] == '1';
-    const char *step = getenv(WEDGE_ENV_MW_STEP);
-    mw.no_emulate = step && step[0] == '1';
     /* a token with reads-from constraints: every shared page, so that the accesses its
      * constraints name trap (a seeded share would leave them unwatched in some runs) */
     mw.watch_all = mw.explaining || wedge_g.token.nrf;
@@ -283,10 +281,12 @@ void wedge_mem_init(void)
         mw.arena_end = mw.arena + (uintptr_t)MW_ARENA_PAGES * MW_PAGE;
     }
     mw.memfd = (int)wedge_sys(SYS_open, (long)"/proc/self/mem", O_RDONLY | O_CLOEXEC, 0, 0);
-    /* where a trapped instruction is carried out, re-encoded (memwatch_trap.c); a system
-     * that refuses writable code gets every access stepped */
-    void *x = mmap(NULL, MW_PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* where a trapped instruction is carried out, re-encoded (memwatch_trap.c); without it
+     * (WEDGE_MW_STEP=1, or a system that refuses writable code) every access is stepped */
+    const char *step = getenv(WEDGE_ENV_MW_STEP);
+    void *x = step && step[0] == '1' ? MAP_FAILED
+                                     : mmap(NULL, MW_PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     mw.xol = x == MAP_FAILED ? NULL : (uint8_t *)x;
     mw.live_threads = 1;
     mw.solo = wedge_g.serial;

@@ -123,9 +123,8 @@ struct mw_state_all {
     int watch_all;               /* WEDGE_WATCH_ALL: no seeded drop of shared pages */
     int explaining;              /* WEDGE_WATCH_ALL itself: an explaining replay (cli/explain.c) */
     uint32_t learn_traps;        /* traps by one thread alone that send a LEARN page OPEN */
-    uint8_t no_emulate;          /* WEDGE_MW_STEP: single-step every access */
     uint8_t *xol;                /* an executable page for carried-out accesses (under the
-                                    lock), NULL: every access stepped */
+                                    lock), NULL: every access stepped (WEDGE_MW_STEP=1) */
     uint64_t traps, budget, page_budget;
     uint32_t ticks;
     _Atomic uint32_t nthreads;

@@ -249,7 +249,7 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
         return 1;
     }
     struct mw_step em;
-    if (me && !(g[REG_EFL] & MW_TF) && !mw.no_emulate && !on_small_altstack(uc) &&
+    if (me && !(g[REG_EFL] & MW_TF) && !on_small_altstack(uc) &&
         emulate_access(g, pc, a, write, pg, code, ncode, &in, &em)) {
         mw_unlock_raw();
         after_step(me, &em, uc);

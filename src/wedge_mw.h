@@ -57,6 +57,7 @@ uint64_t wedge_mw_xol_addr(const struct wedge_mw_xol *x, const uint64_t regs[16]
  * memory of at least 32 bytes, used by one caller at a time. */
 void wedge_mw_xol_exec(const struct wedge_mw_xol *x, uint64_t ctx[17], uint64_t addr,
                        uint8_t *buf);
+/* The trampoline under it: ctx's registers and flags loaded, code called, both stored back. */
 void wedge_mw_xol_run(uint64_t ctx[17], const void *code);
 
 /* ---- tracker ---- */

@@ -35,6 +35,7 @@ struct op_info {
     uint8_t mem;      /* R, W, RW, or 0: not carried out */
     uint8_t imm;      /* I0, I8, IZ */
     uint8_t byte_op;  /* the operand is 8 bits */
+    uint8_t size;     /* bytes read, where not the operand size (movzx, movsx, movsxd) */
 };
 
 /* One-byte opcodes with a ModRM memory operand, by the ModRM reg field where it selects the
@@ -49,7 +50,7 @@ static int one_byte(uint8_t op, unsigned reg, struct op_info *o)
         return 1;
     }
     switch (op) {
-    case 0x63: o->mem = R; return 1; /* movsxd (REX.W checked by the caller) */
+    case 0x63: o->mem = R; o->size = 4; return 1; /* movsxd (REX.W checked by the caller) */
     case 0x69: o->mem = R; o->imm = IZ; return 1; /* imul r, m, imm */
     case 0x6b: o->mem = R; o->imm = I8; return 1;
     case 0x80: case 0x81: case 0x83:
@@ -101,8 +102,8 @@ static int two_byte(uint8_t op2, unsigned reg, struct op_info *o)
     case 0xaf: o->mem = R; return 1; /* imul r, m */
     case 0xb0: case 0xb1: o->mem = RW; o->byte_op = op2 == 0xb0; return 1; /* cmpxchg */
     case 0xc0: case 0xc1: o->mem = RW; o->byte_op = op2 == 0xc0; return 1; /* xadd */
-    case 0xb6: case 0xbe: o->mem = R; return 1; /* movzx, movsx from 8 bits */
-    case 0xb7: case 0xbf: o->mem = R; return 1; /* from 16 */
+    case 0xb6: case 0xbe: o->mem = R; o->size = 1; return 1; /* movzx, movsx from 8 bits */
+    case 0xb7: case 0xbf: o->mem = R; o->size = 2; return 1; /* from 16 */
     case 0xba: /* bt, bts, btr, btc m, imm8 (the offset is taken modulo the width) */
         if (reg < 4)
             return 0;
@@ -155,16 +156,10 @@ int wedge_mw_decode_xol(const uint8_t *c, size_t avail, struct wedge_mw_xol *x)
     /* lock only on a read-modify-write (the processor refuses it elsewhere) */
     if (lock && o.mem != RW)
         return -1;
+    if (op == 0x0f && o.size && p66)
+        return -1; /* movzx/movsx to a 16-bit register: rare, left to the step */
     uint32_t os = w ? 8u : p66 ? 2u : 4u;
-    x->size = (uint8_t)(o.byte_op ? 1 : os);
-    if (op == 0x0f && (op2 == 0xb6 || op2 == 0xbe))
-        x->size = 1;
-    else if (op == 0x0f && (op2 == 0xb7 || op2 == 0xbf))
-        x->size = 2;
-    else if (op == 0x63)
-        x->size = 4;
-    if (op == 0x0f && (op2 == 0xb6 || op2 == 0xbe || op2 == 0xb7 || op2 == 0xbf) && p66)
-        return -1; /* a 16-bit destination: rare, left to the step */
+    x->size = (uint8_t)(o.size ? o.size : o.byte_op ? 1 : os);
     x->reads = (o.mem & R) != 0;
     x->writes = (o.mem & W) != 0;
     x->reg = (uint8_t)(reg | ((rex & 4) ? 8u : 0u));
@@ -192,11 +187,10 @@ int wedge_mw_decode_xol(const uint8_t *c, size_t avail, struct wedge_mw_xol *x)
     }
     if (i + ndisp > avail)
         return -1;
-    if (ndisp == 1) {
+    if (ndisp == 1)
         x->disp = (int8_t)c[i];
-    } else if (ndisp == 4) {
+    else if (ndisp == 4)
         memcpy(&x->disp, c + i, 4);
-    }
     i += ndisp;
     if (x->base == 4 || x->index == 4)
         return -1; /* through rsp: the handler runs on another stack */

@@ -154,7 +154,9 @@ extern const uint64_t moves_begin[], moves_end[];
 #define N_MOVES 104 /* the first N_MOVES entries are moves; the rest must be refused */
 
 /* Run code with every general register but rsp loaded from r[0..15] (instruction-set order)
- * and the flags from r[16], and store them back. */
+ * and the flags from r[16], and store them back.  The test's own, written apart from the
+ * library's wedge_mw_xol_run: a register-order mistake shared by the native run and the
+ * carried-out one would otherwise pass unseen. */
 void run_native(uint64_t *r, void *code);
 __asm__(".text\n.globl run_native\n.type run_native,@function\nrun_native:\n"
         "push %rbx\npush %rbp\npush %r12\npush %r13\npush %r14\npush %r15\n"
