@@ -368,6 +368,7 @@ static int run_done(void *ctx, struct job *j)
          * and said so; it is counted apart and the others are compared with the first exact
          * one, so that one broken replay does not make every other look different. */
         uint64_t th = atomic_load(&h->trace_hash);
+        s->replay_traps += atomic_load(&h->traps);
         if (atomic_load(&h->flags) & WEDGE_RUN_NOT_EXACT) {
             s->inexact++;
         } else {

@@ -308,6 +308,7 @@ struct summary {
     /* replay */
     uint64_t same_trace;         /* serial replays with the trace hash of the first exact one */
     uint64_t first_trace_hash;
+    uint64_t replay_traps;       /* trapped accesses of all replays (memory watching) */
     uint64_t inexact;            /* serial replays the run itself marked not exactly replayable
                                     (the watchdog moved the token: a loaded machine, a spin) */
     unsigned outcome_counts[5];

@@ -172,6 +172,13 @@
  * comment, "Lock-free code"); power of two.  Past either, the share's gate opens as before. */
 #define AUTO_KEYS 4096u
 #define AUTO_PAIR_RUNTIME 0x100u     /* rf_pair.flags: its write lies in Rust's runtime */
+/* Focused watching (header comment): of a watching arm's runs without reads-from
+ * constraints, one in AUTO_FOCUS_ONE_IN watches only pages earlier runs saw shared, two of
+ * them in one in AUTO_FOCUS_TWO_ONE_IN of those. */
+#define AUTO_FOCUS_ONE_IN 2u
+#define AUTO_FOCUS_TWO_ONE_IN 2u
+#define AUTO_PAGES 1024u             /* distinct shared pages the campaign pools */
+#define AUTO_PAGES_HASH 2048u        /* its index (power of two, > 2 * AUTO_PAGES) */
 
 struct arm_def {
     const char *name;           /* the token's MODE.STRATEGY[.OPTS] without the seed */
@@ -243,6 +250,8 @@ struct run_slot {
     uint32_t nrf;               /* reads-from constraints in its token */
     int ready;                  /* its constraints and PCT length are drawn (or it has none) */
     struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
+    uint32_t nfocus;            /* pages in its token's PAGES field */
+    uint32_t focus[WEDGE_TOKEN_PAGES];
     int done, failed, multi, exact;
     uint64_t steps, injections, traps, us;
     uint32_t npairs;            /* reads-from pairs the run saw */
@@ -250,6 +259,8 @@ struct run_slot {
     uint32_t nfutex;            /* futex words the run named (their stable names) */
     int futex_lost;             /* some did not fit the run's table */
     uint64_t futex[WEDGE_FUTEX_WORDS];
+    uint32_t nshared;           /* pages the run saw shared (their keys, sorted) */
+    uint32_t shared[WEDGE_SHARED_PAGES];
     uint64_t cov[WEDGE_COV_WORDS]; /* last: draw_epoch clears what is before it */
 };
 
@@ -257,6 +268,13 @@ struct pool_pair {
     struct rf_pair p;
     uint64_t runs;              /* runs that saw it */
     uint64_t tried;             /* runs drawn with a constraint on it */
+};
+
+struct pool_page {
+    uint32_t key;               /* wedge_page_key */
+    uint32_t pad;
+    uint64_t runs;              /* closed epochs' runs that saw it shared */
+    uint64_t focused;           /* runs drawn to watch it */
 };
 
 struct portfolio {
@@ -296,6 +314,11 @@ struct portfolio {
     uint32_t nfutex_keys, natomic_keys;
     int keys_lost;              /* a set was full, a run's futex table lost a word, or an
                                    atomic pair named no object: the gate opens on any */
+    /* the pages closed epochs' runs saw shared, in the order first seen (run-index order) */
+    struct pool_page pages[AUTO_PAGES];
+    uint32_t npages;
+    uint32_t page_index[AUTO_PAGES_HASH]; /* pages position + 1; 0: empty */
+    uint64_t focus_runs;        /* runs done with a PAGES field */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
@@ -488,6 +511,12 @@ static void pool_add(struct portfolio *p, const struct rf_pair *x)
     }
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_pair(const void *a, const void *b)
 {
     const struct rf_pair *x = a, *y = b;
@@ -566,6 +595,57 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
     }
 }
 
+/* A closed epoch's run's shared pages join the campaign's (in run-index order, its keys
+ * sorted: the pool is a function of the closed epochs). */
+static void pages_add(struct portfolio *p, const struct run_slot *r)
+{
+    for (uint32_t i = 0; i < r->nshared; i++) {
+        uint32_t key = r->shared[i];
+        for (uint64_t h = wedge_mix(key, 0x70616765ull);; h++) {
+            uint32_t *slot = &p->page_index[h & (AUTO_PAGES_HASH - 1)];
+            if (*slot == 0) {
+                if (p->npages < AUTO_PAGES) {
+                    p->pages[p->npages] = (struct pool_page){ key, 0, 1, 0 };
+                    *slot = ++p->npages;
+                }
+                break;
+            }
+            if (p->pages[*slot - 1].key == key) {
+                p->pages[*slot - 1].runs++;
+                break;
+            }
+        }
+    }
+}
+
+/* A focused run's pages (header comment, "Focused watching"): the least focused first,
+ * weight 2^20 / (1 + runs drawn to watch it), a function of the seed and the pool. */
+static void draw_focus(struct portfolio *p, struct run_slot *r, uint64_t seed)
+{
+    r->nfocus = 0;
+    uint64_t rnd = wedge_mix(seed, 0x666f637573ull);
+    if (!p->npages || rnd % AUTO_FOCUS_ONE_IN != 0)
+        return;
+    unsigned want = wedge_mix(rnd, 1) % AUTO_FOCUS_TWO_ONE_IN == 0 && p->npages > 1 ? 2 : 1;
+    for (unsigned k = 0; k < want; k++) {
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < p->npages; i++)
+            total += (1u << 20) / (1 + p->pages[i].focused);
+        uint64_t x = wedge_mix(rnd, 2 + k) % total;
+        uint32_t i = 0;
+        for (; i + 1 < p->npages; i++) {
+            uint64_t w = (1u << 20) / (1 + p->pages[i].focused);
+            if (x < w)
+                break;
+            x -= w;
+        }
+        if (k && r->focus[0] == p->pages[i].key)
+            break;
+        p->pages[i].focused++;
+        r->focus[r->nfocus++] = p->pages[i].key;
+    }
+}
+
 /* The first arm no run was drawn for yet (narms: none).  The first two epochs are drawn
  * before any run ended, from the priors alone (the likeliest finders first: most of the
  * corpus's watch-found shapes are found there, ordering_many 3 in a median of 15 runs);
@@ -615,6 +695,8 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         if (r->arm == p->narms)
             r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
         p->drawn_runs[r->arm]++;
+        if (p->arm[r->arm]->watch && !p->arm[r->arm]->rf)
+            draw_focus(p, r, seed);
         /* an rf or PCT arm's run derives once run q - rf_lag(q) joined the pool (merge_next) */
         r->ready = !arm_derives(p->arm[r->arm]) || q < AUTO_RF_LAG_MIN;
         if (q < p->total && q < AUTO_RUN_ARMS_MAX)
@@ -750,6 +832,7 @@ static void close_epochs(struct portfolio *p)
             wedge_bandit_update(&p->bandit, r->arm, reward);
             wedge_bandit_cost(&p->bandit, r->arm, AUTO_COST_BASE_US + run_cost(p, r));
             gate_add(p, r);
+            pages_add(p, r);
         }
         int open = gate_open(p);
         if (open != p->rf_share)
@@ -926,6 +1009,8 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     tok->opts = a->watch ? p->opts : 0;
     tok->nrf = r->nrf;
     memcpy(tok->rf, r->rf, sizeof tok->rf);
+    tok->npages = a->watch ? r->nfocus : 0;
+    memcpy(tok->pages, r->focus, sizeof tok->pages);
     return 1;
 }
 
@@ -945,6 +1030,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
     r->done = 1;
     r->failed = failed;
     p->rf_runs += r->nrf != 0;
+    p->focus_runs += r->nfocus != 0;
     const struct wedge_shm_header *h = j->shm ? j->shm->hdr : NULL;
     if (h) {
         st->steps += atomic_load(&h->steps);
@@ -979,11 +1065,20 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
                     r->futex[r->nfutex++] = k;
             }
         r->futex_lost = atomic_load(&h->futex_dropped) != 0;
+        r->nshared = 0;
+        if (atomic_load(&h->n_shared_pages))
+            for (unsigned i = 0; i < WEDGE_SHARED_PAGES; i++) {
+                uint32_t k = atomic_load_explicit(&h->shared_page[i], memory_order_relaxed);
+                if (k)
+                    r->shared[r->nshared++] = k;
+            }
+        qsort(r->shared, r->nshared, sizeof r->shared[0], cmp_u32);
     } else {
         memset(r->cov, 0, sizeof r->cov);
         r->npairs = 0;
         r->nfutex = 0;
         r->futex_lost = 0;
+        r->nshared = 0;
     }
     advance(p);
 }
@@ -1002,6 +1097,7 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     t.seed = 0;
     int rf = t.nrf != 0;
     t.nrf = 0;
+    t.npages = 0; /* a focused run is its arm's run */
     if (t.opts)
         t.opts = WEDGE_OPT_MEMORY; /* --detect lost-update runs the watching arms ("l") */
     char full[WEDGE_TOKEN_MAX];
@@ -1028,6 +1124,9 @@ void portfolio_print(const struct portfolio *p, FILE *f)
     if (p->rf_runs || p->npool)
         fprintf(f, "reads-from pairs pooled: %" PRIu32 ", runs with a constraint: %" PRIu64 "\n",
                 p->npool, p->rf_runs);
+    if (p->npages)
+        fprintf(f, "pages seen shared: %" PRIu32 ", runs watching only some of them: %" PRIu64
+                   "\n", p->npages, p->focus_runs);
 }
 
 void portfolio_json(const struct portfolio *p, FILE *f)
@@ -1050,6 +1149,14 @@ void portfolio_json(const struct portfolio *p, FILE *f)
     fprintf(f, ",\n  \"rf_share_epochs\": %" PRIu64 ",\n  \"futex_words\": %" PRIu32
                ",\n  \"atomic_objects\": %" PRIu32,
             p->rf_share_epochs, p->nfutex_keys, p->natomic_keys);
+    fprintf(f, ",\n  \"shared_pages\": %" PRIu32 ",\n  \"focused_runs\": %" PRIu64, p->npages,
+            p->focus_runs);
+    /* the pool's first pages: a PAGES field's keys (wedge_token.h), for replaying by hand */
+    fprintf(f, ",\n  \"pages\": [");
+    for (uint32_t i = 0; i < p->npages && i < 64; i++)
+        fprintf(f, "%s{\"page\": \"%08" PRIx32 "\", \"runs\": %" PRIu64 ", \"focused\": %" PRIu64 "}",
+                i ? ", " : "", p->pages[i].key, p->pages[i].runs, p->pages[i].focused);
+    fprintf(f, "]");
     /* the arm of each run started, by run index (of this shard's runs) */
     uint64_t n = p->started < AUTO_RUN_ARMS_MAX ? p->started : AUTO_RUN_ARMS_MAX;
     fprintf(f, ",\n  \"run_arms\": [");

@@ -714,7 +714,7 @@ int report_json(const char *path, const struct summary *s)
             corpus_json(f, s->corpus);
     }
     if (cfg->cmd == CMD_REPLAY) {
-        fprintf(f, ",\n  \"reproduced\": %zu", s->nrepros);
+        fprintf(f, ",\n  \"reproduced\": %zu,\n  \"traps\": %" PRIu64, s->nrepros, s->replay_traps);
         if (cfg->proto.mode == WEDGE_MODE_SERIAL)
             fprintf(f, ",\n  \"same_trace\": %" PRIu64 ", \"inexact\": %" PRIu64
                        ", \"trace_hash\": \"%016" PRIx64 "\"", s->same_trace, s->inexact,

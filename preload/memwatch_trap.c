@@ -298,11 +298,41 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
     return 1;
 }
 
-/* A page becomes shared: the seed chooses whether this run watches it. */
+/* A page seen shared, in header.shared_page for the campaign (cli/portfolio.c): each key
+ * once, claimed by a compare-and-swap (the processes of a run share the table). */
+static void shared_page_note(uint32_t key)
+{
+    struct wedge_shm_header *h = wedge_g.shm;
+    if (!h)
+        return;
+    uint32_t base = (uint32_t)wedge_mix(key, 0x7368706700ull);
+    for (uint32_t i = 0; i < 8; i++) {
+        _Atomic uint32_t *e = &h->shared_page[(base + i) & (WEDGE_SHARED_PAGES - 1u)];
+        uint32_t k = atomic_load_explicit(e, memory_order_relaxed);
+        if (k == key)
+            return;
+        if (k == 0 && atomic_compare_exchange_strong_explicit(e, &k, key, memory_order_relaxed,
+                                                              memory_order_relaxed)) {
+            atomic_fetch_add_explicit(&h->n_shared_pages, 1, memory_order_release);
+            return;
+        }
+        if (k == key)
+            return;
+    }
+    atomic_fetch_add_explicit(&h->shared_pages_dropped, 1, memory_order_relaxed);
+}
+
+/* A page becomes shared: the seed chooses whether this run watches it; a page a token's
+ * PAGES field names is always watched (only such pages are learned in such a run). */
 static void choose(struct mw_page *pg)
 {
+    shared_page_note(wedge_page_key(pg->ident));
     uint64_t h = wedge_mix(wedge_g.token.seed ^ 0x73686172656421ull, pg->ident);
-    if (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0)) {
+    if (wedge_g.token.npages) {
+        pg->state = MW_WATCH;
+        pg->traps = 0;
+        mw.nwatch++;
+    } else if (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0)) {
         pg->state = MW_WATCH;
         pg->traps = 0;
         mw.nwatch++;

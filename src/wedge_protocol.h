@@ -15,7 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define WEDGE_PROTOCOL_VERSION 17u
+#define WEDGE_PROTOCOL_VERSION 18u
 #define WEDGE_SHM_MAGIC 0x31474e5245474457ull /* "WDGERNG1" */
 
 /* Environment protocol (the shim reads these; the CLI sets them). */
@@ -129,6 +129,7 @@ _Static_assert(sizeof(struct wedge_forksrv_msg) == 24, "wedge_forksrv_msg layout
 #define WEDGE_RF_PAIR_ATOMIC 0x1u /* wedge_rf_pair.flags: the write was an atomic (locked)
                                      instruction, a compare-and-swap (cli/portfolio.c) */
 #define WEDGE_FUTEX_WORDS 64u     /* distinct futex words kept per run (power of two) */
+#define WEDGE_SHARED_PAGES 64u    /* distinct pages seen shared kept per run (power of two) */
 
 /* A site is module + offset, stable under ASLR: (module index + 1) << 48 | offset.
  * Module index 0xffff / value 0 means unknown. */
@@ -373,6 +374,14 @@ struct wedge_shm_header {
     _Atomic uint32_t n_futex;
     _Atomic uint32_t futex_dropped;
     _Atomic uint64_t futex_key[WEDGE_FUTEX_WORDS]; /* 0: free */
+    /* Watched pages a second thread touched (preload/memwatch_trap.c, choose): each distinct
+     * page's key once (wedge_page_key of its stable identity, as a token's PAGES field names
+     * it, wedge_token.h), so the campaign can focus later runs' watching on pages earlier
+     * runs saw shared (cli/portfolio.c, "Focused watching").  Hashed, open addressing; lossy
+     * when full (shared_pages_dropped). */
+    _Atomic uint32_t n_shared_pages;
+    _Atomic uint32_t shared_pages_dropped;
+    _Atomic uint32_t shared_page[WEDGE_SHARED_PAGES]; /* 0: free */
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
     _Atomic uint32_t n_allocs;
@@ -427,6 +436,11 @@ _Static_assert(offsetof(struct wedge_shm_header, futex_key) % 8 == 0, "futex_key
 _Static_assert(offsetof(struct wedge_shm_header, futex_key) <
                    offsetof(struct wedge_shm_header, pad),
                "futex_key: inside what shm_reset clears whole");
+_Static_assert((WEDGE_SHARED_PAGES & (WEDGE_SHARED_PAGES - 1u)) == 0,
+               "shared_page: a power of two");
+_Static_assert(offsetof(struct wedge_shm_header, shared_page) <
+                   offsetof(struct wedge_shm_header, pad),
+               "shared_page: inside what shm_reset clears whole");
 
 /* The file: header, then max_threads slots, each aligned to 64 bytes. */
 #define WEDGE_SHM_HEADER_SIZE ((sizeof(struct wedge_shm_header) + 4095u) & ~(size_t)4095u)

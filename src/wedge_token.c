@@ -349,6 +349,34 @@ int wedge_rf_format(const struct wedge_token *t, char *buf, size_t len)
     return (int)o;
 }
 
+/* A PAGES field's body (after its 'g'): 8 hex digits per key, joined by '_'. */
+static int parse_pages_field(const char *s, size_t n, struct wedge_token *t, char *err,
+                             size_t errlen)
+{
+    size_t i = 0;
+    for (;;) {
+        if (t->npages == WEDGE_TOKEN_PAGES)
+            return fail(err, errlen, "a PAGES field holds at most %u page keys",
+                        WEDGE_TOKEN_PAGES);
+        uint32_t v = 0;
+        size_t start = i;
+        for (; i < n && s[i] != '_'; i++) {
+            int d = hex_digit(s[i], 1);
+            if (d < 0)
+                return fail(err, errlen, "page key: '%c' is not a hex digit", s[i]);
+            v = v << 4 | (unsigned)d;
+        }
+        if (i - start != 8)
+            return fail(err, errlen, "a page key is 8 hex digits, got %zu", i - start);
+        if (v == 0)
+            return fail(err, errlen, "page key 00000000 names no page");
+        t->pages[t->npages++] = v;
+        if (i == n)
+            return 0;
+        i++; /* '_' */
+    }
+}
+
 int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t errlen)
 {
     if (!s || !*s)
@@ -357,13 +385,13 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
     if (len >= WEDGE_TOKEN_MAX)
         return fail(err, errlen, "seed token too long (%zu characters)", len);
 
-    const char *f[8];
-    size_t fl[8];
+    const char *f[9];
+    size_t fl[9];
     int nf = 0;
     const char *p = s;
     for (;;) {
         const char *dot = strchr(p, '.');
-        if (nf == 8)
+        if (nf == 9)
             return fail(err, errlen, "seed token '%s' has too many fields", s);
         f[nf] = p;
         fl[nf] = dot ? (size_t)(dot - p) : strlen(p);
@@ -372,9 +400,9 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
             break;
         p = dot + 1;
     }
-    if (nf < 4 || nf > 7)
+    if (nf < 4 || nf > 8)
         return fail(err, errlen,
-                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.RF][.STEPS|.DECISIONS].SEED", s);
+                    "seed token '%s' is not of the form w1.MODE.STRATEGY[.OPTS][.PAGES][.RF][.STEPS|.DECISIONS].SEED", s);
 
     memset(t, 0, sizeof *t);
     if (fl[0] != 2 || f[0][0] != 'w' || f[0][1] != '1')
@@ -417,6 +445,20 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
             t->ndecisions = (uint32_t)nd;
             continue;
         }
+        if (f[k][0] == 'g') {
+            if (!t->opts)
+                return fail(err, errlen, "seed token '%s': a PAGES field needs watching (the "
+                            "options field m or l before it)", s);
+            if (t->npages)
+                return fail(err, errlen, "seed token '%s': two PAGES fields", s);
+            if (t->nrf || t->has_steps || t->has_decisions)
+                return fail(err, errlen, "seed token '%s': the PAGES field comes before RF, "
+                            "STEPS and DECISIONS", s);
+            char why[120];
+            if (parse_pages_field(f[k] + 1, fl[k] - 1, t, why, sizeof why) != 0)
+                return fail(err, errlen, "seed token '%s': %s", s, why);
+            continue;
+        }
         if (f[k][0] == 'r') {
             if (t->mode != WEDGE_MODE_SERIAL)
                 return fail(err, errlen, "seed token '%s': an RF field needs serial mode", s);
@@ -437,9 +479,9 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
                 return rc;
             continue;
         }
-        if (have_opts || t->has_steps || t->has_decisions || t->nrf)
+        if (have_opts || t->has_steps || t->has_decisions || t->nrf || t->npages)
             return fail(err, errlen, "seed token '%s': options field '%.*s' out of place (the "
-                        "order is OPTS, RF, then STEPS)", s, (int)fl[k], f[k]);
+                        "order is OPTS, PAGES, RF, then STEPS)", s, (int)fl[k], f[k]);
         have_opts = 1;
         for (size_t i = 0; i < fl[k]; i++) {
             char c = f[k][i];
@@ -487,13 +529,16 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
     char steps[256];
     size_t so = 0;
     steps[0] = 0;
+    for (uint32_t i = 0; t->opts && i < t->npages && i < WEDGE_TOKEN_PAGES; i++)
+        so += (size_t)snprintf(steps + so, sizeof steps - so, "%s%08" PRIx32, i ? "_" : ".g",
+                               t->pages[i]);
     if (t->nrf) {
-        steps[0] = '.';
-        steps[1] = 'r';
-        int n = wedge_rf_format(t, steps + 2, sizeof steps - 2);
+        steps[so] = '.';
+        steps[so + 1] = 'r';
+        int n = wedge_rf_format(t, steps + so + 2, sizeof steps - so - 2);
         if (n < 0)
             return -1;
-        so = 2 + (size_t)n;
+        so += 2 + (size_t)n;
     }
     if (t->has_steps) {
         so += (size_t)snprintf(steps + so, sizeof steps - so, ".s%s", t->nsteps ? "" : "-");
@@ -505,11 +550,11 @@ int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
         }
     }
     if (t->has_decisions) {
-        steps[0] = '.';
-        steps[1] = 'd';
+        steps[so] = '.';
+        steps[so + 1] = 'd';
         if (wedge_decisions_format(t->decisions, t->ndecisions < WEDGE_TOKEN_DECISIONS ?
                                    t->ndecisions : WEDGE_TOKEN_DECISIONS,
-                                   steps + 2, sizeof steps - 2) < 0)
+                                   steps + so + 2, sizeof steps - so - 2) < 0)
             return -1;
     }
     int n = snprintf(buf, len, "w1.%s.%s%s%s%s.%016" PRIx64, wedge_mode_name(t->mode), strat,

@@ -1,10 +1,16 @@
 /* wedge_token.h - seed tokens: everything that shapes one run's schedule, printable.
  *
- *   w1.MODE.STRATEGY[.OPTS][.RF][.STEPS].SEED
+ *   w1.MODE.STRATEGY[.OPTS][.PAGES][.RF][.STEPS].SEED
  *
  *   MODE      noise | serial
  *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
+ *   PAGES     optional, with watching only: 'g' then one or two page keys joined by '_', each
+ *             8 hex digits ("g5f0c1a2b_77aa0011"): the run watches only the pages whose key
+ *             (wedge_page_key of the page's stable identity: its heap object's allocation
+ *             site and order, or for the program's globals the page's module + offset) is
+ *             listed; no other page is ever protected.  The campaign draws them from the pages
+ *             earlier runs saw shared (cli/portfolio.c, "Focused watching").
  *   RF        serial only, optional: 'r' then one or two reads-from constraints joined by
  *             '_', each 'n' (negate), 'e' (negate each) or 'p' (pin), a write site, '-', a read site, sites in
  *             hex as in WEDGE_SITE ("rn1000000001189-100000000117a").  negate(W,R): a
@@ -38,6 +44,7 @@
  *   SEED      16 lower-case hex digits
  *
  * Examples: w1.noise.random.9f3a61c2e07b55d1, w1.serial.pct3-1200.m.00000000000000a1,
+ *           w1.serial.pos.m.g5f0c1a2b.00000000000000a1,
  *           w1.serial.pct2.s57_112.00000000000000a1, w1.noise.random.d1x57_2xs.00000000000000a1
  */
 #ifndef WEDGE_TOKEN_H
@@ -63,6 +70,7 @@ enum wedge_strategy_id {
 #define WEDGE_TOKEN_DECISIONS 8   /* decisions a DECISIONS field may hold */
 #define WEDGE_DECISION_START 0xffffffffu /* the index of a thread's start delay */
 #define WEDGE_TOKEN_RF 2          /* reads-from constraints an RF field may hold */
+#define WEDGE_TOKEN_PAGES 2       /* page keys a PAGES field may hold */
 
 enum wedge_rf_kind { WEDGE_RF_NEGATE = 1, WEDGE_RF_PIN = 2, WEDGE_RF_EACH = 3 };
 
@@ -98,7 +106,18 @@ struct wedge_token {
     struct wedge_decision_ref decisions[WEDGE_TOKEN_DECISIONS];
     uint32_t nrf;              /* constraints in rf[] (RF field) */
     struct wedge_rf_constraint rf[WEDGE_TOKEN_RF];
+    uint32_t npages;           /* page keys in pages[] (PAGES field); 0: every page */
+    uint32_t pages[WEDGE_TOKEN_PAGES];
 };
+
+/* The key a PAGES field names a page by: a watched page's stable identity (a heap object's
+ * allocation site and order and the page's index in it, or a global page's module + offset)
+ * folded to 32 bits, never 0.  Two pages of one run that fold alike are both watched. */
+static inline uint32_t wedge_page_key(uint64_t ident)
+{
+    uint32_t k = (uint32_t)(ident ^ (ident >> 32));
+    return k ? k : 1u;
+}
 
 /* Parse an RF field's body (after its 'r') of n characters into t->rf.  Returns 0, or -1 with
  * a reason in err. */

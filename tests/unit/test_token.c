@@ -55,7 +55,8 @@ int main(void)
     rejected("w1.noise.random.9f3a61c2e07b55dz", "hex digit");
     rejected("w1.noise.random.q.9f3a61c2e07b55d1", "option");
     rejected("w1.noise.random", "form");
-    rejected("w1.a.b.c.d.e.f.g.h", "too many");
+    rejected("w1.a.b.c.d.e.f.g.h.i", "too many");
+    rejected("w1.a.b.c.d.e.f.g.h", "not of the form");
 
     /* RF: reads-from constraints drawn by the campaign (cli/portfolio.c) */
     round_trip("w1.serial.pos.m.rn1000000001183-1000000001199.00000000000000a1");
@@ -90,6 +91,30 @@ int main(void)
     rejected("w1.serial.pos.rn1-2.rn3-4.00000000000000a1", "two RF fields");
     rejected("w1.serial.pos.s4.rn1-2.00000000000000a1", "before STEPS");
     rejected("w1.serial.pos.rn1-2.m.00000000000000a1", "out of place");
+    /* PAGES: watching only the pages named */
+    round_trip("w1.serial.pos.m.g5f0c1a2b.00000000000000a1");
+    round_trip("w1.serial.random.l.g5f0c1a2b_00014000.00000000000000a1");
+    round_trip("w1.serial.pct3-120.m.g00014000.rn11-22.s4_9-12.00000000000000a1");
+    round_trip("w1.noise.random.m.g00014000.d1x57_2xs.00000000000000a1");
+    CHECK(wedge_token_parse("w1.serial.pos.m.g5f0c1a2b_00014000.00000000000000a1", &t, err,
+                            sizeof err) == 0);
+    CHECK(t.npages == 2 && t.pages[0] == 0x5f0c1a2bu && t.pages[1] == 0x14000u &&
+          t.opts == WEDGE_OPT_MEMORY);
+    CHECK(wedge_token_parse("w1.serial.pos.m.00000000000000a1", &t, err, sizeof err) == 0 &&
+          t.npages == 0);
+    rejected("w1.serial.pos.g00014000.00000000000000a1", "needs watching");
+    rejected("w1.serial.pos.g00014000.m.00000000000000a1", "needs watching");
+    rejected("w1.serial.pos.m.g0014000.00000000000000a1", "8 hex digits");
+    rejected("w1.serial.pos.m.g000140000.00000000000000a1", "8 hex digits");
+    rejected("w1.serial.pos.m.g.00000000000000a1", "8 hex digits");
+    rejected("w1.serial.pos.m.g0001400z.00000000000000a1", "hex digit");
+    rejected("w1.serial.pos.m.g00000000.00000000000000a1", "names no page");
+    rejected("w1.serial.pos.m.g00000001_00000002_00000003.00000000000000a1", "at most 2");
+    rejected("w1.serial.pos.m.g00000001_.00000000000000a1", "8 hex digits");
+    rejected("w1.serial.pos.m.g00000001.g00000002.00000000000000a1", "two PAGES fields");
+    rejected("w1.serial.pos.m.rn1-2.g00000001.00000000000000a1", "comes before RF");
+    rejected("w1.serial.pos.m.g00000001.m.00000000000000a1", "out of place");
+    CHECK(wedge_page_key(0) == 1u && wedge_page_key(0x1000000004000ull) == 0x14000u);
     /* hold points: held already at a thread's N-th lock acquisition */
     round_trip("w1.serial.random.m.rn1000000001183-1000000001199@2xc9.00000000000000a1");
     round_trip("w1.serial.random.m.rn0-1000000001193@1x1o5f0c9a0b11d2e3f4_p11-22@3x10.00000000000000a1");
