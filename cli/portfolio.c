@@ -115,6 +115,19 @@
  * 3.3x and 2.4x, the gate shut in every epoch; steal_deque's deque word keeps it open (the
  * default's median 10.5 runs before and after, 10 campaigns, cap 100; README "futex words
  * out of the rf share (session 8)").
+ *
+ * Focused watching.  A watching run watches a seeded choice among the pages it sees shared
+ * (preload/memwatch_trap.c: three in four, at most 2 to 8 at once, in the order they become
+ * shared), and learns which are shared by trapping every page's accesses until a second
+ * thread comes.  The shim lists the pages a run saw shared (header.shared_page, by the key a
+ * token names a page by, wedge_page_key); the closed epochs' runs' pages, in run-index order,
+ * form the campaign's page pool, and of the runs of a watching arm without reads-from
+ * constraints one in AUTO_FOCUS_ONE_IN watches only one or two pool pages (the least
+ * watched so far first), named in its token's PAGES field (wedge_token.h), no other page
+ * protected or learned: the pages shared late, past the cap of the runs that watch every
+ * page, get their turn, and the run spends no traps on learning the others.  Drawn with the
+ * epoch's arms (a function of the seed and the closed epochs, so deterministic as the arms
+ * are).  The rf arms watch every shared page (their constraints name accesses anywhere).
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -173,10 +186,9 @@
 #define AUTO_KEYS 4096u
 #define AUTO_PAIR_RUNTIME 0x100u     /* rf_pair.flags: its write lies in Rust's runtime */
 /* Focused watching (header comment): of a watching arm's runs without reads-from
- * constraints, one in AUTO_FOCUS_ONE_IN watches only pages earlier runs saw shared, two of
- * them in one in AUTO_FOCUS_TWO_ONE_IN of those. */
+ * constraints, one in AUTO_FOCUS_ONE_IN watches only 1 to WEDGE_TOKEN_PAGES pages earlier
+ * runs saw shared. */
 #define AUTO_FOCUS_ONE_IN 2u
-#define AUTO_FOCUS_TWO_ONE_IN 2u
 #define AUTO_PAGES 1024u             /* distinct shared pages the campaign pools */
 #define AUTO_PAGES_HASH 2048u        /* its index (power of two, > 2 * AUTO_PAGES) */
 
@@ -259,8 +271,8 @@ struct run_slot {
     uint32_t nfutex;            /* futex words the run named (their stable names) */
     int futex_lost;             /* some did not fit the run's table */
     uint64_t futex[WEDGE_FUTEX_WORDS];
-    uint32_t nshared;           /* pages the run saw shared (their keys, sorted) */
-    uint32_t shared[WEDGE_SHARED_PAGES];
+    uint32_t nshared, nwatched; /* pages the run saw shared, and watched (keys, sorted) */
+    uint32_t shared[WEDGE_SHARED_PAGES], watched[WEDGE_SHARED_PAGES];
     uint64_t cov[WEDGE_COV_WORDS]; /* last: draw_epoch clears what is before it */
 };
 
@@ -274,7 +286,8 @@ struct pool_page {
     uint32_t key;               /* wedge_page_key */
     uint32_t pad;
     uint64_t runs;              /* closed epochs' runs that saw it shared */
-    uint64_t focused;           /* runs drawn to watch it */
+    uint64_t watched;           /* of them, runs that watched it */
+    uint64_t focused;           /* runs drawn to watch only it and a few more */
 };
 
 struct portfolio {
@@ -595,55 +608,82 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
     }
 }
 
-/* A closed epoch's run's shared pages join the campaign's (in run-index order, its keys
- * sorted: the pool is a function of the closed epochs). */
-static void pages_add(struct portfolio *p, const struct run_slot *r)
+/* The pool page of key, added if new (NULL: the pool is full). */
+static struct pool_page *page_of(struct portfolio *p, uint32_t key)
 {
-    for (uint32_t i = 0; i < r->nshared; i++) {
-        uint32_t key = r->shared[i];
-        for (uint64_t h = wedge_mix(key, 0x70616765ull);; h++) {
-            uint32_t *slot = &p->page_index[h & (AUTO_PAGES_HASH - 1)];
-            if (*slot == 0) {
-                if (p->npages < AUTO_PAGES) {
-                    p->pages[p->npages] = (struct pool_page){ key, 0, 1, 0 };
-                    *slot = ++p->npages;
-                }
-                break;
-            }
-            if (p->pages[*slot - 1].key == key) {
-                p->pages[*slot - 1].runs++;
-                break;
-            }
+    for (uint64_t h = wedge_mix(key, 0x70616765ull);; h++) {
+        uint32_t *slot = &p->page_index[h & (AUTO_PAGES_HASH - 1)];
+        if (*slot == 0) {
+            if (p->npages == AUTO_PAGES)
+                return NULL;
+            p->pages[p->npages] = (struct pool_page){ .key = key };
+            *slot = ++p->npages;
+            return &p->pages[*slot - 1];
         }
+        if (p->pages[*slot - 1].key == key)
+            return &p->pages[*slot - 1];
     }
 }
 
-/* A focused run's pages (header comment, "Focused watching"): the least focused first,
- * weight 2^20 / (1 + runs drawn to watch it), a function of the seed and the pool. */
+/* A closed epoch's run's shared and watched pages join the campaign's (in run-index order,
+ * its keys sorted: the pool is a function of the closed epochs). */
+static void pages_add(struct portfolio *p, const struct run_slot *r)
+{
+    for (uint32_t i = 0; i < r->nshared; i++) {
+        struct pool_page *g = page_of(p, r->shared[i]);
+        if (g)
+            g->runs++;
+    }
+    for (uint32_t i = 0; i < r->nwatched; i++) {
+        struct pool_page *g = page_of(p, r->watched[i]);
+        if (g)
+            g->watched++;
+    }
+}
+
+/* A page's weight: the least watched first, 2^20 / (1 + runs that watched it + runs drawn to
+ * focus on it): a page that only late becomes shared, past the cap of the runs that watch
+ * what they see shared, is watched by none of them and comes first. */
+static uint64_t page_weight(const struct pool_page *g)
+{
+    return (1u << 20) / (1 + g->watched + g->focused) + 1;
+}
+
+/* A focused run's pages (header comment, "Focused watching"): 1 to WEDGE_TOKEN_PAGES pool
+ * pages by page_weight, a function of the seed and the pool. */
 static void draw_focus(struct portfolio *p, struct run_slot *r, uint64_t seed)
 {
     r->nfocus = 0;
     uint64_t rnd = wedge_mix(seed, 0x666f637573ull);
     if (!p->npages || rnd % AUTO_FOCUS_ONE_IN != 0)
         return;
-    unsigned want = wedge_mix(rnd, 1) % AUTO_FOCUS_TWO_ONE_IN == 0 && p->npages > 1 ? 2 : 1;
-    for (unsigned k = 0; k < want; k++) {
-        uint64_t total = 0;
-        for (uint32_t i = 0; i < p->npages; i++)
-            total += (1u << 20) / (1 + p->pages[i].focused);
+    unsigned want = 1 + (unsigned)(wedge_mix(rnd, 1) % WEDGE_TOKEN_PAGES);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < p->npages; i++)
+        total += page_weight(&p->pages[i]);
+    for (unsigned k = 0; k < want && k < p->npages; k++) {
+        /* without replacement: a page drawn leaves the total */
         uint64_t x = wedge_mix(rnd, 2 + k) % total;
-        uint32_t i = 0;
-        for (; i + 1 < p->npages; i++) {
-            uint64_t w = (1u << 20) / (1 + p->pages[i].focused);
+        uint32_t pick = UINT32_MAX;
+        for (uint32_t i = 0; i < p->npages; i++) {
+            int taken = 0;
+            for (uint32_t m = 0; m < r->nfocus; m++)
+                taken |= r->focus[m] == p->pages[i].key;
+            if (taken)
+                continue;
+            pick = i;
+            uint64_t w = page_weight(&p->pages[i]);
             if (x < w)
                 break;
             x -= w;
         }
-        if (k && r->focus[0] == p->pages[i].key)
+        if (pick == UINT32_MAX)
             break;
-        p->pages[i].focused++;
-        r->focus[r->nfocus++] = p->pages[i].key;
+        total -= page_weight(&p->pages[pick]);
+        r->focus[r->nfocus++] = p->pages[pick].key;
     }
+    for (uint32_t m = 0; m < r->nfocus; m++)
+        page_of(p, r->focus[m])->focused++;
 }
 
 /* The first arm no run was drawn for yet (narms: none).  The first two epochs are drawn
@@ -1065,20 +1105,24 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
                     r->futex[r->nfutex++] = k;
             }
         r->futex_lost = atomic_load(&h->futex_dropped) != 0;
-        r->nshared = 0;
+        r->nshared = r->nwatched = 0;
         if (atomic_load(&h->n_shared_pages))
             for (unsigned i = 0; i < WEDGE_SHARED_PAGES; i++) {
                 uint32_t k = atomic_load_explicit(&h->shared_page[i], memory_order_relaxed);
                 if (k)
                     r->shared[r->nshared++] = k;
+                k = atomic_load_explicit(&h->watched_page[i], memory_order_relaxed);
+                if (k)
+                    r->watched[r->nwatched++] = k;
             }
         qsort(r->shared, r->nshared, sizeof r->shared[0], cmp_u32);
+        qsort(r->watched, r->nwatched, sizeof r->watched[0], cmp_u32);
     } else {
         memset(r->cov, 0, sizeof r->cov);
         r->npairs = 0;
         r->nfutex = 0;
         r->futex_lost = 0;
-        r->nshared = 0;
+        r->nshared = r->nwatched = 0;
     }
     advance(p);
 }
@@ -1154,8 +1198,10 @@ void portfolio_json(const struct portfolio *p, FILE *f)
     /* the pool's first pages: a PAGES field's keys (wedge_token.h), for replaying by hand */
     fprintf(f, ",\n  \"pages\": [");
     for (uint32_t i = 0; i < p->npages && i < 64; i++)
-        fprintf(f, "%s{\"page\": \"%08" PRIx32 "\", \"runs\": %" PRIu64 ", \"focused\": %" PRIu64 "}",
-                i ? ", " : "", p->pages[i].key, p->pages[i].runs, p->pages[i].focused);
+        fprintf(f, "%s{\"page\": \"%08" PRIx32 "\", \"runs\": %" PRIu64 ", \"watched\": %" PRIu64
+                   ", \"focused\": %" PRIu64 "}",
+                i ? ", " : "", p->pages[i].key, p->pages[i].runs, p->pages[i].watched,
+                p->pages[i].focused);
     fprintf(f, "]");
     /* the arm of each run started, by run index (of this shard's runs) */
     uint64_t n = p->started < AUTO_RUN_ARMS_MAX ? p->started : AUTO_RUN_ARMS_MAX;

@@ -298,22 +298,25 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
     return 1;
 }
 
-/* A page seen shared, in header.shared_page for the campaign (cli/portfolio.c): each key
- * once, claimed by a compare-and-swap (the processes of a run share the table). */
-static void shared_page_note(uint32_t key)
+/* A page seen shared (table: header.shared_page) or chosen to be watched (watched_page), for
+ * the campaign (cli/portfolio.c): each key once, claimed by a compare-and-swap (the
+ * processes of a run share the tables). */
+static void shared_page_note(int watched, uint32_t key)
 {
     struct wedge_shm_header *h = wedge_g.shm;
     if (!h)
         return;
+    _Atomic uint32_t *table = watched ? h->watched_page : h->shared_page;
     uint32_t base = (uint32_t)wedge_mix(key, 0x7368706700ull);
     for (uint32_t i = 0; i < 8; i++) {
-        _Atomic uint32_t *e = &h->shared_page[(base + i) & (WEDGE_SHARED_PAGES - 1u)];
+        _Atomic uint32_t *e = &table[(base + i) & (WEDGE_SHARED_PAGES - 1u)];
         uint32_t k = atomic_load_explicit(e, memory_order_relaxed);
         if (k == key)
             return;
         if (k == 0 && atomic_compare_exchange_strong_explicit(e, &k, key, memory_order_relaxed,
                                                               memory_order_relaxed)) {
-            atomic_fetch_add_explicit(&h->n_shared_pages, 1, memory_order_release);
+            if (!watched)
+                atomic_fetch_add_explicit(&h->n_shared_pages, 1, memory_order_release);
             return;
         }
         if (k == key)
@@ -326,16 +329,15 @@ static void shared_page_note(uint32_t key)
  * PAGES field names is always watched (only such pages are learned in such a run). */
 static void choose(struct mw_page *pg)
 {
-    shared_page_note(wedge_page_key(pg->ident));
+    uint32_t key = wedge_page_key(pg->ident);
+    shared_page_note(0, key);
     uint64_t h = wedge_mix(wedge_g.token.seed ^ 0x73686172656421ull, pg->ident);
-    if (wedge_g.token.npages) {
+    if (wedge_g.token.npages ||
+        (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0))) {
         pg->state = MW_WATCH;
         pg->traps = 0;
         mw.nwatch++;
-    } else if (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0)) {
-        pg->state = MW_WATCH;
-        pg->traps = 0;
-        mw.nwatch++;
+        shared_page_note(1, key);
     } else {
         pg->state = MW_DROP;
     }

@@ -5,7 +5,7 @@
  *   MODE      noise | serial
  *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
- *   PAGES     optional, with watching only: 'g' then one or two page keys joined by '_', each
+ *   PAGES     optional, with watching only: 'g' then one to four page keys joined by '_', each
  *             8 hex digits ("g5f0c1a2b_77aa0011"): the run watches only the pages whose key
  *             (wedge_page_key of the page's stable identity: its heap object's allocation
  *             site and order, or for the program's globals the page's module + offset) is
@@ -70,7 +70,7 @@ enum wedge_strategy_id {
 #define WEDGE_TOKEN_DECISIONS 8   /* decisions a DECISIONS field may hold */
 #define WEDGE_DECISION_START 0xffffffffu /* the index of a thread's start delay */
 #define WEDGE_TOKEN_RF 2          /* reads-from constraints an RF field may hold */
-#define WEDGE_TOKEN_PAGES 2       /* page keys a PAGES field may hold */
+#define WEDGE_TOKEN_PAGES 4       /* page keys a PAGES field may hold */
 
 enum wedge_rf_kind { WEDGE_RF_NEGATE = 1, WEDGE_RF_PIN = 2, WEDGE_RF_EACH = 3 };
 
