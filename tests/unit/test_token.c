@@ -109,7 +109,8 @@ int main(void)
     rejected("w1.serial.pos.m.g.00000000000000a1", "8 hex digits");
     rejected("w1.serial.pos.m.g0001400z.00000000000000a1", "hex digit");
     rejected("w1.serial.pos.m.g00000000.00000000000000a1", "names no page");
-    rejected("w1.serial.pos.m.g00000001_00000002_00000003.00000000000000a1", "at most 2");
+    rejected("w1.serial.pos.m.g00000001_00000002_00000003_00000004_00000005.00000000000000a1", "at most 4");
+    round_trip("w1.serial.pos.m.g00000001_00000002_00000003_00000004.00000000000000a1");
     rejected("w1.serial.pos.m.g00000001_.00000000000000a1", "8 hex digits");
     rejected("w1.serial.pos.m.g00000001.g00000002.00000000000000a1", "two PAGES fields");
     rejected("w1.serial.pos.m.rn1-2.g00000001.00000000000000a1", "comes before RF");
