@@ -185,11 +185,11 @@
  * comment, "Lock-free code"); power of two.  Past either, the share's gate opens as before. */
 #define AUTO_KEYS 4096u
 #define AUTO_PAIR_RUNTIME 0x100u     /* rf_pair.flags: its write lies in Rust's runtime */
-/* Focused watching (header comment): of a watching arm's runs without reads-from
- * constraints, one in AUTO_FOCUS_ONE_IN watches only 1 to WEDGE_TOKEN_PAGES pages earlier
- * runs saw shared. */
-#define AUTO_FOCUS_ONE_IN 2u
 #define AUTO_PAGES 1024u             /* distinct shared pages the campaign pools */
+/* The focused arms' share of the runs, split evenly, while some pool page was watched by
+ * fewer than AUTO_FOCUS_WATCHED closed epochs' runs (header comment, "Focused watching"). */
+#define AUTO_FOCUS_SHARE 0.2
+#define AUTO_FOCUS_WATCHED 4u
 #define AUTO_PAGES_HASH 2048u        /* its index (power of two, > 2 * AUTO_PAGES) */
 
 struct arm_def {
@@ -201,6 +201,7 @@ struct arm_def {
     double prior;               /* expected reward rate before any evidence */
     int in_default;             /* 0: only with --arms (or --watch mem for watching arms) */
     int rf;                     /* 1: its runs carry reads-from constraints from the pool */
+    int focus;                  /* 1: its runs watch only pages from the pool (PAGES field) */
 };
 
 /* Priors: the reward rate expected of each arm before the campaign has evidence, from
@@ -210,21 +211,21 @@ struct arm_def {
  * noise finds the stories and multi-process programs; the others keep their floor share for
  * what only they find. */
 static const struct arm_def arm_table[] = {
-    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1, 0 },
-    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1, 0 },
+    { "noise.random", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 0, 0.5, 1, 0, 0 },
+    { "serial.random", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 0, 0.4, 1, 0, 0 },
     /* pct_depth3 (two preemptions in order) by the default: a median of 47.5 runs with
      * priors 0.3 / 0.4 for these two, 36 with 0.1 / 0.6, the other shapes the same; pct3
      * at 0.8 no better (README "Issue 8: PCT length per arm") */
-    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.1, 1, 0 },
-    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.6, 1, 0 },
-    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1, 0 },
+    { "serial.pct2", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 2, 0, 0.1, 1, 0, 0 },
+    { "serial.pct3", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 0, 0.6, 1, 0, 0 },
+    { "serial.pos", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 0, 0.3, 1, 0, 0 },
     /* Out of the default: noise runs with watching stall for 30 s in job_claim_sqlite_fixed
      * (2 of 200 default runs timed out; its serial watching runs never did), and on the
      * corpus serial.random.m finds whatever it finds as fast. */
-    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3, 0, 0 },
-    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.8, 1, 0 },
-    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5, 1, 0 },
-    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 0 },
+    { "noise.random.m", WEDGE_MODE_NOISE, WEDGE_STRAT_RANDOM, 0, 1, 0.3, 0, 0, 0 },
+    { "serial.random.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.8, 1, 0, 0 },
+    { "serial.pct3.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_PCT, 3, 1, 0.5, 1, 0, 0 },
+    { "serial.pos.m", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 0, 0 },
     /* Reads-from constraints drawn from the campaign's pool (header comment): orderings no
      * seeded priority reaches in few runs, such as one of many threads stopped between two
      * stores while a late reader looks (ordering_many), or a check that must see the value
@@ -233,8 +234,12 @@ static const struct arm_def arm_table[] = {
      * random walk's variant has the higher prior: it finds pct_depth2 (a preemption at one
      * exact step) where POS rarely does, and the orderings as fast (README "Issue 8: the
      * merged default": pct_depth2 from 82 to 8 runs, the rest unchanged). */
-    { "serial.pos.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 1 },
-    { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 1.0, 1, 1 },
+    { "serial.pos.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 1, 0 },
+    { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 1.0, 1, 1, 0 },
+    /* Focused watching (header comment): the random walk, which splits a single window
+     * (lost_increment) fastest, on 1 to 4 pages earlier runs saw shared, the least watched
+     * first: late_page's tally, shared after 24 other pages, is watched by no other arm. */
+    { "serial.random.m.g", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.5, 1, 0, 1 },
 };
 #define NARM_DEFS (sizeof arm_table / sizeof arm_table[0])
 
@@ -254,6 +259,8 @@ struct rf_pair {
      * (acq 0: outside one), and the read object's stable name */
     uint32_t wt, wacq, rt, racq;
     uint64_t okey;
+    uint32_t page;              /* the key of the read's page (0: none known) */
+    uint32_t pad;
 };
 
 struct run_slot {
@@ -332,6 +339,9 @@ struct portfolio {
     uint32_t npages;
     uint32_t page_index[AUTO_PAGES_HASH]; /* pages position + 1; 0: empty */
     uint64_t focus_runs;        /* runs done with a PAGES field */
+    int focus_share;            /* a pool page was watched by few runs: the focused arms have
+                                   their share of the runs (AUTO_FOCUS_SHARE) */
+    uint64_t focus_share_epochs; /* closed epochs after which the share was on */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
@@ -573,7 +583,7 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
         return;
     uint64_t rnd = wedge_mix(seed, 0x7266647261776eull);
     unsigned want = wedge_mix(rnd, 1) % AUTO_RF_TWO_ONE_IN == 0 && p->npool > 1 ? 2 : 1;
-    uint32_t first = UINT32_MAX;
+    uint32_t first = UINT32_MAX, page[WEDGE_TOKEN_RF] = { 0 };
     for (unsigned k = 0; k < want && k < WEDGE_TOKEN_RF; k++) {
         uint32_t i = pool_pick(p, wedge_mix(rnd, 2 + k));
         if (i == first)
@@ -581,6 +591,7 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
         first = i;
         p->pool[i].tried++;
         const struct rf_pair *x = &p->pool[i].p;
+        page[r->nrf] = x->page;
         struct wedge_rf_constraint *c = &r->rf[r->nrf++];
         memset(c, 0, sizeof *c);
         c->write_site = x->w;
@@ -605,6 +616,18 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
             c->hold_n = acq;
             c->obj_key = x->w ? 0 : x->okey;
         }
+    }
+    /* watching only the pages of its pairs (header comment, "Focused watching"), when each
+     * is known: a run that watches every page it sees shared watches at most eight, the
+     * first to be shared, and the pair's may not be among them (late_page) */
+    r->nfocus = 0;
+    for (uint32_t k = 0; k < r->nrf; k++) {
+        if (!page[k]) {
+            r->nfocus = 0;
+            break;
+        }
+        if (!r->nfocus || r->focus[0] != page[k])
+            r->focus[r->nfocus++] = page[k];
     }
 }
 
@@ -649,13 +672,14 @@ static uint64_t page_weight(const struct pool_page *g)
     return (1u << 20) / (1 + g->watched + g->focused) + 1;
 }
 
-/* A focused run's pages (header comment, "Focused watching"): 1 to WEDGE_TOKEN_PAGES pool
- * pages by page_weight, a function of the seed and the pool. */
+/* A focused arm's run's pages (header comment, "Focused watching"): 1 to WEDGE_TOKEN_PAGES
+ * pool pages by page_weight, a function of the seed and the pool; none (its base arm's run)
+ * while the pool is empty. */
 static void draw_focus(struct portfolio *p, struct run_slot *r, uint64_t seed)
 {
     r->nfocus = 0;
     uint64_t rnd = wedge_mix(seed, 0x666f637573ull);
-    if (!p->npages || rnd % AUTO_FOCUS_ONE_IN != 0)
+    if (!p->npages)
         return;
     unsigned want = 1 + (unsigned)(wedge_mix(rnd, 1) % WEDGE_TOKEN_PAGES);
     uint64_t total = 0;
@@ -735,7 +759,7 @@ static void draw_epoch(struct portfolio *p, uint64_t e)
         if (r->arm == p->narms)
             r->arm = wedge_bandit_draw(&p->bandit, wedge_mix(seed, 0x6175746f61726dull));
         p->drawn_runs[r->arm]++;
-        if (p->arm[r->arm]->watch && !p->arm[r->arm]->rf)
+        if (p->arm[r->arm]->focus)
             draw_focus(p, r, seed);
         /* an rf or PCT arm's run derives once run q - rf_lag(q) joined the pool (merge_next) */
         r->ready = !arm_derives(p->arm[r->arm]) || q < AUTO_RF_LAG_MIN;
@@ -837,6 +861,27 @@ static int gate_open(const struct portfolio *p)
     return 0;
 }
 
+/* The gate of the focused arms' share: a page the closed epochs' runs saw shared and few of
+ * them watched (a function of the closed epochs, as the rf share's gate). */
+static int focus_gate_open(const struct portfolio *p)
+{
+    for (uint32_t i = 0; i < p->npages; i++)
+        if (p->pages[i].watched < AUTO_FOCUS_WATCHED)
+            return 1;
+    return 0;
+}
+
+static void focus_share_set(struct portfolio *p, int on)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < p->narms; k++)
+        n += p->arm[k]->focus != 0;
+    for (unsigned k = 0; k < p->narms; k++)
+        if (p->arm[k]->focus)
+            wedge_bandit_share(&p->bandit, k, on ? AUTO_FOCUS_SHARE / n : 0);
+    p->focus_share = on;
+}
+
 /* Consume epoch `closed` in run-index order and draw the epoch after next. */
 static void close_epochs(struct portfolio *p)
 {
@@ -878,6 +923,10 @@ static void close_epochs(struct portfolio *p)
         if (open != p->rf_share)
             rf_share_set(p, open);
         p->rf_share_epochs += (uint64_t)open;
+        open = focus_gate_open(p);
+        if (open != p->focus_share)
+            focus_share_set(p, open);
+        p->focus_share_epochs += (uint64_t)open;
         p->closed = e + 1;
         draw_epoch(p, e + 2);
     }
@@ -1093,7 +1142,7 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
                     r->pairs[r->npairs++] = (struct rf_pair){
                         h->rf[i].write_site, h->rf[i].read_site, h->rf[i].flags,
                         h->rf[i].write_thread, h->rf[i].write_acq, h->rf[i].read_thread,
-                        h->rf[i].read_acq, h->rf[i].obj_key };
+                        h->rf[i].read_acq, h->rf[i].obj_key, h->rf[i].page, 0 };
         for (uint32_t i = 0; i < r->npairs; i++)
             if ((r->pairs[i].flags & WEDGE_RF_PAIR_ATOMIC) && rust_runtime_site(h, r->pairs[i].w))
                 r->pairs[i].flags |= AUTO_PAIR_RUNTIME;
@@ -1139,9 +1188,9 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     }
     t.length = 0;
     t.seed = 0;
-    int rf = t.nrf != 0;
+    int rf = t.nrf != 0, focus = t.npages != 0;
     t.nrf = 0;
-    t.npages = 0; /* a focused run is its arm's run */
+    t.npages = 0;
     if (t.opts)
         t.opts = WEDGE_OPT_MEMORY; /* --detect lost-update runs the watching arms ("l") */
     char full[WEDGE_TOKEN_MAX];
@@ -1152,7 +1201,7 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     char *start = full + 3, *dot = strrchr(full, '.');
     if (dot)
         *dot = 0;
-    snprintf(buf, len, "%s%s", start, rf ? ".rf" : "");
+    snprintf(buf, len, "%s%s%s", start, rf ? ".rf" : "", focus ? ".g" : "");
 }
 
 void portfolio_print(const struct portfolio *p, FILE *f)
@@ -1193,8 +1242,9 @@ void portfolio_json(const struct portfolio *p, FILE *f)
     fprintf(f, ",\n  \"rf_share_epochs\": %" PRIu64 ",\n  \"futex_words\": %" PRIu32
                ",\n  \"atomic_objects\": %" PRIu32,
             p->rf_share_epochs, p->nfutex_keys, p->natomic_keys);
-    fprintf(f, ",\n  \"shared_pages\": %" PRIu32 ",\n  \"focused_runs\": %" PRIu64, p->npages,
-            p->focus_runs);
+    fprintf(f, ",\n  \"shared_pages\": %" PRIu32 ",\n  \"focused_runs\": %" PRIu64
+               ",\n  \"focus_share_epochs\": %" PRIu64, p->npages, p->focus_runs,
+            p->focus_share_epochs);
     /* the pool's first pages: a PAGES field's keys (wedge_token.h), for replaying by hand */
     fprintf(f, ",\n  \"pages\": [");
     for (uint32_t i = 0; i < p->npages && i < 64; i++)

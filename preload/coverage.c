@@ -66,7 +66,7 @@ static int cov_class(unsigned kind)
  * threads of a noise run may race; linear probing, a pair that finds no entry in a few
  * probes is counted and lost. */
 static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, uint32_t wthread,
-                    uint32_t flags, uint32_t wacq, uint64_t okey)
+                    uint32_t flags, uint32_t wacq, uint64_t okey, const void *obj)
 {
     uint64_t key = wedge_mix(wedge_mix(wsite, 0x7266u), rsite) | 1u;
     for (uint32_t i = 0; i < 8; i++) {
@@ -85,6 +85,7 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
             e->write_acq = wacq;
             e->read_acq = wedge_self.in_cs ? wedge_self.acq_n : 0;
             e->obj_key = okey;
+            e->page = wedge_mem_page_key(obj);
             atomic_fetch_add_explicit(&h->n_rf, 1, memory_order_release);
             return;
         }
@@ -161,14 +162,14 @@ void wedge_cov_note(unsigned kind, uint64_t site, const void *obj)
         uint32_t prev = same ? atomic_load_explicit(&l->thread, memory_order_relaxed) : 0;
         int from_write = same && atomic_load_explicit(&l->write, memory_order_relaxed);
         if (!from_write)
-            rf_note(h, 0, site, 0, 0, 0, key);
+            rf_note(h, 0, site, 0, 0, 0, key, obj);
         else if (prev != me && prev - 1u < WEDGE_MAX_THREADS)
             /* the object's name also for a write's pair: the campaign matches an atomic
              * write's object against the run's futex words */
             rf_note(h, atomic_load_explicit(&l->site, memory_order_relaxed), site,
                     wedge_shm_slot(h, prev - 1u)->ordinal,
                     atomic_load_explicit(&l->flags, memory_order_relaxed),
-                    atomic_load_explicit(&l->acq, memory_order_relaxed), key);
+                    atomic_load_explicit(&l->acq, memory_order_relaxed), key, obj);
     }
     if (same) {
         uint32_t prev_w = atomic_load_explicit(&l->write, memory_order_relaxed);

@@ -464,6 +464,12 @@ uint64_t wedge_mem_ident(const void *p)
     return wedge_mix(mw_page_of(a)->ident, a & (MW_PAGE - 1)) | 1u;
 }
 
+uint32_t wedge_mem_page_key(const void *p)
+{
+    struct mw_page *pg = mw_page_of((uintptr_t)p);
+    return pg ? wedge_page_key(pg->ident) : 0;
+}
+
 void wedge_mem_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;

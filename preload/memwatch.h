@@ -30,6 +30,9 @@ int wedge_mem_owns(const void *p) WEDGE_MW_HIDDEN;     /* p came from wedge_mem_
 /* An address of wedge_mem_alloc's arena by what does not move under ASLR: its block's
  * allocation site and order, and its offset in the block's page; 0 for any other address. */
 uint64_t wedge_mem_ident(const void *p) WEDGE_MW_HIDDEN;
+/* The key of the watchable page holding p (wedge_page_key, a token's PAGES field names pages
+ * by it); 0 if p is on no page memwatch may protect. */
+uint32_t wedge_mem_page_key(const void *p) WEDGE_MW_HIDDEN;
 void wedge_mem_free(void *p) WEDGE_MW_HIDDEN;
 size_t wedge_mem_usable_size(const void *p) WEDGE_MW_HIDDEN;
 

@@ -363,8 +363,9 @@ struct wedge_shm_header {
         uint32_t flags;            /* WEDGE_RF_PAIR_* (first seen) */
         /* Serial mode: the lock acquisitions the writer and the reader had made when each
          * access ran inside a critical section (the N of a hold point, wedge_token.h), 0
-         * when it ran outside one; and the read object's stable name (coverage.c) */
-        uint32_t write_acq, read_acq, pad;
+         * when it ran outside one; the key of the page the read was on (wedge_page_key, 0:
+         * none); and the read object's stable name (coverage.c) */
+        uint32_t write_acq, read_acq, page;
         uint64_t obj_key;          /* the object's stable name (coverage.c) */
     } rf[WEDGE_RF_PAIRS];
     /* Futex words: the stable name (coverage.c) of each distinct address the program's
