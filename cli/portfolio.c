@@ -118,16 +118,22 @@
  *
  * Focused watching.  A watching run watches a seeded choice among the pages it sees shared
  * (preload/memwatch_trap.c: three in four, at most 2 to 8 at once, in the order they become
- * shared), and learns which are shared by trapping every page's accesses until a second
- * thread comes.  The shim lists the pages a run saw shared (header.shared_page, by the key a
- * token names a page by, wedge_page_key); the closed epochs' runs' pages, in run-index order,
- * form the campaign's page pool, and of the runs of a watching arm without reads-from
- * constraints one in AUTO_FOCUS_ONE_IN watches only one or two pool pages (the least
- * watched so far first), named in its token's PAGES field (wedge_token.h), no other page
- * protected or learned: the pages shared late, past the cap of the runs that watch every
- * page, get their turn, and the run spends no traps on learning the others.  Drawn with the
- * epoch's arms (a function of the seed and the closed epochs, so deterministic as the arms
- * are).  The rf arms watch every shared page (their constraints name accesses anywhere).
+ * shared), and learns which are shared by trapping each page's accesses until a second
+ * thread comes: a page shared after eight others is never watched, and neither are the
+ * reads-from pairs on it, so no constraint names them (late_page: a lost tally on the last
+ * of 26 shared pages; the default found it in 1 of 10 campaigns of 100 runs).  The shim
+ * lists the pages a run saw shared and those it watched (header.shared_page, watched_page,
+ * by the key a token names a page by, wedge_page_key), and each pair's page (rf[].page).
+ * The closed epochs' runs' pages, in run-index order, are the campaign's page pool.  A run
+ * of the focused arm (serial.random.m.g) watches only 1 to 4 pool pages, named in its
+ * token's PAGES field (wedge_token.h; no other page protected or learned), the least watched
+ * first (page_weight); while some pool page was watched by fewer than AUTO_FOCUS_WATCHED
+ * runs, the focused arms have AUTO_FOCUS_SHARE of the runs (nothing else rewards them: a
+ * page's pairs are sites, and late_page's 24 records share theirs).  A run of an rf arm
+ * watches only the pages of its constraints' pairs, where each is known: the pairs the
+ * focused runs find on a late page are then watched where they are negated or pinned.  Both
+ * drawn with the epoch's arms or the run's constraints, functions of the seed and of earlier
+ * runs only, so deterministic as those are.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -187,9 +193,10 @@
 #define AUTO_PAIR_RUNTIME 0x100u     /* rf_pair.flags: its write lies in Rust's runtime */
 #define AUTO_PAGES 1024u             /* distinct shared pages the campaign pools */
 /* The focused arms' share of the runs, split evenly, while some pool page was watched by
- * fewer than AUTO_FOCUS_WATCHED closed epochs' runs (header comment, "Focused watching"). */
+ * fewer than AUTO_FOCUS_WATCHED closed epochs' runs (header comment, "Focused watching"); in
+ * the default portfolio they are drawn for it only. */
 #define AUTO_FOCUS_SHARE 0.2
-#define AUTO_FOCUS_WATCHED 4u
+#define AUTO_FOCUS_WATCHED 1u
 #define AUTO_PAGES_HASH 2048u        /* its index (power of two, > 2 * AUTO_PAGES) */
 
 struct arm_def {
@@ -339,6 +346,8 @@ struct portfolio {
     uint32_t npages;
     uint32_t page_index[AUTO_PAGES_HASH]; /* pages position + 1; 0: empty */
     uint64_t focus_runs;        /* runs done with a PAGES field */
+    int share_only[WEDGE_BANDIT_MAX_ARMS]; /* drawn for its share only (the default's
+                                   focused arm) */
     int focus_share;            /* a pool page was watched by few runs: the focused arms have
                                    their share of the runs (AUTO_FOCUS_SHARE) */
     uint64_t focus_share_epochs; /* closed epochs after which the share was on */
@@ -718,7 +727,7 @@ static void draw_focus(struct portfolio *p, struct run_slot *r, uint64_t seed)
 static unsigned untried_arm(const struct portfolio *p)
 {
     for (unsigned k = 0; k < p->narms; k++)
-        if (!p->drawn_runs[k])
+        if (!p->drawn_runs[k] && !p->share_only[k])
             return k;
     return p->narms;
 }
@@ -1040,6 +1049,15 @@ struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
         p->modelled_cost &= p->arm[k]->mode == WEDGE_MODE_SERIAL;
     }
     wedge_bandit_init(&p->bandit, p->narms, prior, AUTO_FLOOR);
+    /* the default's focused arm runs only while its gate is open: drawn from the floor and
+     * by its prior too, it took runs of the first epochs (before any page is pooled) from the
+     * rf arms, and pct_depth2, pct_depth3 and wrong_lock took 0.5 to 1 run longer (20
+     * campaigns); it is last in the table, so the other arms' draws are those without it */
+    for (unsigned k = 0; k < p->narms; k++)
+        if (p->arm[k]->focus && !cfg->arms_arg) {
+            wedge_bandit_share_only(&p->bandit, k);
+            p->share_only[k] = 1;
+        }
     wedge_bandit_pool(&p->bandit, AUTO_POOL_MISSES);
     uint64_t keep = runs < AUTO_RUN_ARMS_MAX ? runs : AUTO_RUN_ARMS_MAX;
     p->run_arms = calloc(keep ? keep : 1, 1);
@@ -1201,7 +1219,8 @@ void portfolio_arm_of_token(const char *token, char *buf, size_t len)
     char *start = full + 3, *dot = strrchr(full, '.');
     if (dot)
         *dot = 0;
-    snprintf(buf, len, "%s%s%s", start, rf ? ".rf" : "", focus ? ".g" : "");
+    /* an rf run with pages is its rf arm's (it watches its pairs' pages) */
+    snprintf(buf, len, "%s%s", start, rf ? ".rf" : focus ? ".g" : "");
 }
 
 void portfolio_print(const struct portfolio *p, FILE *f)
