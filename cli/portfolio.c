@@ -127,13 +127,15 @@
  * The closed epochs' runs' pages, in run-index order, are the campaign's page pool.  A run
  * of the focused arm (serial.random.m.g) watches only 1 to 4 pool pages, named in its
  * token's PAGES field (wedge_token.h; no other page protected or learned), the least watched
- * first (page_weight); while some pool page was watched by fewer than AUTO_FOCUS_WATCHED
- * runs, the focused arms have AUTO_FOCUS_SHARE of the runs (nothing else rewards them: a
- * page's pairs are sites, and late_page's 24 records share theirs).  A run of an rf arm
- * watches only the pages of its constraints' pairs, where each is known: the pairs the
- * focused runs find on a late page are then watched where they are negated or pinned.  Both
- * drawn with the epoch's arms or the run's constraints, functions of the seed and of earlier
- * runs only, so deterministic as those are.
+ * first (page_weight).  In the default it is drawn only for its share, AUTO_FOCUS_SHARE of
+ * the runs while some pool page seen shared by AUTO_FOCUS_SEEN runs was neither watched nor
+ * focused on (nothing else would reward it: a page's pairs are sites, and late_page's 24
+ * records share theirs).  A run of an rf arm watches only the pages of its constraints'
+ * pairs, where each is known: a pair seen on a late page is then watched where it is negated
+ * or pinned.  That is what finds late_page (28 of 30 seeds by an rf arm, within 16 runs;
+ * without it, 0 of 20 within 100); the focused arm adds the pairs of pages no other run
+ * watches.  Both are drawn with the epoch's arms or the run's constraints, functions of the
+ * seed and of earlier runs only, so deterministic as those are.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -192,11 +194,11 @@
 #define AUTO_KEYS 4096u
 #define AUTO_PAIR_RUNTIME 0x100u     /* rf_pair.flags: its write lies in Rust's runtime */
 #define AUTO_PAGES 1024u             /* distinct shared pages the campaign pools */
-/* The focused arms' share of the runs, split evenly, while some pool page was watched by
- * fewer than AUTO_FOCUS_WATCHED closed epochs' runs (header comment, "Focused watching"); in
- * the default portfolio they are drawn for it only. */
-#define AUTO_FOCUS_SHARE 0.2
-#define AUTO_FOCUS_WATCHED 1u
+/* The focused arms' share of the runs, split evenly, while some pool page seen shared by at
+ * least AUTO_FOCUS_SEEN closed epochs' runs was neither watched nor focused on by any (header
+ * comment, "Focused watching"); in the default portfolio they are drawn for it only. */
+#define AUTO_FOCUS_SHARE 0.1
+#define AUTO_FOCUS_SEEN 2u
 #define AUTO_PAGES_HASH 2048u        /* its index (power of two, > 2 * AUTO_PAGES) */
 
 struct arm_def {
@@ -673,12 +675,15 @@ static void pages_add(struct portfolio *p, const struct run_slot *r)
     }
 }
 
-/* A page's weight: the least watched first, 2^20 / (1 + runs that watched it + runs drawn to
- * focus on it): a page that only late becomes shared, past the cap of the runs that watch
- * what they see shared, is watched by none of them and comes first. */
+/* A page's weight: 2^16 * (runs that saw it shared) / (1 + runs that watched it + runs drawn
+ * to focus on it): a page that only late becomes shared, past the cap of the runs that watch
+ * what they see shared, is watched by none of them and comes first; a page whose key few runs
+ * see (an object allocated in an order that varies from run to run: fanout_map's nodes) comes
+ * late, its object most likely absent from the run focused on it. */
 static uint64_t page_weight(const struct pool_page *g)
 {
-    return (1u << 20) / (1 + g->watched + g->focused) + 1;
+    uint64_t runs = g->runs < 1024 ? g->runs : 1024;
+    return ((uint64_t)1 << 16) * runs / (1 + g->watched + g->focused) + 1;
 }
 
 /* A focused arm's run's pages (header comment, "Focused watching"): 1 to WEDGE_TOKEN_PAGES
@@ -870,12 +875,15 @@ static int gate_open(const struct portfolio *p)
     return 0;
 }
 
-/* The gate of the focused arms' share: a page the closed epochs' runs saw shared and few of
- * them watched (a function of the closed epochs, as the rf share's gate). */
+/* The gate of the focused arms' share: a page the closed epochs' runs saw shared, none of
+ * them watched and no run was focused on yet (a function of the closed epochs and of the
+ * draws, as the rf share's gate).  Tried once, a page no longer holds it open: fanout_map's
+ * node pages, each seen shared in a run or two, kept it open for 200 of 1,000 runs when a
+ * page's focused runs did not count (the page was absent from them, and never watched). */
 static int focus_gate_open(const struct portfolio *p)
 {
     for (uint32_t i = 0; i < p->npages; i++)
-        if (p->pages[i].watched < AUTO_FOCUS_WATCHED)
+        if (p->pages[i].runs >= AUTO_FOCUS_SEEN && !p->pages[i].watched && !p->pages[i].focused)
             return 1;
     return 0;
 }
