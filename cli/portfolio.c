@@ -247,7 +247,8 @@ static const struct arm_def arm_table[] = {
     { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 1.0, 1, 1, 0 },
     /* Focused watching (header comment): the random walk, which splits a single window
      * (lost_increment) fastest, on 1 to 4 pages earlier runs saw shared, the least watched
-     * first: late_page's tally, shared after 24 other pages, is watched by no other arm. */
+     * first, such as a page shared after eight others, which the arms above leave unwatched
+     * (late_page's tally, shared after 24).  In the default, drawn only for its share. */
     { "serial.random.m.g", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.5, 1, 0, 1 },
 };
 #define NARM_DEFS (sizeof arm_table / sizeof arm_table[0])
