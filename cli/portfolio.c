@@ -127,14 +127,15 @@
  * The closed epochs' runs' pages, in run-index order, are the campaign's page pool.  A run
  * of the focused arm (serial.random.m.g) watches only 1 to 4 pool pages, named in its
  * token's PAGES field (wedge_token.h; no other page protected or learned), the least watched
- * first (page_weight).  In the default it is drawn only for its share, AUTO_FOCUS_SHARE of
- * the runs while some pool page seen shared by AUTO_FOCUS_SEEN runs was neither watched nor
- * focused on (nothing else would reward it: a page's pairs are sites, and late_page's 24
- * records share theirs).  A run of an rf arm watches only the pages of its constraints'
- * pairs, where each is known: a pair seen on a late page is then watched where it is negated
- * or pinned.  That is what finds late_page (28 of 30 seeds by an rf arm, within 16 runs;
- * without it, 0 of 20 within 100); the focused arm adds the pairs of pages no other run
- * watches.  Both are drawn with the epoch's arms or the run's constraints, functions of the
+ * first (page_weight), with AUTO_FOCUS_SHARE of the runs while some pool page seen shared
+ * by AUTO_FOCUS_SEEN runs was neither watched nor focused on (nothing else would reward it:
+ * a page's pairs are sites, and late_page's 24 records share theirs); it is out of the
+ * default (arm_table).  A run of an rf arm watches only the pages of its constraints' pairs,
+ * where each is known: a pair seen on a late page, by one of the runs whose seeded choice
+ * happened to watch it, is then watched where it is negated or pinned.  That is what finds
+ * late_page (28 of 30 seeds by an rf arm, within 16 runs; without it, the median of 20
+ * campaigns was over 100 runs).
+ * Both are drawn with the epoch's arms or the run's constraints, functions of the
  * seed and of earlier runs only, so deterministic as those are.
  */
 #define _GNU_SOURCE
@@ -196,7 +197,7 @@
 #define AUTO_PAGES 1024u             /* distinct shared pages the campaign pools */
 /* The focused arms' share of the runs, split evenly, while some pool page seen shared by at
  * least AUTO_FOCUS_SEEN closed epochs' runs was neither watched nor focused on by any (header
- * comment, "Focused watching"); in the default portfolio they are drawn for it only. */
+ * comment, "Focused watching"). */
 #define AUTO_FOCUS_SHARE 0.1
 #define AUTO_FOCUS_SEEN 2u
 #define AUTO_PAGES_HASH 2048u        /* its index (power of two, > 2 * AUTO_PAGES) */
@@ -248,8 +249,11 @@ static const struct arm_def arm_table[] = {
     /* Focused watching (header comment): the random walk, which splits a single window
      * (lost_increment) fastest, on 1 to 4 pages earlier runs saw shared, the least watched
      * first, such as a page shared after eight others, which the arms above leave unwatched
-     * (late_page's tally, shared after 24).  In the default, drawn only for its share. */
-    { "serial.random.m.g", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.5, 1, 0, 1 },
+     * (late_page's tally, shared after 24).  Out of the default: in it, drawn only for its
+     * share, it made the default's 400 runs of router_history_fixed.py take 24.2 s against
+     * 17.9 s without it (its runs kept finding new pages and new pairs, and the bandit moved
+     * runs to the dear watching arms), and late_page is found as fast without it. */
+    { "serial.random.m.g", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 0.5, 0, 0, 1 },
 };
 #define NARM_DEFS (sizeof arm_table / sizeof arm_table[0])
 
@@ -349,8 +353,6 @@ struct portfolio {
     uint32_t npages;
     uint32_t page_index[AUTO_PAGES_HASH]; /* pages position + 1; 0: empty */
     uint64_t focus_runs;        /* runs done with a PAGES field */
-    int share_only[WEDGE_BANDIT_MAX_ARMS]; /* drawn for its share only (the default's
-                                   focused arm) */
     int focus_share;            /* a pool page was watched by few runs: the focused arms have
                                    their share of the runs (AUTO_FOCUS_SHARE) */
     uint64_t focus_share_epochs; /* closed epochs after which the share was on */
@@ -733,7 +735,7 @@ static void draw_focus(struct portfolio *p, struct run_slot *r, uint64_t seed)
 static unsigned untried_arm(const struct portfolio *p)
 {
     for (unsigned k = 0; k < p->narms; k++)
-        if (!p->drawn_runs[k] && !p->share_only[k])
+        if (!p->drawn_runs[k])
             return k;
     return p->narms;
 }
@@ -1058,15 +1060,6 @@ struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
         p->modelled_cost &= p->arm[k]->mode == WEDGE_MODE_SERIAL;
     }
     wedge_bandit_init(&p->bandit, p->narms, prior, AUTO_FLOOR);
-    /* the default's focused arm runs only while its gate is open: drawn from the floor and
-     * by its prior too, it took runs of the first epochs (before any page is pooled) from the
-     * rf arms, and pct_depth2, pct_depth3 and wrong_lock took 0.5 to 1 run longer (20
-     * campaigns); it is last in the table, so the other arms' draws are those without it */
-    for (unsigned k = 0; k < p->narms; k++)
-        if (p->arm[k]->focus && !cfg->arms_arg) {
-            wedge_bandit_share_only(&p->bandit, k);
-            p->share_only[k] = 1;
-        }
     wedge_bandit_pool(&p->bandit, AUTO_POOL_MISSES);
     uint64_t keep = runs < AUTO_RUN_ARMS_MAX ? runs : AUTO_RUN_ARMS_MAX;
     p->run_arms = calloc(keep ? keep : 1, 1);

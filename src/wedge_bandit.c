@@ -72,7 +72,7 @@ static double known_cost(const struct wedge_bandit *b)
 {
     double most = 0;
     for (unsigned k = 0; k < b->narms; k++)
-        if (b->arm[k].cost_runs > 0 && !b->arm[k].share_only) {
+        if (b->arm[k].cost_runs > 0) {
             double c = b->arm[k].cost_sum / b->arm[k].cost_runs;
             if (c > most)
                 most = c;
@@ -108,12 +108,6 @@ void wedge_bandit_share(struct wedge_bandit *b, unsigned arm, double share)
         b->arm[arm].share = share > 0 ? (share < 1 ? share : 1) : 0;
 }
 
-void wedge_bandit_share_only(struct wedge_bandit *b, unsigned arm)
-{
-    if (arm < b->narms)
-        b->arm[arm].share_only = 1;
-}
-
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
 {
     if (b->narms <= 1)
@@ -137,8 +131,7 @@ unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
         cost[k] = cost_of(&b->arm[k], unknown);
         if (!(cost[k] > 0))
             cost[k] = unknown > 0 ? unknown : 1.0;
-        if (!b->arm[k].share_only)
-            inv_sum += 1.0 / cost[k];
+        inv_sum += 1.0 / cost[k];
     }
     uint64_t i = 0;
     if (uniform(h, &i) < b->floor) {
@@ -146,23 +139,17 @@ unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h)
          * their cost (an arm 10x dearer per run keeps its floor share of the time in a
          * tenth of the runs) */
         double u = uniform(wedge_mix(h, 0x666c6f6f72ull), &i) * inv_sum;
-        unsigned last = 0;
         for (unsigned k = 0; k < b->narms; k++) {
-            if (b->arm[k].share_only)
-                continue;
-            last = k;
             u -= 1.0 / cost[k];
             if (u <= 0)
                 return k;
         }
-        return last;
+        return b->narms - 1;
     }
     unsigned best = 0;
     double best_v = -1;
     for (unsigned k = 0; k < b->narms; k++) {
         const struct wedge_bandit_arm *a = &b->arm[k];
-        if (a->share_only)
-            continue;
         double others = b->pool - a->beta;
         double v = wedge_beta_sample(a->alpha0 + a->alpha,
                                      a->beta0 + a->beta + b->pool_weight * (others > 0 ? others : 0),

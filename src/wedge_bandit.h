@@ -24,7 +24,7 @@
  * the floor still gives every arm its share.  An arm's own rewards still lift it alone.
  *
  * Run shares (wedge_bandit_share): an arm can be given a fixed share of the runs, drawn
- * first; the rest of the runs are drawn as above, and a share-only arm only so.  With no share set the draws are those of
+ * first; the rest of the runs are drawn as above.  With no share set the draws are those of
  * a bandit without them (no value of the hash is spent on them).
  * Pure and
  * deterministic: a draw depends only on the state and the 64-bit hash it is given, never on
@@ -44,7 +44,6 @@ struct wedge_bandit_arm {
     double cost_runs;       /* runs they are of */
     double cost0;           /* cost taken before any is reported (0: the dearest known) */
     double share;           /* share of the runs it is drawn for before any other draw */
-    int share_only;         /* drawn only for its share (wedge_bandit_share_only) */
 };
 
 struct wedge_bandit {
@@ -64,10 +63,6 @@ void wedge_bandit_pool(struct wedge_bandit *b, double w);
  * not in time: for an arm whose value the rewards cannot show before it pays (the caller's
  * reason), whatever it costs. */
 void wedge_bandit_share(struct wedge_bandit *b, unsigned arm, double share);
-/* Draw `arm` only for its share: never from the floor or by its reward.  With its share 0 the
- * draws are those of a bandit without it, when it is the last arm (each arm's sample is
- * keyed by its index). */
-void wedge_bandit_share_only(struct wedge_bandit *b, unsigned arm);
 /* The arm of a run whose draw hash is h. */
 unsigned wedge_bandit_draw(const struct wedge_bandit *b, uint64_t h);
 /* A run of `arm` ended: reward > 0 (new coverage, a reproduction) or 0 (nothing new). */

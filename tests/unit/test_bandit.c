@@ -1,8 +1,8 @@
 /* Unit tests of the campaign's bandit (src/wedge_bandit.c): draws are deterministic, the floor
  * gives every arm an equal share of the time (runs in inverse proportion to cost), the
  * exploiting draws go by reward per unit of cost, not per run, pooled misses keep a
- * dear arm with a high prior from holding the time when nothing pays, a run share gives
- * an arm its share of the runs whatever it costs, and a share-only arm gets nothing else. */
+ * dear arm with a high prior from holding the time when nothing pays, and a run share gives
+ * an arm its share of the runs whatever it costs. */
 #include "check.h"
 #include "wedge_bandit.h"
 #include "wedge_stream.h"
@@ -162,30 +162,6 @@ int main(void)
     wedge_bandit_share(&s, 1, 1.0);
     count_draws(&s, n);
     CHECK(n[0] + n[1] == DRAWS && n[1] > DRAWS * 0.45 && n[1] < DRAWS * 0.55);
-
-    /* A share-only arm (the last): never drawn without its share, from the floor or by a
-     * reward however high, and the other arms' draws are those of the bandit without it;
-     * with a share, its share of the runs. */
-    struct wedge_bandit w2, w3;
-    const double pr3[3] = { 0.5, 0.5, 0.99 };
-    wedge_bandit_init(&w2, 2, pr3, 0.25);
-    wedge_bandit_init(&w3, 3, pr3, 0.25);
-    wedge_bandit_share_only(&w3, 2);
-    for (int r = 0; r < 50; r++) {
-        wedge_bandit_update(&w3, 2, 1.0);
-        wedge_bandit_cost(&w3, 2, 1000.0); /* the dearest: no other arm's unknown cost moves */
-    }
-    wedge_bandit_cost(&w2, 0, 2.0);
-    wedge_bandit_cost(&w3, 0, 2.0);
-    same = 1;
-    for (uint64_t i = 0; i < 4000; i++)
-        same &= wedge_bandit_draw(&w3, wedge_mix(0x736full, i)) ==
-                wedge_bandit_draw(&w2, wedge_mix(0x736full, i));
-    CHECK(same);
-    wedge_bandit_share(&w3, 2, 0.2);
-    unsigned n3[3];
-    count_draws(&w3, n3);
-    CHECK(n3[2] > DRAWS * 0.18 && n3[2] < DRAWS * 0.22);
 
     /* A one-armed bandit always draws its arm. */
     struct wedge_bandit one;
