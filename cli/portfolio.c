@@ -130,11 +130,16 @@
  * first (page_weight), with AUTO_FOCUS_SHARE of the runs while some pool page seen shared
  * by AUTO_FOCUS_SEEN runs was neither watched nor focused on (nothing else would reward it:
  * a page's pairs are sites, and late_page's 24 records share theirs); it is out of the
- * default (arm_table).  A run of an rf arm watches only the pages of its constraints' pairs,
- * where each is known: a pair seen on a late page, by one of the runs whose seeded choice
- * happened to watch it, is then watched where it is negated or pinned.  That is what finds
- * late_page (28 of 30 seeds by an rf arm, within 16 runs; without it, the median of 20
- * campaigns was over 100 runs).
+ * default (arm_table).  A run of an rf arm watches the pages of its constraints' pairs
+ * whatever the cap, where each is known, and the others as before: a pair seen on a late
+ * page, by one of the runs whose seeded choice happened to watch it, is then watched where
+ * the run negates or pins it.  That is what finds late_page (20 seeds: median 9 runs, at
+ * most 23; without it the median of 20 campaigns was over 100 runs).  Watching only the
+ * pairs' pages found it as fast (median 8, at most 16 of 30) but moved the bandit: on
+ * router_history_fixed.py the rf arms took 237 of 1,000 default runs against 125 (their
+ * runs set new coverage), and the default cost 2.5x its cheapest arm's time per run
+ * against 2.2x in another pair of campaigns; with the pages added, 99 runs and 1.7x (1.8x
+ * before, the same load).
  * Both are drawn with the epoch's arms or the run's constraints, functions of the
  * seed and of earlier runs only, so deterministic as those are.
  */
@@ -631,9 +636,9 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
             c->obj_key = x->w ? 0 : x->okey;
         }
     }
-    /* watching only the pages of its pairs (header comment, "Focused watching"), when each
-     * is known: a run that watches every page it sees shared watches at most eight, the
-     * first to be shared, and the pair's may not be among them (late_page) */
+    /* watching the pages of its pairs whatever the cap (header comment, "Focused
+     * watching"), when each is known: a run that watches every page it sees shared watches
+     * at most eight, the first to be shared, and the pair's may not be among them */
     r->nfocus = 0;
     for (uint32_t k = 0; k < r->nrf; k++) {
         if (!page[k]) {

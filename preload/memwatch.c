@@ -103,13 +103,10 @@ void mw_set_open(struct mw_page *pg)
     mw_sync_prot(pg);
 }
 
-/* Whether the run may watch pg: every page, or with a token's PAGES field the pages it
- * lists (wedge_token.h). */
-int mw_focused(const struct mw_page *pg)
+/* Whether the token's PAGES field names pg (wedge_token.h). */
+int mw_listed(const struct mw_page *pg)
 {
     const struct wedge_token *t = &wedge_g.token;
-    if (!t->npages)
-        return 1;
     uint32_t key = wedge_page_key(pg->ident);
     for (uint32_t i = 0; i < t->npages && i < WEDGE_TOKEN_PAGES; i++)
         if (t->pages[i] == key)
@@ -118,13 +115,15 @@ int mw_focused(const struct mw_page *pg)
 }
 
 /* OPEN pages go back to LEARN: a new thread (or time) may have started sharing them.  A
- * page the token's PAGES field leaves out is dropped instead: never protected, no trap. */
+ * page a PAGES field without an RF field leaves out is dropped instead: never protected, no
+ * trap (with an RF field the field only adds its pages, wedge_token.h). */
 void mw_rearm(void)
 {
     uint32_t keep = 0;
     for (uint32_t i = 0; i < mw.nopen; i++) {
         struct mw_page *pg = mw.open[i];
-        if (pg->state == MW_OPEN && !mw_focused(pg))
+        if (pg->state == MW_OPEN && wedge_g.token.npages && !wedge_g.token.nrf &&
+            !mw_listed(pg))
             pg->state = MW_DROP;
         if (pg->state == MW_OPEN) {
             pg->state = MW_LEARN;

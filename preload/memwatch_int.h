@@ -156,7 +156,7 @@ WEDGE_HIDDEN struct mw_page *mw_page_of(uintptr_t addr);
 WEDGE_HIDDEN void mw_sync_prot(struct mw_page *pg);       /* under the lock */
 WEDGE_HIDDEN void mw_set_open(struct mw_page *pg);        /* under the lock */
 WEDGE_HIDDEN void mw_rearm(void);                          /* under the lock */
-WEDGE_HIDDEN int mw_focused(const struct mw_page *pg);     /* the token lets it be watched */
+WEDGE_HIDDEN int mw_listed(const struct mw_page *pg);      /* named by the token's PAGES */
 WEDGE_HIDDEN void mw_tick(void);                           /* under the lock */
 WEDGE_HIDDEN void mw_stop_all(void);                       /* under the lock */
 WEDGE_HIDDEN struct mw_thread *mw_me(void);

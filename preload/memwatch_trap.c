@@ -326,14 +326,13 @@ static void shared_page_note(int watched, uint32_t key)
 }
 
 /* A page becomes shared: the seed chooses whether this run watches it; a page a token's
- * PAGES field names is always watched (only such pages are learned in such a run). */
+ * PAGES field names is watched whatever the cap (wedge_token.h). */
 static void choose(struct mw_page *pg)
 {
     uint32_t key = wedge_page_key(pg->ident);
     shared_page_note(0, key);
     uint64_t h = wedge_mix(wedge_g.token.seed ^ 0x73686172656421ull, pg->ident);
-    if (wedge_g.token.npages ||
-        (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0))) {
+    if (mw_listed(pg) || (mw.nwatch < mw.max_watch && (mw.watch_all || wedge_below(h, 4) != 0))) {
         pg->state = MW_WATCH;
         pg->traps = 0;
         mw.nwatch++;

@@ -6,11 +6,13 @@
  *   STRATEGY  random | pct<D>[-<L>] | pos   (D: PCT depth, L: expected run length in steps)
  *   OPTS      optional letters: m = watch memory, l = lost-update detection (implies m)
  *   PAGES     optional, with watching only: 'g' then one to four page keys joined by '_', each
- *             8 hex digits ("g5f0c1a2b_77aa0011"): the run watches only the pages whose key
- *             (wedge_page_key of the page's stable identity: its heap object's allocation
- *             site and order, or for the program's globals the page's module + offset) is
- *             listed; no other page is ever protected.  The campaign draws them from the pages
- *             earlier runs saw shared (cli/portfolio.c, "Focused watching").
+ *             8 hex digits ("g5f0c1a2b_77aa0011"): the pages whose key (wedge_page_key of
+ *             the page's stable identity: its heap object's allocation site and order, or
+ *             for the program's globals the page's module + offset) is listed are watched
+ *             once shared, whatever the cap on watched pages.  Without an RF field the run
+ *             watches only them, no other page ever protected; with one, its other pages as
+ *             any RF token does.  The campaign draws them from the pages earlier runs saw
+ *             shared (cli/portfolio.c, "Focused watching").
  *   RF        serial only, optional: 'r' then one or two reads-from constraints joined by
  *             '_', each 'n' (negate), 'e' (negate each) or 'p' (pin), a write site, '-', a read site, sites in
  *             hex as in WEDGE_SITE ("rn1000000001189-100000000117a").  negate(W,R): a
