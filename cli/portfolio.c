@@ -357,9 +357,10 @@ struct portfolio {
     struct pool_page pages[AUTO_PAGES];
     uint32_t npages;
     uint32_t page_index[AUTO_PAGES_HASH]; /* pages position + 1; 0: empty */
-    uint64_t focus_runs;        /* runs done with a PAGES field */
-    int focus_share;            /* a pool page was watched by few runs: the focused arms have
-                                   their share of the runs (AUTO_FOCUS_SHARE) */
+    uint64_t focus_runs;        /* runs done with a PAGES field (focused or rf runs) */
+    int focus_share;            /* a pool page seen shared by two runs was neither watched nor
+                                   focused on: the focused arms have their share of the runs
+                                   (AUTO_FOCUS_SHARE) */
     uint64_t focus_share_epochs; /* closed epochs after which the share was on */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
@@ -890,7 +891,10 @@ static int gate_open(const struct portfolio *p)
  * page's focused runs did not count (the page was absent from them, and never watched). */
 static int focus_gate_open(const struct portfolio *p)
 {
-    for (uint32_t i = 0; i < p->npages; i++)
+    int armed = 0;
+    for (unsigned k = 0; k < p->narms; k++)
+        armed |= p->arm[k]->focus;
+    for (uint32_t i = 0; armed && i < p->npages; i++)
         if (p->pages[i].runs >= AUTO_FOCUS_SEEN && !p->pages[i].watched && !p->pages[i].focused)
             return 1;
     return 0;
@@ -1244,8 +1248,8 @@ void portfolio_print(const struct portfolio *p, FILE *f)
         fprintf(f, "reads-from pairs pooled: %" PRIu32 ", runs with a constraint: %" PRIu64 "\n",
                 p->npool, p->rf_runs);
     if (p->npages)
-        fprintf(f, "pages seen shared: %" PRIu32 ", runs watching only some of them: %" PRIu64
-                   "\n", p->npages, p->focus_runs);
+        fprintf(f, "pages seen shared: %" PRIu32 ", runs whose token named some: %" PRIu64 "\n",
+                p->npages, p->focus_runs);
 }
 
 void portfolio_json(const struct portfolio *p, FILE *f)
