@@ -133,7 +133,7 @@
  * default (arm_table).  A run of an rf arm watches the pages of its constraints' pairs
  * whatever the cap, where each is known, and the others as before: a pair seen on a late
  * page, by one of the runs whose seeded choice happened to watch it, is then watched where
- * the run negates or pins it.  That is what finds late_page (20 seeds: median 9 runs, at
+ * the run negates or pins it.  That is what finds late_page (30 seeds: median 9 runs, at
  * most 23; without it the median of 20 campaigns was over 100 runs).  Watching only the
  * pairs' pages found it as fast (median 8, at most 16 of 30) but moved the bandit: on
  * router_history_fixed.py the rf arms took 237 of 1,000 default runs against 125 (their
