@@ -11,6 +11,7 @@
 #  - on lost_increment (the counter's page is the one page shared), focus on that page finds
 #    the lost write as watching every page does, while focus on a page no run has (key
 #    00000001) protects nothing: no trap, and the race (no call in its window) never shows.
+#    With an RF field beside it, the same PAGES field only adds its page: the run traps.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 e2e_init "$@"
@@ -63,4 +64,7 @@ if [ "$found_none" -eq 0 ] && [ "$traps_none" -eq 0 ]; then
 else
     fail "lost_increment: focused on no page, $found_none of 30 failed, $traps_none traps"
 fi
+# beside an RF field the PAGES field only adds pages: the run watches what it sees shared too
+run 60 "$WEDGE" replay -q --json g.json "w1.serial.random.m.g00000001.rn1-2.0000000000000001" -- "$LOST"
+expect_json "lost_increment: an RF token's pages add to what it watches" g.json "j['traps'] > 0"
 e2e_finish
