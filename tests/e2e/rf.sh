@@ -41,7 +41,7 @@ expect_json "100 of 100 reproduced with the same trace hash" rep.json "j['reprod
 P3=$TARGETS/pct_depth3
 run 120 "$WEDGE" run --arms serial.random.m.rf --seed 5eed -n 100 --stop-after 1 -q --json h.json --out rh -- "$P3"
 expect_rc "serial.random.m.rf on pct_depth3" 1
-expect_token "pct_depth3 by a constraint with a hold point" h.json '^w1\.serial\.random\.m\.r[a-z0-9_-]+@[0-9a-f]+x[0-9a-f]+[a-z0-9_@-]*\.[0-9a-f]{16}$'
+expect_token "pct_depth3 by a constraint with a hold point" h.json '^w1\.serial\.random\.m(\.g[0-9a-f_]+)?\.r[a-z0-9_-]+@[0-9a-f]+x[0-9a-f]+[a-z0-9_@-]*\.[0-9a-f]{16}$'
 run 200 "$WEDGE" replay --runs 100 -j 2 --json hrep.json "$TOKEN" -- "$P3"
 expect_rc "replay $TOKEN" 1
 expect_json "100 of 100 reproduced with the same trace hash" hrep.json "j['reproduced'] == 100 and j['same_trace'] == 100"
