@@ -8,9 +8,10 @@
  *   OPEN   not protected; its accessors are not being learned right now.  Every page starts
  *          here (a fresh allocation is its allocator's business until it is shared), and a
  *          page learned as private comes back here.  Re-armed (-> LEARN) at each thread
- *          start and every MW_REARM_EVERY traps or allocations.
+ *          start and every MW_REARM_EVERY traps or allocations; with a token's PAGES field
+ *          and no RF field, a page it does not name goes to DROP instead (wedge_token.h).
  *   LEARN  protected; each trap adds the thread to the page's set.  A second thread makes it
- *          shared: the seed then chooses WATCH or DROP.  MW_LEARN_TRAPS traps by one thread
+ *          shared: the seed then chooses WATCH or DROP (a page the PAGES field names: WATCH).  MW_LEARN_TRAPS traps by one thread
  *          alone send it back to OPEN (cheap for private data).
  *   WATCH  protected; every access traps, is tracked (pairs, stale writes) and is an
  *          interception point.
