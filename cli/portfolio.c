@@ -362,6 +362,7 @@ struct portfolio {
                                    focused on: the focused arms have their share of the runs
                                    (AUTO_FOCUS_SHARE) */
     uint64_t focus_share_epochs; /* closed epochs after which the share was on */
+    unsigned nfocus_arms;       /* focused arms in the portfolio (none in the default) */
     int modelled_cost;          /* every arm serial: every run's cost from the model (a run the
                                    watchdog made inexact too: its wall time under load would
                                    make the draws depend on the machine) */
@@ -891,10 +892,7 @@ static int gate_open(const struct portfolio *p)
  * page's focused runs did not count (the page was absent from them, and never watched). */
 static int focus_gate_open(const struct portfolio *p)
 {
-    int armed = 0;
-    for (unsigned k = 0; k < p->narms; k++)
-        armed |= p->arm[k]->focus;
-    for (uint32_t i = 0; armed && i < p->npages; i++)
+    for (uint32_t i = 0; p->nfocus_arms && i < p->npages; i++)
         if (p->pages[i].runs >= AUTO_FOCUS_SEEN && !p->pages[i].watched && !p->pages[i].focused)
             return 1;
     return 0;
@@ -902,12 +900,9 @@ static int focus_gate_open(const struct portfolio *p)
 
 static void focus_share_set(struct portfolio *p, int on)
 {
-    unsigned n = 0;
-    for (unsigned k = 0; k < p->narms; k++)
-        n += p->arm[k]->focus != 0;
     for (unsigned k = 0; k < p->narms; k++)
         if (p->arm[k]->focus)
-            wedge_bandit_share(&p->bandit, k, on ? AUTO_FOCUS_SHARE / n : 0);
+            wedge_bandit_share(&p->bandit, k, on ? AUTO_FOCUS_SHARE / p->nfocus_arms : 0);
     p->focus_share = on;
 }
 
@@ -1065,6 +1060,7 @@ struct portfolio *portfolio_new(const struct wedge_config *cfg, uint64_t runs)
     double prior[WEDGE_BANDIT_MAX_ARMS];
     p->modelled_cost = 1;
     for (unsigned k = 0; k < p->narms; k++) {
+        p->nfocus_arms += p->arm[k]->focus != 0;
         prior[k] = p->arm[k]->prior;
         p->modelled_cost &= p->arm[k]->mode == WEDGE_MODE_SERIAL;
     }
@@ -1127,7 +1123,7 @@ int portfolio_token(struct portfolio *p, uint64_t q, struct wedge_token *tok)
     tok->opts = a->watch ? p->opts : 0;
     tok->nrf = r->nrf;
     memcpy(tok->rf, r->rf, sizeof tok->rf);
-    tok->npages = a->watch ? r->nfocus : 0;
+    tok->npages = r->nfocus; /* drawn for watching arms only (focused, rf) */
     memcpy(tok->pages, r->focus, sizeof tok->pages);
     return 1;
 }
@@ -1186,12 +1182,12 @@ void portfolio_done(struct portfolio *p, uint64_t q, const struct job *j, int fa
         r->nshared = r->nwatched = 0;
         if (atomic_load(&h->n_shared_pages))
             for (unsigned i = 0; i < WEDGE_SHARED_PAGES; i++) {
-                uint32_t k = atomic_load_explicit(&h->shared_page[i], memory_order_relaxed);
+                uint64_t k = atomic_load_explicit(&h->shared_page[i], memory_order_relaxed);
                 if (k)
-                    r->shared[r->nshared++] = k;
+                    r->shared[r->nshared++] = (uint32_t)k;
                 k = atomic_load_explicit(&h->watched_page[i], memory_order_relaxed);
                 if (k)
-                    r->watched[r->nwatched++] = k;
+                    r->watched[r->nwatched++] = (uint32_t)k;
             }
         qsort(r->shared, r->nshared, sizeof r->shared[0], cmp_u32);
         qsort(r->watched, r->nwatched, sizeof r->watched[0], cmp_u32);

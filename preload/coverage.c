@@ -96,31 +96,36 @@ static void rf_note(struct wedge_shm_header *h, uint64_t wsite, uint64_t rsite, 
 }
 
 /* A futex word the program named (header.futex_key): each distinct stable name once.  The
- * campaign tells a lock's word from lock-free data by it (cli/portfolio.c, "Lock-free code").
- * Claimed by a compare-and-swap on the slot, as rf_note's entries; no allocation, no lock. */
+ * campaign tells a lock's word from lock-free data by it (cli/portfolio.c, "Lock-free code"). */
+void wedge_shm_set_add(_Atomic uint64_t *set, uint32_t size, uint64_t key,
+                       _Atomic uint32_t *count, _Atomic uint32_t *dropped)
+{
+    uint64_t base = wedge_mix(key, 0x667574u);
+    for (uint32_t i = 0; i < 8; i++) {
+        _Atomic uint64_t *e = &set[(base + i) & (size - 1u)];
+        uint64_t k = atomic_load_explicit(e, memory_order_relaxed);
+        if (k == key)
+            return;
+        if (k == 0 && atomic_compare_exchange_strong_explicit(e, &k, key, memory_order_relaxed,
+                                                              memory_order_relaxed)) {
+            if (count)
+                atomic_fetch_add_explicit(count, 1, memory_order_release);
+            return;
+        }
+        if (k == key)
+            return;
+    }
+    atomic_fetch_add_explicit(dropped, 1, memory_order_relaxed);
+}
+
 void wedge_futex_note(const void *addr)
 {
     struct wedge_shm_header *h = wedge_g.shm;
     if (!h || !addr)
         return;
     uint64_t key = wedge_obj_key(addr);
-    if (!key)
-        return;
-    uint64_t base = wedge_mix(key, 0x667574u);
-    for (uint32_t i = 0; i < 8; i++) {
-        _Atomic uint64_t *e = &h->futex_key[(base + i) & (WEDGE_FUTEX_WORDS - 1u)];
-        uint64_t k = atomic_load_explicit(e, memory_order_relaxed);
-        if (k == key)
-            return;
-        if (k == 0 && atomic_compare_exchange_strong_explicit(e, &k, key, memory_order_relaxed,
-                                                              memory_order_relaxed)) {
-            atomic_fetch_add_explicit(&h->n_futex, 1, memory_order_release);
-            return;
-        }
-        if (k == key)
-            return;
-    }
-    atomic_fetch_add_explicit(&h->futex_dropped, 1, memory_order_relaxed);
+    if (key)
+        wedge_shm_set_add(h->futex_key, WEDGE_FUTEX_WORDS, key, &h->n_futex, &h->futex_dropped);
 }
 
 /* An object's name that does not move under ASLR: a watched heap block's identity and offset,

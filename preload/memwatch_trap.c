@@ -298,31 +298,14 @@ static int take_fault(siginfo_t *si, ucontext_t *uc)
     return 1;
 }
 
-/* A page seen shared (table: header.shared_page) or chosen to be watched (watched_page), for
- * the campaign (cli/portfolio.c): each key once, claimed by a compare-and-swap (the
- * processes of a run share the tables). */
+/* A page seen shared (header.shared_page) or chosen to be watched (watched_page), for the
+ * campaign (cli/portfolio.c, "Focused watching"). */
 static void shared_page_note(int watched, uint32_t key)
 {
     struct wedge_shm_header *h = wedge_g.shm;
-    if (!h)
-        return;
-    _Atomic uint32_t *table = watched ? h->watched_page : h->shared_page;
-    uint32_t base = (uint32_t)wedge_mix(key, 0x7368706700ull);
-    for (uint32_t i = 0; i < 8; i++) {
-        _Atomic uint32_t *e = &table[(base + i) & (WEDGE_SHARED_PAGES - 1u)];
-        uint32_t k = atomic_load_explicit(e, memory_order_relaxed);
-        if (k == key)
-            return;
-        if (k == 0 && atomic_compare_exchange_strong_explicit(e, &k, key, memory_order_relaxed,
-                                                              memory_order_relaxed)) {
-            if (!watched)
-                atomic_fetch_add_explicit(&h->n_shared_pages, 1, memory_order_release);
-            return;
-        }
-        if (k == key)
-            return;
-    }
-    atomic_fetch_add_explicit(&h->shared_pages_dropped, 1, memory_order_relaxed);
+    if (h)
+        wedge_shm_set_add(watched ? h->watched_page : h->shared_page, WEDGE_SHARED_PAGES, key,
+                          watched ? NULL : &h->n_shared_pages, &h->shared_pages_dropped);
 }
 
 /* A page becomes shared: the seed chooses whether this run watches it; a page a token's

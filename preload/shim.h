@@ -259,6 +259,12 @@ WEDGE_HIDDEN void wedge_cov_note(unsigned kind, uint64_t site, const void *obj);
 WEDGE_HIDDEN uint64_t wedge_obj_key(const void *obj);
 /* Note a futex word the program named in header.futex_key (coverage.c).  Signal-safe. */
 WEDGE_HIDDEN void wedge_futex_note(const void *addr);
+/* Add key (non-zero) to a set of the run's shared memory: open addressing over size slots (a
+ * power of two), each key once, claimed by a compare-and-swap (a run's threads and processes
+ * share it); a new key counts in *count (if not NULL), one that finds no slot in a few probes
+ * in *dropped.  No allocation, no lock: safe in a signal handler (coverage.c). */
+WEDGE_HIDDEN void wedge_shm_set_add(_Atomic uint64_t *set, uint32_t size, uint64_t key,
+                                    _Atomic uint32_t *count, _Atomic uint32_t *dropped);
 
 /* Append an event to the calling thread's ring.  with_stack: capture a short stack. */
 WEDGE_HIDDEN void wedge_record(unsigned kind, uint64_t site, const void *obj, uint64_t aux,

@@ -382,9 +382,9 @@ struct wedge_shm_header {
      * when full (shared_pages_dropped). */
     _Atomic uint32_t n_shared_pages;
     _Atomic uint32_t shared_pages_dropped;
-    _Atomic uint32_t shared_page[WEDGE_SHARED_PAGES]; /* 0: free */
+    _Atomic uint64_t shared_page[WEDGE_SHARED_PAGES]; /* 0: free (keys fit 32 bits) */
     /* of them, the pages the run chose to watch (the campaign focuses on the others first) */
-    _Atomic uint32_t watched_page[WEDGE_SHARED_PAGES]; /* 0: free */
+    _Atomic uint64_t watched_page[WEDGE_SHARED_PAGES]; /* 0: free */
     /* how many allocations were logged in allocs[] (a ring), and whether last[] was written:
      * the runner clears those tables only as far as they were used */
     _Atomic uint32_t n_allocs;
