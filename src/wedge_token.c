@@ -509,59 +509,75 @@ int wedge_token_parse(const char *s, struct wedge_token *t, char *err, size_t er
     return 0;
 }
 
+/* Append to buf at *o; -1 (nothing overflows) once the text would not fit. */
+static int put(char *buf, size_t len, size_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int put(char *buf, size_t len, size_t *o, const char *fmt, ...)
+{
+    if (*o >= len)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *o, len - *o, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len - *o)
+        return -1;
+    *o += (size_t)n;
+    return 0;
+}
+
 int wedge_token_format(const struct wedge_token *t, char *buf, size_t len)
 {
-    char strat[32], opts[8];
-    if (t->strategy == WEDGE_STRAT_PCT) {
-        if (t->length)
-            snprintf(strat, sizeof strat, "pct%u-%u", t->depth, t->length);
-        else
-            snprintf(strat, sizeof strat, "pct%u", t->depth);
-    } else {
-        snprintf(strat, sizeof strat, "%s", wedge_strategy_name(t->strategy));
-    }
     size_t o = 0;
-    if (t->opts & WEDGE_OPT_LOST_UPDATE)
-        opts[o++] = 'l';
-    else if (t->opts & WEDGE_OPT_MEMORY)
-        opts[o++] = 'm';
-    opts[o] = 0;
-    char steps[256];
-    size_t so = 0;
-    steps[0] = 0;
+    if (!len)
+        return -1;
+    buf[0] = 0;
+    if (put(buf, len, &o, "w1.%s.", wedge_mode_name(t->mode)))
+        return -1;
+    if (t->strategy == WEDGE_STRAT_PCT) {
+        if (t->length ? put(buf, len, &o, "pct%u-%u", t->depth, t->length)
+                      : put(buf, len, &o, "pct%u", t->depth))
+            return -1;
+    } else if (put(buf, len, &o, "%s", wedge_strategy_name(t->strategy))) {
+        return -1;
+    }
+    if (t->opts & (WEDGE_OPT_LOST_UPDATE | WEDGE_OPT_MEMORY))
+        if (put(buf, len, &o, ".%c", t->opts & WEDGE_OPT_LOST_UPDATE ? 'l' : 'm'))
+            return -1;
     for (uint32_t i = 0; t->opts && i < t->npages && i < WEDGE_TOKEN_PAGES; i++)
-        so += (size_t)snprintf(steps + so, sizeof steps - so, "%s%08" PRIx32, i ? "_" : ".g",
-                               t->pages[i]);
+        if (put(buf, len, &o, "%s%08" PRIx32, i ? "_" : ".g", t->pages[i]))
+            return -1;
     if (t->nrf) {
-        steps[so] = '.';
-        steps[so + 1] = 'r';
-        int n = wedge_rf_format(t, steps + so + 2, sizeof steps - so - 2);
+        if (put(buf, len, &o, ".r"))
+            return -1;
+        int n = wedge_rf_format(t, buf + o, len - o);
         if (n < 0)
             return -1;
-        so += 2 + (size_t)n;
+        o += (size_t)n;
     }
     if (t->has_steps) {
-        so += (size_t)snprintf(steps + so, sizeof steps - so, ".s%s", t->nsteps ? "" : "-");
+        if (put(buf, len, &o, ".s%s", t->nsteps ? "" : "-"))
+            return -1;
         for (uint32_t i = 0; i < t->nsteps && i < WEDGE_TOKEN_STEP_RANGES; i++) {
-            so += (size_t)snprintf(steps + so, sizeof steps - so, "%s%u", i ? "_" : "",
-                                   t->steps[i].lo);
-            if (t->steps[i].hi != t->steps[i].lo)
-                so += (size_t)snprintf(steps + so, sizeof steps - so, "-%u", t->steps[i].hi);
+            if (put(buf, len, &o, "%s%u", i ? "_" : "", t->steps[i].lo))
+                return -1;
+            if (t->steps[i].hi != t->steps[i].lo && put(buf, len, &o, "-%u", t->steps[i].hi))
+                return -1;
         }
     }
     if (t->has_decisions) {
-        steps[so] = '.';
-        steps[so + 1] = 'd';
-        if (wedge_decisions_format(t->decisions, t->ndecisions < WEDGE_TOKEN_DECISIONS ?
-                                   t->ndecisions : WEDGE_TOKEN_DECISIONS,
-                                   steps + so + 2, sizeof steps - so - 2) < 0)
+        if (put(buf, len, &o, ".d"))
             return -1;
+        int n = wedge_decisions_format(t->decisions, t->ndecisions < WEDGE_TOKEN_DECISIONS ?
+                                       t->ndecisions : WEDGE_TOKEN_DECISIONS,
+                                       buf + o, len - o);
+        if (n < 0)
+            return -1;
+        o += (size_t)n;
     }
-    int n = snprintf(buf, len, "w1.%s.%s%s%s%s.%016" PRIx64, wedge_mode_name(t->mode), strat,
-                     o ? "." : "", opts, steps, t->seed);
-    if (n < 0 || (size_t)n >= len)
+    if (put(buf, len, &o, ".%016" PRIx64, t->seed))
         return -1;
-    return n;
+    return (int)o;
 }
 
 int wedge_strategy_parse(const char *s, enum wedge_mode mode, struct wedge_token *t, char *err,

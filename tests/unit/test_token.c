@@ -152,9 +152,40 @@ int main(void)
                                                     .hold_thread = 0xffffffffu,
                                                     .obj_key = ~0ull };
         l.seed = ~0ull;
+        l.npages = 2; /* an rf run's token carries its pairs' pages */
+        l.pages[0] = l.pages[1] = 0xffffffffu;
         char buf[WEDGE_TOKEN_MAX];
         CHECK(wedge_token_format(&l, buf, sizeof buf) > 0);
-        CHECK(wedge_token_parse(buf, &t, err, sizeof err) == 0 && t.nrf == 2);
+        CHECK(wedge_token_parse(buf, &t, err, sizeof err) == 0 && t.nrf == 2 &&
+              t.npages == 2);
+
+        /* every field at its widest is more than a token holds: the format says so (-1)
+         * and writes nothing past the buffer, whatever its size */
+        l.npages = WEDGE_TOKEN_PAGES;
+        for (int i = 0; i < WEDGE_TOKEN_PAGES; i++)
+            l.pages[i] = 0xffffffffu;
+        for (int i = 0; i < 2; i++)
+            l.rf[i].write_site = ~0ull;
+        l.has_steps = 1;
+        l.nsteps = WEDGE_TOKEN_STEP_RANGES;
+        for (int i = 0; i < WEDGE_TOKEN_STEP_RANGES; i++)
+            l.steps[i].lo = 4000000000u + 2u * (unsigned)i, l.steps[i].hi = l.steps[i].lo + 1;
+        l.has_decisions = 1;
+        l.ndecisions = WEDGE_TOKEN_DECISIONS;
+        for (int i = 0; i < WEDGE_TOKEN_DECISIONS; i++)
+            l.decisions[i] = (struct wedge_decision_ref){ .proc = 4000000000u,
+                                                          .thread = 4000000000u,
+                                                          .index = 4000000000u };
+        char big[1024];
+        CHECK(wedge_token_format(&l, buf, sizeof buf) == -1);
+        int n = wedge_token_format(&l, big, sizeof big);
+        CHECK(n > (int)WEDGE_TOKEN_MAX && (size_t)n == strlen(big));
+        for (size_t len = 0; len <= (size_t)n; len++) {
+            memset(big, 'x', sizeof big);
+            CHECK(wedge_token_format(&l, big, len) == -1);
+            CHECK(big[len] == 'x' && (len == 0 || strlen(big) < len));
+        }
+        CHECK(wedge_token_format(&l, big, (size_t)n + 1) == n);
     }
 
     /* STEPS: the minimized schedule of a serial token (wedge minimize) */
