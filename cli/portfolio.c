@@ -50,10 +50,10 @@
  * its trapped reads saw (header.rf: write site -> read site, write site 0 for the initial
  * value; preload/coverage.c).  Run by run, in run-index order, each run's pairs (sorted,
  * so that the pool's order is a function of the set) join the campaign's pool, which counts
- * the runs that saw each.  A run of an rf arm (serial.pos.m.rf, ...) gets one, or now and
- * then two, constraints on such pairs in its token's RF field (wedge_token.h): a pair
- * chosen with weight 1 / (runs that saw it + runs drawn on it), so rare behaviour is pushed
- * on first, and negated (the read must not see that write: held before the write until the
+ * the runs that saw each.  A run of an rf arm gets one (serial.pos.m.rf) or two
+ * (serial.random.m.rf, arm_table) constraints on such pairs in its token's RF field
+ * (wedge_token.h): a pair chosen with weight 1 / (runs that saw it + runs drawn on it), so
+ * rare behaviour is pushed on first, and negated (the read must not see that write: held before the write until the
  * read ran; for the initial value, held until its object was written) or, less often,
  * pinned.  Run q's constraints are drawn when run q - rf_lag(q) joins the pool (the pool
  * then holds runs 0 .. q - rf_lag(q), whatever the timing), not at its epoch's draw: the
@@ -182,7 +182,6 @@
 #define AUTO_POOL_MAX 4096u          /* distinct reads-from pairs the campaign pools */
 #define AUTO_POOL_HASH 8192u         /* its index (power of two, > 2 * AUTO_POOL_MAX) */
 #define AUTO_RF_PIN_ONE_IN 4u        /* of pairs with a write site: pinned, else negated */
-#define AUTO_RF_TWO_ONE_IN 2u        /* runs drawn with a second constraint */
 #define AUTO_RF_LAG_MIN 2u           /* run q derives from runs 0 .. q - rf_lag(q) */
 /* A pair whose write is atomic weighs this many times more: where lock-free code settles a
  * race (a compare-and-swap) is where its bug lies, and its pair is one among a dozen of plain
@@ -215,7 +214,7 @@ struct arm_def {
     int watch;
     double prior;               /* expected reward rate before any evidence */
     int in_default;             /* 0: only with --arms (or --watch mem for watching arms) */
-    int rf;                     /* 1: its runs carry reads-from constraints from the pool */
+    int rf;                     /* its runs' reads-from constraints from the pool (0: none) */
     int focus;                  /* 1: its runs watch only pages from the pool (PAGES field) */
 };
 
@@ -248,9 +247,17 @@ static const struct arm_def arm_table[] = {
      * pct_depth2: scripts/bench/finding, README "Issue 8: reads-from constraints").  The
      * random walk's variant has the higher prior: it finds pct_depth2 (a preemption at one
      * exact step) where POS rarely does, and the orderings as fast (README "Issue 8: the
-     * merged default": pct_depth2 from 82 to 8 runs, the rest unchanged). */
+     * merged default": pct_depth2 from 82 to 8 runs, the rest unchanged).
+     * How many constraints a run carries (the last but one field): POS's one, the random
+     * walk's two.  A bug of two orderings wants two (pct_depth3: A's check held until B wrote
+     * its half-done flag, and B's first read held until A opened its window), one ordering
+     * among many threads one (ordering_many: a second constraint holds a setter it needs
+     * running).  Both arms drew a second constraint in one run in two before; the default
+     * over 120 campaigns (scripts/bench/finding, cap 100), before / after: pct_depth3 11 / 7,
+     * steal_deque 11 / 10, ordering_many 10 6 / 6, late_page 8 / 8 (README "Issue 8: ... a
+     * spin budget"). */
     { "serial.pos.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 1, 0 },
-    { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 1.0, 1, 1, 0 },
+    { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 1.0, 1, 2, 0 },
     /* Focused watching (header comment): the random walk, which splits a single window
      * (lost_increment) fastest, on 1 to 4 pages earlier runs saw shared, the least watched
      * first, such as a page shared after eight others, which the arms above leave unwatched
@@ -603,7 +610,7 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
     if (!p->npool)
         return;
     uint64_t rnd = wedge_mix(seed, 0x7266647261776eull);
-    unsigned want = wedge_mix(rnd, 1) % AUTO_RF_TWO_ONE_IN == 0 && p->npool > 1 ? 2 : 1;
+    unsigned want = p->arm[r->arm]->rf > 1 && p->npool > 1 ? 2 : 1;
     uint32_t first = UINT32_MAX, page[WEDGE_TOKEN_RF] = { 0 };
     for (unsigned k = 0; k < want && k < WEDGE_TOKEN_RF; k++) {
         uint32_t i = pool_pick(p, wedge_mix(rnd, 2 + k));
