@@ -165,7 +165,7 @@ static uint32_t budget_take(_Atomic uint64_t *mine, uint64_t mine_max, int peer_
 }
 
 /* Spins had no budget: a program that makes thousands of intercepted calls spun at one in
- * two to eight of them.  CPython's threads meet at the GIL's semaphore at every switch:
+ * two to eight of them.  CPython's threads call `threading.Lock`'s semaphore at every turn:
  * router_history_fixed.py took 29 ms plain and 215 ms a noise run, two thirds of its CPU in
  * spins (perf), and 170 to 240 ms with the sleep and rendezvous budgets at 1 ms.  A spin is
  * charged what it took (a pause's cost differs by machine), after the fact: a process past
