@@ -53,10 +53,11 @@
  * the runs that saw each.  A run of an rf arm gets one (serial.pos.m.rf) or two
  * (serial.random.m.rf, arm_table) constraints on such pairs in its token's RF field
  * (wedge_token.h): a pair chosen with weight 1 / (runs that saw it + runs drawn on it), so
- * rare behaviour is pushed on first, and negated (the read must not see that write: held before the write until the
- * read ran; for the initial value, held until its object was written) or, less often,
- * pinned.  Run q's constraints are drawn when run q - rf_lag(q) joins the pool (the pool
- * then holds runs 0 .. q - rf_lag(q), whatever the timing), not at its epoch's draw: the
+ * rare behaviour is pushed on first, and negated (the read must not see that write: held
+ * before the write until the read ran; for the initial value, held until its object was
+ * written) or, less often, pinned.  Run q's constraints are drawn when run q - rf_lag(q)
+ * joins the pool (the pool then holds runs 0 .. q - rf_lag(q), whatever the timing), not at
+ * its epoch's draw: the
  * epochs' lag would put the first derived run at run 16, and one of ordering_many's took a
  * median of 21 runs so.  A run joins the pool only once the arms of the runs it completes
  * the pool of are drawn, and an epoch closes only once its runs joined (the ring's slots
@@ -254,8 +255,8 @@ static const struct arm_def arm_table[] = {
      * among many threads one (ordering_many: a second constraint holds a setter it needs
      * running).  Both arms drew a second constraint in one run in two before; the default
      * over 120 campaigns (scripts/bench/finding, cap 100), before / after: pct_depth3 11 / 7,
-     * steal_deque 11 / 10, ordering_many 10 6 / 6, late_page 8 / 8 (README "Issue 8: ... a
-     * spin budget"). */
+     * steal_deque 11 / 10, ordering_many 10 6 / 6, late_page 8 / 8 (README "Two constraints
+     * for the random walk's rf arm"). */
     { "serial.pos.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_POS, 0, 1, 0.8, 1, 1, 0 },
     { "serial.random.m.rf", WEDGE_MODE_SERIAL, WEDGE_STRAT_RANDOM, 0, 1, 1.0, 1, 2, 0 },
     /* Focused watching (header comment): the random walk, which splits a single window
@@ -610,7 +611,8 @@ static void draw_constraints(struct portfolio *p, struct run_slot *r, uint64_t s
     if (!p->npool)
         return;
     uint64_t rnd = wedge_mix(seed, 0x7266647261776eull);
-    unsigned want = p->arm[r->arm]->rf > 1 && p->npool > 1 ? 2 : 1;
+    unsigned want = (unsigned)p->arm[r->arm]->rf < p->npool ? (unsigned)p->arm[r->arm]->rf
+                                                             : p->npool;
     uint32_t first = UINT32_MAX, page[WEDGE_TOKEN_RF] = { 0 };
     for (unsigned k = 0; k < want && k < WEDGE_TOKEN_RF; k++) {
         uint32_t i = pool_pick(p, wedge_mix(rnd, 2 + k));

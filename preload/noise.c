@@ -149,50 +149,28 @@ static int io_kind(unsigned kind)
            kind == WEDGE_EV_FCNTL_LOCK || kind == WEDGE_EV_FORK;
 }
 
+/* The budget of the caller's class: the process's own (mine, mine_max), or the run's shared
+ * one (its rendezvous or its sleep budget) for the shared class.  *max set. */
+static _Atomic uint64_t *budget_of(_Atomic uint64_t *mine, uint64_t mine_max, int peer_rdv,
+                                   uint64_t *max)
+{
+    if (noise_class() == NOISE_PEERS && wedge_g.shm) {
+        *max = peer_rdv ? PEER_RUN_RDV_US : PEER_RUN_SLEEP_US;
+        return peer_rdv ? &wedge_g.shm->peer_rdv_us : &wedge_g.shm->peer_sleep_us;
+    }
+    *max = mine_max;
+    return mine;
+}
+
 /* Charge `us` to the budget of the caller's class; returns how much of it may be spent. */
 static uint32_t budget_take(_Atomic uint64_t *mine, uint64_t mine_max, int peer_rdv, uint32_t us)
 {
-    _Atomic uint64_t *spent = mine;
-    uint64_t max = mine_max;
-    if (noise_class() == NOISE_PEERS && wedge_g.shm) {
-        spent = peer_rdv ? &wedge_g.shm->peer_rdv_us : &wedge_g.shm->peer_sleep_us;
-        max = peer_rdv ? PEER_RUN_RDV_US : PEER_RUN_SLEEP_US;
-    }
+    uint64_t max;
+    _Atomic uint64_t *spent = budget_of(mine, mine_max, peer_rdv, &max);
     uint64_t before = atomic_fetch_add_explicit(spent, us, memory_order_relaxed);
     if (before >= max)
         return 0;
     return before + us > max ? (uint32_t)(max - before) : us;
-}
-
-/* Spins had no budget: a program that makes thousands of intercepted calls spun at one in
- * two to eight of them.  CPython's threads call `threading.Lock`'s semaphore at every turn:
- * router_history_fixed.py took 29 ms plain and 215 ms a noise run, two thirds of its CPU in
- * spins (perf), and 170 to 240 ms with the sleep and rendezvous budgets at 1 ms.  A spin is
- * charged what it took (a pause's cost differs by machine), after the fact: a process past
- * SPIN_BUDGET_US yields instead.  With it, 117 ms a run; the noise arm found router_history.py
- * (12 campaigns) and router_history (40) as fast as before (README, "Spins get a budget").
- * The shared class's spins, at its I/O only, go to its shared sleep budget. */
-static _Atomic uint64_t *spin_counter(uint64_t *max)
-{
-    if (noise_class() == NOISE_PEERS && wedge_g.shm) {
-        *max = PEER_RUN_SLEEP_US;
-        return &wedge_g.shm->peer_sleep_us;
-    }
-    *max = SPIN_BUDGET_US;
-    return &spin_spent_us;
-}
-
-static int spin_may(void)
-{
-    uint64_t max;
-    _Atomic uint64_t *spent = spin_counter(&max);
-    return atomic_load_explicit(spent, memory_order_relaxed) < max;
-}
-
-static void spin_charge(uint64_t us)
-{
-    uint64_t max;
-    atomic_fetch_add_explicit(spin_counter(&max), us, memory_order_relaxed);
 }
 
 static uint32_t rdv_wait(uint64_t site, uint32_t max_us, uint64_t h)
@@ -232,19 +210,31 @@ unsigned wedge_noise_carry_out(unsigned action, uint32_t *arg)
             *arg = 1;
         }
     }
+    /* Spins had no budget: a program that makes thousands of intercepted calls spun at one
+     * in two to eight of them.  CPython's threads call `threading.Lock`'s semaphore at every
+     * turn: router_history_fixed.py took 29 ms plain and 215 ms a noise run, two thirds of
+     * its CPU in spins (perf), and 170 to 240 ms with the sleep and rendezvous budgets at
+     * 1 ms.  A spin is charged what it took (a pause's cost differs by machine), after the
+     * fact: a process past SPIN_BUDGET_US yields instead (the shared class's spins, at its
+     * I/O only, go to its shared sleep budget).  With it, 117 ms a run; the noise arm found
+     * router_history.py (12 campaigns) and router_history (40) as fast as before (README,
+     * "Spins get a budget"). */
+    _Atomic uint64_t *spun = NULL;
+    uint64_t t0 = 0;
     if (action == WEDGE_ACT_SPIN) {
-        if (!spin_may()) {
+        uint64_t max;
+        spun = budget_of(&spin_spent_us, SPIN_BUDGET_US, 0, &max);
+        if (atomic_load_explicit(spun, memory_order_relaxed) >= max) {
             action = WEDGE_ACT_YIELD;
             *arg = 1;
+            spun = NULL;
         } else {
-            uint64_t t0 = now_us();
-            wedge_delay(action, *arg);
-            spin_charge(now_us() - t0);
-            goto counted;
+            t0 = now_us();
         }
     }
     wedge_delay(action, *arg);
-counted:
+    if (spun)
+        atomic_fetch_add_explicit(spun, now_us() - t0, memory_order_relaxed);
     if (wedge_g.shm)
         atomic_fetch_add_explicit(&wedge_g.shm->injections, 1, memory_order_relaxed);
     return action;
@@ -340,8 +330,8 @@ unsigned wedge_noise_point(unsigned kind, uint64_t site, const void *obj, uint64
         uint32_t waited = may ? rdv_wait(site, may, h) : 0;
         /* what was not waited goes back (waits mostly end early, released by a peer) */
         if (waited < may) {
-            int shared = noise_class() == NOISE_PEERS && wedge_g.shm;
-            atomic_fetch_sub_explicit(shared ? &wedge_g.shm->peer_rdv_us : &rdv_spent_us,
+            uint64_t max;
+            atomic_fetch_sub_explicit(budget_of(&rdv_spent_us, RDV_BUDGET_US, 1, &max),
                                       may - waited, memory_order_relaxed);
         }
         arg = waited;
